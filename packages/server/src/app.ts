@@ -1,0 +1,67 @@
+// Builds the Fastify app from the subsystems. Wiring only: no logic lives here.
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config/index.ts';
+import { migrationsCurrent, type Database } from './db/index.ts';
+import {
+  createHttpServer, MemoryRateLimitStore, PrincipalResolver, RateLimiter,
+  registerHealthRoute, registerMetricsRoute, registerReadyRoute, type SystemStatus,
+} from './http/index.ts';
+import type { Logger, Metrics } from './observability/index.ts';
+
+export interface AppDeps {
+  config: Config;
+  db: Database;
+  logger: Logger;
+  metrics: Metrics;
+  /** Extra route registrations (tests and benchmarks exercise the pipeline with them). */
+  plugins?: ((app: FastifyInstance, deps: AppDeps) => void)[];
+}
+
+const READY_TIMEOUT_MS = 3000;
+
+function systemStatus(db: Database): SystemStatus {
+  return {
+    databaseHealthy: () => db.pool.healthy(),
+    realtimeHealthy: () => false, // realtime is not served yet
+    poolStats: () => db.pool.stats(),
+    async readiness() {
+      const check = db.pool
+        .withConnection((conn) => migrationsCurrent(conn, db.migrations))
+        .then((migrations) => ({ database: true, migrations }))
+        .catch(() => ({ database: false, migrations: false }));
+      const timeout = new Promise<{ database: boolean; migrations: boolean }>((resolve) => {
+        setTimeout(() => resolve({ database: false, migrations: false }), READY_TIMEOUT_MS).unref();
+      });
+      return Promise.race([check, timeout]);
+    },
+  };
+}
+
+export function buildApp(deps: AppDeps): FastifyInstance {
+  const { config, db, logger, metrics } = deps;
+  const rl = config.rate_limit;
+  const app = createHttpServer({
+    logger,
+    metrics,
+    bodyLimits: config.server.body_limits,
+    cors: { allowedOrigins: config.cors.allowed_origins, maxAgeSeconds: config.cors.max_age },
+    principals: new PrincipalResolver({
+      jwtSecret: config.auth.jwt_secret,
+      leewaySeconds: Math.round(config.auth.jwt_leeway / 1000),
+      audience: config.auth.jwt_audience || undefined,
+    }),
+    globalRateLimit: rl.enabled ? new RateLimiter('global', rl.global, new MemoryRateLimitStore(), 'Too many requests') : undefined,
+    requireApiKey: config.auth.require_api_key,
+    trustedProxies: config.server.trusted_proxies,
+    requestTimeoutMs: config.server.request_timeout,
+    hsts: config.server.public_url.startsWith('https:'),
+  });
+  const status = systemStatus(db);
+  registerHealthRoute(app, status);
+  registerReadyRoute(app, status);
+  if (config.metrics.enabled) {
+    registerMetricsRoute(app, metrics, status, { path: config.metrics.path, bearerToken: config.metrics.bearer_token });
+  }
+  for (const plugin of deps.plugins ?? []) plugin(app, deps);
+  return app;
+}

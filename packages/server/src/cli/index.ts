@@ -1,0 +1,89 @@
+// The `fluxbase` command line: serve (default), migrate, keys.
+import { Command, Option } from 'commander';
+import { mintApiKeys } from '../auth/index.ts';
+import { ConfigError } from '../config/index.ts';
+import { DatabaseConnectError, DEFAULT_MIGRATIONS_DIR, loadMigrations, migrateDown, migrateUp, MigrationError, startEmbeddedPostgres } from '../db/index.ts';
+import { resolveConfig, startServer } from '../main.ts';
+import { createLogger } from '../observability/index.ts';
+import { installSignalHandlers } from './lifecycle.ts';
+import postgres from 'postgres';
+
+function fail(err: unknown): never {
+  if (err instanceof ConfigError || err instanceof MigrationError || err instanceof DatabaseConnectError) {
+    console.error(`fluxbase: ${err.message}`);
+  } else {
+    console.error('fluxbase: failed to start:', err);
+  }
+  process.exit(1);
+}
+
+const program = new Command()
+  .name('fluxbase')
+  .description('Fluxbase: a Backend-as-a-Service on PostgreSQL')
+  .addOption(new Option('-c, --config <file>', 'configuration file (default: ./fluxbase.yaml when present)'));
+
+program
+  .command('serve', { isDefault: true })
+  .description('start the server (embedded PostgreSQL unless FLUXBASE_DATABASE_URL is set)')
+  .option('-p, --port <port>', 'port to listen on (overrides server.port)')
+  .action(async (opts: { port?: string }) => {
+    try {
+      const overrides = opts.port !== undefined ? { server: { port: opts.port } } : undefined;
+      const server = await startServer({ load: { file: program.opts<{ config?: string }>().config, overrides }, banner: true });
+      installSignalHandlers(server, {
+        info: (m) => server.logger.info(m),
+        warn: (m) => server.logger.warn(m),
+        error: (o, m) => server.logger.error(o, m),
+      });
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+program
+  .command('migrate')
+  .description('apply pending migrations (or revert with --down) and exit')
+  .option('--down <steps>', 'revert the last <steps> migrations')
+  .action(async (opts: { down?: string }) => {
+    try {
+      const { config } = resolveConfig({ file: program.opts<{ config?: string }>().config });
+      const logger = createLogger({ level: config.logging.level, format: config.logging.format ?? 'json' });
+      const embedded = config.database.url ? undefined : await startEmbeddedPostgres({ dataDir: config.data_dir, logger });
+      const sql = postgres(config.database.url || embedded!.url, { max: 1, onnotice: () => {} });
+      try {
+        const migrations = loadMigrations(DEFAULT_MIGRATIONS_DIR);
+        if (opts.down !== undefined) {
+          const steps = Number(opts.down);
+          if (!Number.isInteger(steps) || steps < 1) throw new MigrationError('--down takes a positive number of steps');
+          const reverted = await migrateDown(sql, migrations, steps);
+          for (const m of reverted) logger.info({ version: m.version, migration: m.name }, 'migration reverted');
+        } else {
+          const result = await migrateUp(sql, migrations, (m, ms) => logger.info({ version: m.version, migration: m.name, ms: Math.round(ms) }, 'migration applied'));
+          logger.info({ applied: result.applied.length, already_applied: result.alreadyApplied }, 'migrations up to date');
+        }
+      } finally {
+        await sql.end({ timeout: 1 });
+        await embedded?.stop();
+      }
+      logger.flush?.();
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+program
+  .command('keys')
+  .description('print the anon and service_role API keys for the configured auth.jwt_secret')
+  .option('--json', 'print JSON')
+  .action((opts: { json?: boolean }) => {
+    try {
+      const { config } = resolveConfig({ file: program.opts<{ config?: string }>().config });
+      const keys = mintApiKeys(config.auth.jwt_secret);
+      if (opts.json) console.log(JSON.stringify(keys));
+      else console.log(`anon key:         ${keys.anon}\nservice_role key: ${keys.service_role}`);
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,12 @@
+// Database: embedded PostgreSQL, the pool (logged in as the authenticator), the
+// per-request transaction context, and the migrations runner. Knows nothing of HTTP:
+// it must not import Fastify or anything from http/ and above.
+export { openDatabase, authenticatorPassword, AUTHENTICATOR_ROLE, DatabaseConnectError, type Database, type DatabaseSettings } from './database.ts';
+export { startEmbeddedPostgres, type EmbeddedPostgres, type EmbeddedPostgresOptions } from './embedded.ts';
+export { createPool, type Pool, type PoolOptions, type PoolStats, type Sql, type ReservedSql } from './pool.ts';
+export { withRequestTx, contextParams, type DbRole, type RequestContext, type TxOptions, type QueryObserver } from './context.ts';
+export {
+  loadMigrations, migrateUp, migrateDown, migrationsCurrent, MigrationError, DEFAULT_MIGRATIONS_DIR,
+  type Migration, type MigrateResult,
+} from './migrate.ts';
+export { DatabaseUnavailableError, isUnavailable, isUnavailableSqlState, redactUrl } from './errors.ts';

@@ -1,0 +1,90 @@
+// PostgreSQL errors → catalog codes by SQLSTATE (API.md §3.2). On /api/v1 the client sees
+// our wording plus {table, column, constraint}; PostgreSQL's own message/detail/hint are
+// kept aside for the PostgREST mount. Unmapped SQLSTATEs are DATABASE_ERROR (500), whose
+// text is never shown.
+import { isUnavailable } from '../../db/index.ts';
+import { AppError } from './app-error.ts';
+import type { ErrorCode } from './catalog.ts';
+
+export interface PgErrorLike {
+  code: string;
+  message: string;
+  detail?: string | undefined;
+  hint?: string | undefined;
+  table_name?: string | undefined;
+  column_name?: string | undefined;
+  constraint_name?: string | undefined;
+  schema_name?: string | undefined;
+}
+
+export function isPgError(err: unknown): err is PgErrorLike {
+  if (err === null || typeof err !== 'object') return false;
+  const e = err as { code?: unknown; name?: unknown; severity?: unknown };
+  return typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) && (e.name === 'PostgresError' || typeof e.severity === 'string');
+}
+
+function codeFor(sqlstate: string, message: string, anonymous: boolean): ErrorCode {
+  switch (sqlstate) {
+    case '23505': return 'DUPLICATE_KEY';
+    case '23503': return 'FOREIGN_KEY_VIOLATION';
+    case '23502': return 'NOT_NULL_VIOLATION';
+    case '23514': return 'CHECK_VIOLATION';
+    case '23P01': return 'CONFLICT';
+    case 'P0001': return 'RAISED_EXCEPTION';
+    case '42501':
+      if (anonymous) return 'AUTHENTICATION_REQUIRED';
+      return /row-level security/i.test(message) ? 'RLS_POLICY_VIOLATION' : 'INSUFFICIENT_PERMISSIONS';
+    case '42703': return 'UNKNOWN_COLUMN';
+    case '42P01': return 'TABLE_NOT_FOUND';
+    case '42883': return 'FUNCTION_NOT_FOUND';
+    case '40001': case '40P01': return 'TRANSACTION_CONFLICT';
+    case '57014': return 'STATEMENT_TIMEOUT';
+    case '0A000': case '55000': return 'METHOD_NOT_ALLOWED';
+    case '21000': return 'FILTER_REQUIRED';
+    default:
+      if (sqlstate.startsWith('22')) return 'INVALID_INPUT';
+      return 'DATABASE_ERROR';
+  }
+}
+
+function ourMessage(code: ErrorCode, e: PgErrorLike): string | undefined {
+  const rel = e.table_name ? `${e.schema_name ? `${e.schema_name}.` : ''}${e.table_name}` : undefined;
+  switch (code) {
+    case 'DUPLICATE_KEY': return `A row with the same value already exists${e.constraint_name ? ` (constraint ${e.constraint_name})` : ''}`;
+    case 'FOREIGN_KEY_VIOLATION': return `The row references a missing row or is still referenced${e.constraint_name ? ` (constraint ${e.constraint_name})` : ''}`;
+    case 'NOT_NULL_VIOLATION': return `Column ${e.column_name ?? '?'} may not be null`;
+    case 'CHECK_VIOLATION': return `The row violates check constraint ${e.constraint_name ?? ''}`.trim();
+    case 'CONFLICT': return 'The row conflicts with an existing row (exclusion constraint)';
+    case 'RAISED_EXCEPTION': return e.message; // user's RAISE EXCEPTION text is meant for clients
+    case 'RLS_POLICY_VIOLATION': return `Row-level security policy blocks this operation${rel ? ` on ${rel}` : ''}`;
+    case 'INSUFFICIENT_PERMISSIONS': return 'The current role lacks the privilege for this operation';
+    case 'AUTHENTICATION_REQUIRED': return 'Sign in to perform this operation';
+    case 'INVALID_INPUT': return e.message;
+    case 'UNKNOWN_COLUMN': case 'TABLE_NOT_FOUND': case 'FUNCTION_NOT_FOUND': return e.message;
+    case 'TRANSACTION_CONFLICT': return 'The transaction conflicted with another one; retry it';
+    case 'STATEMENT_TIMEOUT': return 'The statement took longer than database.statement_timeout';
+    case 'METHOD_NOT_ALLOWED': return 'This operation is not supported on this object';
+    default: return undefined;
+  }
+}
+
+export function fromPgError(err: PgErrorLike, options: { anonymous: boolean }): AppError {
+  if (isUnavailable(err)) {
+    return new AppError('SERVICE_UNAVAILABLE', {
+      message: 'The database is unavailable; retry shortly', headers: { 'Retry-After': '5' }, cause: err,
+    });
+  }
+  const code = codeFor(err.code, err.message, options.anonymous);
+  const details: Record<string, unknown> = {};
+  if (err.table_name) details.table = err.schema_name ? `${err.schema_name}.${err.table_name}` : err.table_name;
+  if (err.column_name) details.column = err.column_name;
+  if (err.constraint_name) details.constraint = err.constraint_name;
+  const server = code === 'DATABASE_ERROR';
+  return new AppError(code, {
+    message: ourMessage(code, err),
+    details: server || Object.keys(details).length === 0 ? undefined : details,
+    hint: code === 'RLS_POLICY_VIOLATION' ? "Check the table's policies" : undefined,
+    pg: server ? undefined : { code: err.code, message: err.message, detail: err.detail ?? null, hint: err.hint ?? null },
+    cause: err,
+  });
+}

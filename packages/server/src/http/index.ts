@@ -1,0 +1,14 @@
+// HTTP: the request pipeline (request id, CORS, body limits, JSON depth, principal, rate
+// limit), the error catalog and renderer, JWT verification, and the system routes
+// (/health, /ready, /metrics). May use db/, config/ and observability/; never a subsystem.
+export { createHttpServer, sendError, type PipelineOptions } from './pipeline.ts';
+export * from './errors/index.ts';
+export { verifyJwt, signJwt, looksLikeJwt, type JwtClaims, type JwtResult, type VerifyOptions } from './jwt.ts';
+export {
+  PrincipalResolver, ANONYMOUS, dbRoleFor, principalClaims,
+  type Principal, type PrincipalKind, type ServiceKeyVerifier, type RevocationChecker, type PrincipalOptions,
+} from './principal.ts';
+export { MemoryRateLimitStore, RateLimiter, type RateLimitStore, type RateLimitHit, type LimitDecision } from './rate-limit.ts';
+export { bodyLimitFor, endpointTypeFor, jsonDepthExceeds, parseJsonBody, payloadTooLarge, type BodyLimits, type EndpointType } from './body.ts';
+export { applyCors, ALLOWED_HEADERS, EXPOSED_HEADERS, type CorsOptions } from './cors.ts';
+export { registerHealthRoute, registerReadyRoute, registerMetricsRoute, type SystemStatus } from './routes/index.ts';

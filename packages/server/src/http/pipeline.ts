@@ -1,0 +1,185 @@
+// The request pipeline, in order: request id → CORS → body limit (per route pattern) →
+// JSON depth → principal → rate limit → handler; plus the error renderer, the 404/405
+// fallback, security headers and HTTP metrics. Subsystems register routes on the
+// instance this returns and inherit all of it.
+import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import FindMyWay from 'find-my-way';
+import type { Logger, Metrics } from '../observability/index.ts';
+import { bodyLimitFor, parseJsonBody, payloadTooLarge, type BodyLimits } from './body.ts';
+import { applyCors, type CorsOptions } from './cors.ts';
+import { type AppError, errors, mountOf, renderError, toAppError } from './errors/index.ts';
+import { ANONYMOUS, type Principal, type PrincipalResolver } from './principal.ts';
+import type { RateLimiter } from './rate-limit.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal;
+  }
+  interface FastifyContextConfig {
+    /** Skip principal resolution (health, readiness, metrics). */
+    public?: boolean;
+    /** Skip the global rate limit. */
+    skipRateLimit?: boolean;
+    /** Route allowed without a credential when auth.require_api_key is on. */
+    allowWithoutKey?: boolean;
+  }
+}
+
+export interface PipelineOptions {
+  logger: Logger;
+  metrics: Metrics;
+  bodyLimits: BodyLimits;
+  cors: CorsOptions;
+  principals: PrincipalResolver;
+  globalRateLimit?: RateLimiter | undefined;
+  requireApiKey: boolean;
+  trustedProxies: string[];
+  requestTimeoutMs: number;
+  /** Send HSTS (server.public_url is https). */
+  hsts: boolean;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
+function requestIdOf(raw: { headers: Record<string, string | string[] | undefined> }): string {
+  const given = raw.headers['x-request-id'];
+  const id = Array.isArray(given) ? given[0] : given;
+  return id !== undefined && REQUEST_ID.test(id) ? id : randomUUID();
+}
+
+/** Raw-socket answer for requests Node cannot even parse (oversized or malformed headers). */
+function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const headerTooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+  const status = headerTooLarge ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const body = JSON.stringify(headerTooLarge
+    ? { error: 'Request headers too large', code: 'HEADER_TOO_LARGE', message: 'Request headers exceed 16 KB', request_id: randomUUID() }
+    : { error: 'Bad request', code: 'INVALID_FORMAT', message: 'The request could not be parsed as HTTP', request_id: randomUUID() });
+  const reason = headerTooLarge ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+export function createHttpServer(options: PipelineOptions): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: options.logger,
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: requestIdOf,
+    trustProxy: options.trustedProxies.length > 0 ? options.trustedProxies : false,
+    requestTimeout: options.requestTimeoutMs,
+    clientErrorHandler,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+  }) as unknown as FastifyInstance;
+
+  const { metrics } = options;
+  // A method-agnostic mirror of the routes, to tell 404 from 405 (Fastify answers 404 for both).
+  const methodIndex = FindMyWay({ ignoreTrailingSlash: true });
+  app.decorateRequest('principal', null as unknown as Principal);
+
+  app.addHook('onRoute', (route) => {
+    route.bodyLimit ??= bodyLimitFor(route.url, options.bodyLimits).bytes;
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const m of methods) {
+      if (!(METHODS as readonly string[]).includes(m)) continue;
+      try {
+        methodIndex.on(m as (typeof METHODS)[number], route.url, () => {});
+      } catch {
+        // already registered (HEAD is added automatically for GET routes)
+      }
+    }
+  });
+
+  // 1. Request id, CORS, security headers, in-flight gauge.
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('X-Request-ID', request.id);
+    reply.header('X-Content-Type-Options', 'nosniff');
+    reply.header('X-Frame-Options', 'DENY');
+    reply.header('Referrer-Policy', 'strict-origin-when-cross-origin');
+    if (options.hsts) reply.header('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
+    metrics.httpInFlight.inc();
+    reply.raw.once('close', () => metrics.httpInFlight.dec());
+    if (applyCors(request, reply, options.cors)) return; // preflight answered
+    done();
+  });
+
+  // 2–3. Bodies: only JSON here (routes that take other types register their own parser).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(/^application\/([\w.-]+\+)?json(\s*;.*)?$/i, { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string, options.bodyLimits.max_json_depth));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
+
+  // 4–5. Principal, then rate limit.
+  app.addHook('preHandler', async (request, reply) => {
+    const config = request.routeOptions.config;
+    if (config.public) {
+      request.principal = ANONYMOUS;
+      return;
+    }
+    request.principal = await options.principals.resolve(request.headers);
+    if (options.requireApiKey && request.principal === ANONYMOUS && !config.allowWithoutKey) {
+      throw errors.missingAuthentication('An API key is required (auth.require_api_key is on)');
+    }
+    const limiter = options.globalRateLimit;
+    if (limiter && !config.skipRateLimit && request.principal.role !== 'service_role') {
+      const p = request.principal;
+      const key = p.userId ? `user:${p.userId}` : p.keyId ? `key:${p.keyId}` : `ip:${request.ip}`;
+      const decision = await limiter.check(key);
+      reply.headers(decision.headers);
+      if (!decision.allowed) {
+        metrics.rateLimitHits.inc({ limiter: limiter.name });
+        throw decision.error!;
+      }
+    }
+  });
+
+  app.setErrorHandler((err, request, reply) => sendError(request, reply, err, options));
+
+  app.setNotFoundHandler({ preHandler: undefined }, (request, reply) => {
+    const path = request.url.split('?')[0]!;
+    const allowed = METHODS.filter((m) => methodIndex.find(m, path) !== null);
+    const err = allowed.length > 0 && !allowed.includes(request.method as (typeof METHODS)[number])
+      ? errors.methodNotAllowed(request.method, allowed)
+      : errors.routeNotFound(request.method, path);
+    return sendError(request, reply, err, options);
+  });
+
+  // Metrics per route pattern; unmatched paths share one label so cardinality stays bounded.
+  app.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const labels = { method: request.method, route, status: String(reply.statusCode) };
+    metrics.httpRequests.inc(labels);
+    metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
+    done();
+  });
+
+  return app;
+}
+
+export function sendError(request: FastifyRequest, reply: FastifyReply, thrown: unknown, options: Pick<PipelineOptions, 'bodyLimits' | 'logger'>): FastifyReply {
+  let err: AppError;
+  const code = (thrown as { code?: unknown }).code;
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    err = payloadTooLarge(bodyLimitFor(request.routeOptions.url ?? request.url, options.bodyLimits));
+  } else {
+    err = toAppError(thrown, { anonymous: (request.principal?.role ?? 'anon') === 'anon' });
+  }
+  if (err.status >= 500) {
+    request.log.error({ err: (err.cause ?? thrown) as Error, code: err.code, url: request.routeOptions.url ?? request.url, request_id: request.id }, 'request failed');
+  } else if (err.status === 503) {
+    request.log.warn({ code: err.code, request_id: request.id }, err.message);
+  }
+  const body = renderError(err, request.id, mountOf(request.url));
+  if (err.status === 413 || code === 'FST_ERR_CTP_BODY_TOO_LARGE') reply.header('Connection', 'close'); // the rest of the body is not read
+  return reply.code(err.status).headers(err.headers).type('application/json; charset=utf-8').send(body);
+}

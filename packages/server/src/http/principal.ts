@@ -1,0 +1,154 @@
+// Principal resolution (API.md §2.1): which credential a request carries, whether it is
+// valid, and which PostgreSQL role and claims it runs with. Every credential presented
+// must be valid; the identity is the first in the order Authorization → X-Service-Key →
+// apikey. No credential at all means anon, as in PostgREST.
+import type { DbRole } from '../db/index.ts';
+import { AppError } from './errors/index.ts';
+import { verifyJwt, type JwtClaims } from './jwt.ts';
+
+export type PrincipalKind = 'anonymous' | 'anon_key' | 'user' | 'service_role' | 'service_key';
+
+export interface Principal {
+  kind: PrincipalKind;
+  role: DbRole;
+  claims: JwtClaims;
+  /** `sub` of a user token, else null. */
+  userId: string | null;
+  /** Stored service key id and scopes (service_key principals only). */
+  keyId?: string;
+  scopes?: string[];
+  /** The raw credential (forwarded to functions later); never logged. */
+  token?: string;
+}
+
+export const ANONYMOUS: Principal = Object.freeze({ kind: 'anonymous', role: 'anon', claims: { role: 'anon' }, userId: null }) as Principal;
+
+/** Stored `sk_` keys are verified by the auth subsystem; until one is plugged in, none exists. */
+export interface ServiceKeyVerifier {
+  verify(key: string): Promise<Principal>;
+}
+
+/** Checks an access token's jti/session and service-role revocation (auth subsystem). */
+export interface RevocationChecker {
+  check(claims: JwtClaims, principal: Principal): Promise<void>;
+}
+
+export interface PrincipalOptions {
+  jwtSecret: string;
+  leewaySeconds: number;
+  audience?: string | undefined;
+  serviceKeys?: ServiceKeyVerifier | undefined;
+  revocation?: RevocationChecker | undefined;
+}
+
+export type HeaderBag = Record<string, string | string[] | undefined>;
+
+const header = (h: HeaderBag, name: string): string | undefined => {
+  const v = h[name];
+  return Array.isArray(v) ? v[0] : v;
+};
+
+const invalidToken = (reason: string, message: string) =>
+  new AppError('INVALID_TOKEN', {
+    message, details: { reason }, headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
+  });
+
+export function dbRoleFor(claimRole: unknown): DbRole {
+  if (claimRole === 'anon') return 'anon';
+  if (claimRole === 'service_role') return 'service_role';
+  return 'authenticated';
+}
+
+const unknownServiceKeys: ServiceKeyVerifier = {
+  verify: () => Promise.reject(new AppError('INVALID_API_KEY', { message: 'Unknown service key', details: { reason: 'unknown' } })),
+};
+
+export class PrincipalResolver {
+  constructor(private readonly options: PrincipalOptions) {}
+
+  /** Verify a JWT credential and turn it into a principal. */
+  async fromJwt(token: string): Promise<Principal> {
+    const result = verifyJwt(token, { secret: this.options.jwtSecret, leewaySeconds: this.options.leewaySeconds, audience: this.options.audience });
+    if (!result.ok) {
+      if (result.code === 'EXPIRED_TOKEN') {
+        throw new AppError('EXPIRED_TOKEN', { message: result.message, headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' } });
+      }
+      throw invalidToken(result.reason, result.message);
+    }
+    const claims = result.claims;
+    if (typeof claims.role !== 'string' || claims.role === '') throw invalidToken('invalid_claims', 'The token has no "role" claim');
+    const role = dbRoleFor(claims.role);
+    if (role === 'authenticated' && claims.exp === undefined) throw invalidToken('invalid_claims', 'User tokens must carry an "exp" claim');
+    const principal: Principal = role === 'anon'
+      ? { kind: 'anon_key', role, claims, userId: null, token }
+      : role === 'service_role'
+        ? { kind: 'service_role', role, claims, userId: null, token }
+        : { kind: 'user', role, claims, userId: typeof claims.sub === 'string' ? claims.sub : null, token };
+    await this.options.revocation?.check(claims, principal);
+    return principal;
+  }
+
+  async fromCredential(credential: string): Promise<Principal> {
+    if (credential.startsWith('sk_')) return (this.options.serviceKeys ?? unknownServiceKeys).verify(credential);
+    return this.fromJwt(credential);
+  }
+
+  /**
+   * Resolve the principal of a request from its headers. `allowQueryToken` adds the
+   * `?token=`/`?apikey=` forms used by WebSocket upgrades.
+   */
+  async resolve(headers: HeaderBag, query?: { token?: string | undefined; apikey?: string | undefined }): Promise<Principal> {
+    if (header(headers, 'x-client-key') !== undefined) {
+      throw new AppError('INVALID_API_KEY', { message: 'Client keys (X-Client-Key) are not supported', details: { reason: 'client_keys_not_supported' } });
+    }
+    const found: Promise<Principal>[] = [];
+    const authorization = header(headers, 'authorization');
+    if (authorization !== undefined) {
+      const m = /^(\S+)\s+(\S+)\s*$/.exec(authorization);
+      if (!m) throw invalidToken('malformed', 'The Authorization header must be "Bearer <token>"');
+      const scheme = m[1]!.toLowerCase();
+      if (scheme === 'bearer') found.push(this.fromCredential(m[2]!));
+      else if (scheme === 'servicekey') found.push(this.fromServiceKeyHeader(m[2]!));
+      else throw invalidToken('malformed', `Unsupported Authorization scheme "${m[1]}"; use Bearer`);
+    }
+    const serviceKey = header(headers, 'x-service-key');
+    if (serviceKey !== undefined) found.push(this.fromServiceKeyHeader(serviceKey.trim()));
+    const apikey = header(headers, 'apikey');
+    if (apikey !== undefined) found.push(this.fromApiKey(apikey.trim()));
+    if (found.length === 0 && query) {
+      if (query.token) found.push(this.fromCredential(query.token));
+      else if (query.apikey) found.push(this.fromApiKey(query.apikey));
+    }
+    if (found.length === 0) return ANONYMOUS;
+    // All presented credentials must be valid; the first one is the identity.
+    const principals = await Promise.all(found);
+    return principals[0]!;
+  }
+
+  private async fromServiceKeyHeader(value: string): Promise<Principal> {
+    if (value === '') throw new AppError('INVALID_API_KEY', { message: 'Empty service key', details: { reason: 'malformed' } });
+    const p = await this.fromCredential(value);
+    if (p.role !== 'service_role') {
+      throw new AppError('INVALID_API_KEY', { message: 'X-Service-Key must hold a service key', details: { reason: 'not_service_role' } });
+    }
+    return p;
+  }
+
+  private async fromApiKey(value: string): Promise<Principal> {
+    if (value === '') throw new AppError('INVALID_API_KEY', { message: 'Empty apikey header', details: { reason: 'malformed' } });
+    try {
+      return await this.fromCredential(value);
+    } catch (err) {
+      // A bad apikey is a bad API key; keep the JWT reason for diagnosis.
+      if (err instanceof AppError && err.code === 'INVALID_TOKEN') {
+        throw new AppError('INVALID_API_KEY', { message: `Invalid apikey: ${err.message}`, details: err.details });
+      }
+      throw err;
+    }
+  }
+}
+
+/** Request context values for db/context from a principal. */
+export function principalClaims(p: Principal): { role: DbRole; claims: JwtClaims; sub: string } {
+  return { role: p.role, claims: p.claims, sub: p.userId ?? '' };
+}

@@ -1,0 +1,8 @@
+// What the system routes need to know about the rest of the server, as a narrow interface
+// implemented in app.ts (so http/ does not reach into subsystems).
+export interface SystemStatus {
+  databaseHealthy(): boolean;
+  realtimeHealthy(): boolean;
+  readiness(): Promise<{ database: boolean; migrations: boolean }>;
+  poolStats(): { inUse: number; waiting: number };
+}

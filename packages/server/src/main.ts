@@ -1,0 +1,123 @@
+// Process entry: config → database → migrations → app → listen. Also the orderly stop:
+// stop accepting, let in-flight requests finish (up to server.shutdown_timeout), close the
+// pool, stop the embedded database.
+import type { FastifyInstance } from 'fastify';
+import { buildApp, type AppDeps } from './app.ts';
+import { mintApiKeys, type ApiKeys } from './auth/index.ts';
+import { loadConfig, resolveSecrets, type Config, type LoadOptions } from './config/index.ts';
+import { openDatabase, redactUrl, type Database } from './db/index.ts';
+import { createLogger, createMetrics, type Logger, type Metrics } from './observability/index.ts';
+
+export interface StartOptions {
+  /** A resolved config (tests) or how to load one. */
+  config?: Config;
+  load?: LoadOptions;
+  logger?: Logger;
+  plugins?: AppDeps['plugins'];
+  /** Print URL, data dir and keys (the CLI does; tests do not). */
+  banner?: boolean;
+  /** Collect process metrics (off in tests that start many apps in one process). */
+  processMetrics?: boolean;
+}
+
+export interface RunningServer {
+  app: FastifyInstance;
+  config: Config;
+  db: Database;
+  logger: Logger;
+  metrics: Metrics;
+  url: string;
+  keys: ApiKeys;
+  /** Graceful stop; resolves when everything is closed. Idempotent. */
+  close(): Promise<void>;
+  /** Immediate stop for a second signal: ask the embedded database to stop and return. */
+  stopNow(): void;
+}
+
+export function resolveConfig(load: LoadOptions = {}): { config: Config; generated: string[]; secretsFile: string } {
+  const values = loadConfig(load);
+  const { config, generated, file } = resolveSecrets(values);
+  return { config, generated, secretsFile: file };
+}
+
+export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
+  let config = options.config;
+  let generated: string[] = [];
+  let secretsFile = '';
+  if (!config) ({ config, generated, secretsFile } = resolveConfig(options.load));
+  const logger = options.logger ?? createLogger({ level: config.logging.level, format: config.logging.format ?? 'json' });
+  if (generated.length > 0) {
+    logger.warn({ generated, file: secretsFile }, 'development secrets generated and stored in the data dir; set them explicitly in production');
+  }
+  const started = performance.now();
+  const db = await openDatabase({
+    url: config.database.url,
+    dataDir: config.data_dir,
+    maxConnections: config.database.max_connections,
+    minConnections: config.database.min_connections,
+    statementTimeoutMs: config.database.statement_timeout,
+    connectTimeoutMs: config.database.connect_timeout,
+    poolWaitTimeoutMs: config.database.pool_wait_timeout,
+    encryptionKey: config.encryptionKeyBytes,
+  }, logger);
+
+  let app: FastifyInstance;
+  let metrics: Metrics;
+  try {
+    metrics = createMetrics({ processMetrics: options.processMetrics });
+    app = buildApp({ config, db, logger, metrics, plugins: options.plugins });
+    await app.listen({ host: config.server.host, port: config.server.port });
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.server.port;
+  const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? 'localhost' : config.server.host;
+  const url = `http://${host}:${port}`;
+  const keys = mintApiKeys(config.auth.jwt_secret);
+
+  // Keep /health truthful without traffic: probe the database every 5 s.
+  const probe = setInterval(() => {
+    db.pool.withConnection((c) => c`select 1`).then(() => db.pool.markHealthy(true), () => db.pool.markHealthy(false));
+  }, 5000);
+  probe.unref();
+
+  if (options.banner) {
+    const info: Record<string, unknown> = {
+      url, data_dir: config.data_dir, database: db.embedded ? 'embedded' : redactUrl(db.url), ms: Math.round(performance.now() - started),
+    };
+    if (config.env !== 'production') {
+      info.anon_key = keys.anon;
+      info.service_role_key = keys.service_role;
+    }
+    logger.info(info, `Fluxbase is ready at ${url}`);
+  }
+
+  let closing: Promise<void> | undefined;
+  return {
+    app, config, db, logger, metrics, url, keys,
+    close() {
+      closing ??= (async () => {
+        clearInterval(probe);
+        const timeoutMs = config.server.shutdown_timeout;
+        let timer: NodeJS.Timeout | undefined;
+        const forced = new Promise<'timeout'>((resolve) => {
+          timer = setTimeout(() => resolve('timeout'), timeoutMs);
+        });
+        const outcome = await Promise.race([app.close().then(() => 'closed' as const), forced]);
+        clearTimeout(timer);
+        if (outcome === 'timeout') {
+          logger.warn({ timeout_ms: timeoutMs }, 'in-flight requests did not finish in time; closing their connections');
+          app.server.closeAllConnections();
+        }
+        await db.close();
+      })();
+      return closing;
+    },
+    stopNow() {
+      clearInterval(probe);
+      db.embedded?.stopNow();
+    },
+  };
+}
