@@ -1,0 +1,170 @@
+// System routes and the response pipeline every route shares: /health, /ready, /metrics,
+// request ids, security headers, CORS, 404/405 in the envelope.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, startTestApp, type TestApp, type TestDatabase } from './harness/index.ts';
+
+let db: TestDatabase;
+let app: TestApp;
+let cors: TestApp;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  app = await startTestApp(db.url, { overrides: { metrics: { bearer_token: '' } } });
+  cors = await startTestApp(db.url, { overrides: { cors: { allowed_origins: 'https://app.example.com,https://admin.example.com', max_age: 600 } } });
+});
+afterAll(async () => {
+  await app?.close();
+  await cors?.close();
+  await db?.drop();
+});
+
+describe('health and readiness', () => {
+  it('GET /health reports ok with the database up', async () => {
+    const res = await app.fetch('/health');
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { status: string; services: Record<string, boolean>; timestamp: string };
+    expect(body.status).toBe('ok');
+    expect(body.services.database).toBe(true);
+    expect(Number.isNaN(Date.parse(body.timestamp))).toBe(false);
+  });
+
+  it('GET /ready checks the database and migrations', async () => {
+    const res = await app.fetch('/ready');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ready', checks: { database: true, migrations: true } });
+  });
+
+  it('GET /ready is 503 with Retry-After when a migration is missing', async () => {
+    const other = await createTestDatabase();
+    const other2 = await startTestApp(other.url);
+    try {
+      await other.sql`delete from fluxbase.schema_migrations where version = 1`;
+      const res = await other2.fetch('/ready');
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('5');
+      const body = (await res.json()) as { code: string; details: { checks: Record<string, boolean> } };
+      expect(body.code).toBe('SERVICE_UNAVAILABLE');
+      expect(body.details.checks).toEqual({ database: true, migrations: false });
+    } finally {
+      await other2.close();
+      await other.drop();
+    }
+  });
+});
+
+describe('metrics', () => {
+  it('exposes HTTP metrics by route pattern, pool gauges and process metrics', async () => {
+    await app.fetch('/health');
+    await app.fetch('/no/such/route/123');
+    const res = await app.fetch('/metrics');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/text\/plain/);
+    const text = await res.text();
+    expect(text).toMatch(/fluxbase_http_requests_total\{method="GET",route="\/health",status="200"\} \d+/);
+    expect(text).toMatch(/fluxbase_http_request_duration_seconds_bucket\{le="0\.005",method="GET",route="\/health",status="200"\}/);
+    expect(text).toMatch(/fluxbase_http_requests_total\{method="GET",route="unmatched",status="404"\}/);
+    expect(text).not.toContain('/no/such/route');
+    expect(text).toMatch(/fluxbase_db_pool_connections\{state="in_use"\} \d+/);
+    expect(text).toMatch(/fluxbase_db_pool_connections\{state="waiting"\} \d+/);
+    expect(text).toContain('fluxbase_http_requests_in_flight');
+  });
+
+  it('requires the bearer token when metrics.bearer_token is set', async () => {
+    const secured = await startTestApp(db.url, { overrides: { metrics: { bearer_token: 'scrape-me' } } });
+    try {
+      const denied = await secured.fetch('/metrics');
+      expect(denied.status).toBe(401);
+      expect(((await denied.json()) as { code: string }).code).toBe('MISSING_AUTHENTICATION');
+      const wrong = await secured.fetch('/metrics', { headers: { Authorization: 'Bearer nope' } });
+      expect(wrong.status).toBe(401);
+      const ok = await secured.fetch('/metrics', { headers: { Authorization: 'Bearer scrape-me' } });
+      expect(ok.status).toBe(200);
+      expect(await ok.text()).toContain('fluxbase_http_requests_total');
+    } finally {
+      await secured.close();
+    }
+  });
+});
+
+describe('request id and security headers', () => {
+  it('echoes a sane X-Request-ID', async () => {
+    const res = await app.fetch('/health', { headers: { 'X-Request-ID': 'trace-abc.123:x_y-z' } });
+    expect(res.headers.get('x-request-id')).toBe('trace-abc.123:x_y-z');
+  });
+
+  it.each([['has spaces'], ['a'.repeat(129)], ['semi;colon'], ['']])('replaces an unacceptable X-Request-ID (%j) with a UUID', async (given) => {
+    const res = await app.fetch('/nope', { headers: { 'X-Request-ID': given } });
+    const id = res.headers.get('x-request-id');
+    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(((await res.json()) as { request_id: string }).request_id).toBe(id);
+  });
+
+  it('sends the security headers, and no HSTS for an http public URL', async () => {
+    const res = await app.fetch('/health');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
+    expect(res.headers.get('referrer-policy')).toBe('strict-origin-when-cross-origin');
+    expect(res.headers.get('strict-transport-security')).toBeNull();
+  });
+
+  it('sends HSTS when server.public_url is https', async () => {
+    const https = await startTestApp(db.url, { overrides: { server: { public_url: 'https://api.example.com' } } });
+    try {
+      expect((await https.fetch('/health')).headers.get('strict-transport-security')).toContain('max-age=');
+    } finally {
+      await https.close();
+    }
+  });
+});
+
+describe('404 and 405', () => {
+  it('answers unknown routes with NOT_FOUND in the envelope', async () => {
+    const res = await app.fetch('/api/v1/nothing-here', { headers: { 'X-Request-ID': 'rid-404' } });
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({
+      error: 'Not found', code: 'NOT_FOUND', message: 'No route for GET /api/v1/nothing-here',
+      details: { resource: 'route' }, request_id: 'rid-404',
+    });
+  });
+
+  it('answers a known path with a wrong method with 405 and Allow', async () => {
+    const res = await app.fetch('/health', { method: 'DELETE' });
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('GET, HEAD');
+    const body = (await res.json()) as { code: string; request_id: string };
+    expect(body.code).toBe('METHOD_NOT_ALLOWED');
+    expect(body.request_id).toBe(res.headers.get('x-request-id'));
+  });
+});
+
+describe('CORS', () => {
+  it('allows any origin without credentials by default', async () => {
+    const res = await app.fetch('/health', { headers: { Origin: 'https://anywhere.example' } });
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    expect(res.headers.get('access-control-allow-credentials')).toBeNull();
+    expect(res.headers.get('access-control-expose-headers')).toContain('X-Next-Cursor');
+  });
+
+  it('answers preflights with methods, headers and a 300 s cache', async () => {
+    const res = await app.fetch('/api/v1/tables/posts', {
+      method: 'OPTIONS',
+      headers: { Origin: 'https://x.example', 'Access-Control-Request-Method': 'PATCH', 'Access-Control-Request-Headers': 'prefer' },
+    });
+    expect(res.status).toBe(204);
+    expect(res.headers.get('access-control-allow-methods')).toContain('PATCH');
+    expect(res.headers.get('access-control-allow-headers')).toContain('Idempotency-Key');
+    expect(res.headers.get('access-control-allow-headers')).toContain('apikey');
+    expect(res.headers.get('access-control-max-age')).toBe('300');
+  });
+
+  it('echoes a listed origin with credentials and refuses others', async () => {
+    const ok = await cors.fetch('/health', { headers: { Origin: 'https://admin.example.com' } });
+    expect(ok.headers.get('access-control-allow-origin')).toBe('https://admin.example.com');
+    expect(ok.headers.get('access-control-allow-credentials')).toBe('true');
+    expect(ok.headers.get('vary')).toContain('Origin');
+    const no = await cors.fetch('/health', { headers: { Origin: 'https://evil.example.com' } });
+    expect(no.headers.get('access-control-allow-origin')).toBeNull();
+    const pre = await cors.fetch('/health', { method: 'OPTIONS', headers: { Origin: 'https://app.example.com', 'Access-Control-Request-Method': 'GET' } });
+    expect(pre.headers.get('access-control-max-age')).toBe('600');
+  });
+});
