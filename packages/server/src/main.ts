@@ -105,7 +105,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         const forced = new Promise<'timeout'>((resolve) => {
           timer = setTimeout(() => resolve('timeout'), timeoutMs);
         });
+        // Connections that finish their last in-flight request go idle; close them as they
+        // do, or keep-alive would hold the stop until the timeout.
+        const idleSweep = setInterval(() => app.server.closeIdleConnections(), 50);
         const outcome = await Promise.race([app.close().then(() => 'closed' as const), forced]);
+        clearInterval(idleSweep);
         clearTimeout(timer);
         if (outcome === 'timeout') {
           logger.warn({ timeout_ms: timeoutMs }, 'in-flight requests did not finish in time; closing their connections');

@@ -1,0 +1,43 @@
+// health: GET /health on the real Fluxbase server (full pipeline: request id, security
+// headers, CORS, metrics hooks, process metrics) against a bare node:http server that
+// answers the same JSON body shape. Goal: Fluxbase ≥ 90% of the baseline's req/s.
+import { bareServer } from './lib/bare.ts';
+import { startSide } from './lib/child.ts';
+import { fluxbaseServer } from './lib/fluxbase.ts';
+import { compareSides } from './lib/load.ts';
+import type { Benchmark, ServeMap } from './lib/types.ts';
+
+const GOAL = 0.9;
+
+export const serve: ServeMap = {
+  fluxbase: (options) => fluxbaseServer(options),
+  baseline: () => bareServer('/health', () => ({
+    status: 'ok', services: { database: true, realtime: false }, timestamp: new Date().toISOString(),
+  })),
+};
+
+export const benchmark: Benchmark = {
+  name: 'health',
+  description: 'GET /health: real server vs bare node:http',
+  needsDatabase: true,
+  async run(ctx) {
+    const baseline = await startSide('health', 'baseline', ctx.serve!);
+    const fluxbase = await startSide('health', 'fluxbase', ctx.serve!).catch(async (err: unknown) => {
+      await baseline.stop();
+      throw err;
+    });
+    try {
+      const result = await compareSides('health', {
+        baseline: { url: `${baseline.url}/health` },
+        fluxbase: { url: `${fluxbase.url}/health` },
+      }, ctx.options, ctx.log);
+      return [{
+        kind: 'compare', bench: 'health', what: 'GET /health',
+        baseline: result.baseline, fluxbase: result.fluxbase,
+        ratio: result.fluxbase.rps / result.baseline.rps, goal: GOAL,
+      }];
+    } finally {
+      await Promise.all([baseline.stop(), fluxbase.stop()]);
+    }
+  },
+};

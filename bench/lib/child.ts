@@ -1,0 +1,64 @@
+// Each side's server runs in its own Node process (bench/lib/serve.ts), so the load
+// generator (autocannon, in the runner) never shares an event loop with either side.
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { ServeOptions, SideName } from './types.ts';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const SERVE_ENTRY = path.join(REPO_ROOT, 'bench', 'lib', 'serve.ts');
+
+export interface ChildSide {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+const live = new Set<ChildProcess>();
+// If the runner dies early, do not leave servers behind: ask them to stop themselves.
+process.once('exit', () => {
+  for (const c of live) c.kill('SIGTERM');
+});
+
+/** Send SIGTERM and wait for the exit (SIGKILL after `timeoutMs`). */
+export function stopChild(child: ChildProcess, timeoutMs = 30_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    live.delete(child);
+    return Promise.resolve();
+  }
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      live.delete(child);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+export function track(child: ChildProcess): void {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+}
+
+export function startSide(bench: string, side: SideName, options: ServeOptions): Promise<ChildSide> {
+  const child = spawn(process.execPath, ['--import', 'tsx', SERVE_ENTRY, bench, side], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, NODE_ENV: 'production', BENCH_SERVE_OPTIONS: JSON.stringify(options) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  track(child);
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    const onExit = (code: number | null) => reject(new Error(`${bench}/${side} server exited before it was ready (code ${code})`));
+    child.once('exit', onExit);
+    lines.on('line', (line) => {
+      if (!line.startsWith('{"ready"')) return;
+      child.off('exit', onExit);
+      const { url } = JSON.parse(line) as { url: string };
+      resolve({ url, pid: child.pid!, stop: () => stopChild(child) });
+    });
+  });
+}

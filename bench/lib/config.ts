@@ -1,0 +1,34 @@
+// A resolved Fluxbase config for the benchmarks: production mode, silent logs, loopback
+// on a free port, explicit secrets, no environment influence (the approach of the test
+// harness's testConfig, which bench/ must not import).
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig, resolveSecrets, type Config } from '../../packages/server/src/config/index.ts';
+import type { ServeOptions } from './types.ts';
+
+export type Overrides = Record<string, unknown>;
+
+function merge(a: Overrides, b: Overrides): Overrides {
+  const out: Overrides = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    out[k] = v && typeof v === 'object' && !Array.isArray(v) && out[k] && typeof out[k] === 'object' ? merge(out[k] as Overrides, v as Overrides) : v;
+  }
+  return out;
+}
+
+export function benchConfig(serve: ServeOptions, overrides: Overrides = {}): Config {
+  const base: Overrides = {
+    env: 'production',
+    data_dir: mkdtempSync(path.join(os.tmpdir(), 'fluxbase-bench-app-')),
+    encryption_key: serve.encryptionKey,
+    server: { host: '127.0.0.1', port: 0, shutdown_timeout: '5s' },
+    database: { url: serve.databaseUrl, max_connections: serve.maxConnections },
+    auth: { jwt_secret: serve.jwtSecret },
+    logging: { level: 'silent', format: 'json' },
+    // The limiter stays in the path (its cost is measured) but never refuses: one user
+    // token makes every request, far beyond the default 1000/1m.
+    rate_limit: { global: '1000000000/1m' },
+  };
+  return resolveSecrets(loadConfig({ env: {}, overrides: merge(base, overrides), cwd: os.tmpdir() })).config;
+}

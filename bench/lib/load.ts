@@ -1,0 +1,94 @@
+// Load generation with autocannon's programmatic API, and the side-by-side comparison:
+// both sides get the same connections and duration, in alternating rounds (A,B,A,B,…),
+// so noise on a shared machine hits both; the median of each side is reported.
+import autocannon from 'autocannon';
+import type { BenchOptions, LoadStats, SideName } from './types.ts';
+
+export interface Target {
+  url: string;
+  headers?: Record<string, string>;
+}
+
+export async function load(target: Target, durationSec: number, connections: number): Promise<LoadStats> {
+  const result = await autocannon({
+    url: target.url,
+    headers: target.headers ?? {},
+    connections,
+    duration: durationSec,
+    timeout: 10,
+  });
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    requests: result.requests.total,
+    non2xx: result.non2xx,
+    errors: result.errors,
+  };
+}
+
+/** Shape of a JSON value (keys and types, not values), to check both sides answer alike. */
+function shape(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(shape);
+  if (v !== null && typeof v === 'object') {
+    return Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, shape(x)]));
+  }
+  return typeof v;
+}
+
+/** One request to each side: both must answer 200 with JSON bodies of the same shape. */
+export async function preflight(sides: Record<SideName, Target>): Promise<void> {
+  const bodies: Partial<Record<SideName, unknown>> = {};
+  for (const side of ['baseline', 'fluxbase'] as const) {
+    const { url, headers } = sides[side];
+    const res = await fetch(url, { headers: headers ?? {} });
+    const text = await res.text();
+    if (res.status !== 200) throw new Error(`${side} ${url} answered ${res.status}: ${text}`);
+    bodies[side] = JSON.parse(text);
+  }
+  const a = JSON.stringify(shape(bodies.baseline));
+  const b = JSON.stringify(shape(bodies.fluxbase));
+  if (a !== b) throw new Error(`the two sides answer differently shaped bodies: baseline ${a}, fluxbase ${b}`);
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((x, y) => x - y);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+function summarise(runs: LoadStats[]): LoadStats {
+  return {
+    rps: median(runs.map((r) => r.rps)),
+    p50: median(runs.map((r) => r.p50)),
+    p99: median(runs.map((r) => r.p99)),
+    requests: runs.reduce((n, r) => n + r.requests, 0),
+    non2xx: runs.reduce((n, r) => n + r.non2xx, 0),
+    errors: runs.reduce((n, r) => n + r.errors, 0),
+  };
+}
+
+export async function compareSides(
+  label: string,
+  sides: Record<SideName, Target>,
+  options: BenchOptions,
+  log: (m: string) => void,
+): Promise<Record<SideName, LoadStats>> {
+  await preflight(sides);
+  const order: SideName[] = ['baseline', 'fluxbase'];
+  if (options.warmupSec > 0) {
+    for (const side of order) {
+      log(`${label}: warm-up ${side} ${options.warmupSec}s`);
+      await load(sides[side], options.warmupSec, options.connections);
+    }
+  }
+  const runs: Record<SideName, LoadStats[]> = { baseline: [], fluxbase: [] };
+  for (let round = 1; round <= options.rounds; round++) {
+    for (const side of order) {
+      const r = await load(sides[side], options.durationSec, options.connections);
+      runs[side].push(r);
+      log(`${label}: round ${round}/${options.rounds} ${side.padEnd(8)} ${Math.round(r.rps)} req/s, p99 ${r.p99} ms${r.non2xx + r.errors > 0 ? `, ${r.non2xx} non-2xx, ${r.errors} errors` : ''}`);
+    }
+  }
+  return { baseline: summarise(runs.baseline), fluxbase: summarise(runs.fluxbase) };
+}

@@ -1,0 +1,49 @@
+// The result tables printed at the end of a run.
+import type { CompareRow, MeasureRow, Row } from './types.ts';
+
+function table(header: string[], rows: string[][], right: boolean[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const fmt = (cells: string[]) => cells.map((c, i) => (right[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
+  return [fmt(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(fmt)].join('\n');
+}
+
+const int = (n: number) => Math.round(n).toLocaleString('en-US');
+
+export function compareVerdict(r: CompareRow): 'PASS' | 'MISS' | 'ERROR' {
+  if (r.baseline.non2xx + r.baseline.errors + r.fluxbase.non2xx + r.fluxbase.errors > 0) return 'ERROR';
+  return r.ratio >= r.goal ? 'PASS' : 'MISS';
+}
+
+export function measureVerdict(r: MeasureRow): 'PASS' | 'MISS' | '-' {
+  if (r.max === undefined) return '-';
+  return r.value <= r.max ? 'PASS' : 'MISS';
+}
+
+export function render(rows: Row[]): string {
+  const out: string[] = [];
+  const compares = rows.filter((r): r is CompareRow => r.kind === 'compare');
+  const measures = rows.filter((r): r is MeasureRow => r.kind === 'measure');
+  if (compares.length > 0) {
+    out.push(table(
+      ['benchmark', 'baseline req/s', 'fluxbase req/s', 'baseline p99', 'fluxbase p99', 'ratio', 'goal', 'result'],
+      compares.map((r) => [
+        `${r.bench} (${r.what})`, int(r.baseline.rps), int(r.fluxbase.rps), `${r.baseline.p99} ms`, `${r.fluxbase.p99} ms`,
+        `${(r.ratio * 100).toFixed(1)}%`, `>= ${Math.round(r.goal * 100)}%`, compareVerdict(r),
+      ]),
+      [false, true, true, true, true, true, false, false],
+    ));
+    const bad = compares.filter((r) => compareVerdict(r) === 'ERROR');
+    for (const r of bad) {
+      out.push(`  ${r.bench}: ERROR: baseline ${r.baseline.non2xx} non-2xx / ${r.baseline.errors} errors, fluxbase ${r.fluxbase.non2xx} non-2xx / ${r.fluxbase.errors} errors`);
+    }
+  }
+  if (measures.length > 0) {
+    if (out.length > 0) out.push('');
+    out.push(table(
+      ['benchmark', 'metric', 'value', 'goal', 'result', 'detail'],
+      measures.map((r) => [r.bench, r.metric, `${int(r.value)} ${r.unit}`, r.max === undefined ? '-' : `<= ${int(r.max)} ${r.unit}`, measureVerdict(r), r.detail ?? '']),
+      [false, false, true, false, false, false],
+    ));
+  }
+  return out.join('\n');
+}

