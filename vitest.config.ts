@@ -2,6 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    // In CI also write a JSON report, from which .ci/run prints the plain summary line.
+    reporters: process.env.CI ? ['default', ['json', { outputFile: 'node_modules/.vitest/results.json' }]] : ['default'],
     projects: [
       {
         test: {

@@ -44,7 +44,9 @@ export function track(child: ChildProcess): void {
 }
 
 export function startSide(bench: string, side: SideName, options: ServeOptions): Promise<ChildSide> {
-  const child = spawn(process.execPath, ['--import', 'tsx', SERVE_ENTRY, bench, side], {
+  // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") goes to the servers' node.
+  const extra = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter((a) => a !== '');
+  const child = spawn(process.execPath, [...extra, '--import', 'tsx', SERVE_ENTRY, bench, side], {
     cwd: REPO_ROOT,
     env: { ...process.env, NODE_ENV: 'production', BENCH_SERVE_OPTIONS: JSON.stringify(options) },
     stdio: ['ignore', 'pipe', 'inherit'],

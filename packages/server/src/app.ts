@@ -56,6 +56,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     requestTimeoutMs: config.server.request_timeout,
     hsts: config.server.public_url.startsWith('https:'),
   });
+  db.pool.observer = (operation, seconds) => metrics.dbQueryDuration.observe({ operation }, seconds);
   const status = systemStatus(db);
   registerHealthRoute(app, status);
   registerReadyRoute(app, status);

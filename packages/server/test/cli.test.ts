@@ -181,7 +181,7 @@ describe('fluxbase keys and migrate', () => {
     const first = run(['migrate'], env);
     expect(first.code).toBe(0);
     expect(first.stdout).toContain('"msg":"migration applied"');
-    const [{ n }] = await db.sql`select count(*)::int as n from fluxbase.schema_migrations`;
+    const { n } = (await db.sql<{ n: number }[]>`select count(*)::int as n from fluxbase.schema_migrations`)[0]!;
     expect(n).toBeGreaterThan(0);
     const second = run(['migrate'], env);
     expect(second.code).toBe(0);

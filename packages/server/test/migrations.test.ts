@@ -44,7 +44,7 @@ describe('migrations', () => {
     try {
       expect((await x.fetch('/ready')).status).toBe(200);
       expect((await y.fetch('/ready')).status).toBe(200);
-      const [{ n }] = await d.sql`select count(*)::int as n from fluxbase.schema_migrations`;
+      const { n } = (await d.sql<{ n: number }[]>`select count(*)::int as n from fluxbase.schema_migrations`)[0]!;
       expect(n).toBe(loadMigrations().length);
     } finally {
       await x.close();
@@ -73,7 +73,7 @@ describe('migrations', () => {
     await migrateUp(d.sql, migrations);
     const reverted = await migrateDown(d.sql, migrations, 1);
     expect(reverted.map((m) => m.name)).toEqual(['extra']);
-    const [{ exists }] = await d.sql`select to_regclass('public.extra') is not null as exists`;
+    const { exists } = (await d.sql<{ exists: boolean }[]>`select to_regclass('public.extra') is not null as exists`)[0]!;
     expect(exists).toBe(false);
     expect((await migrateUp(d.sql, migrations)).applied.map((m) => m.version)).toEqual([2]);
   });
@@ -83,7 +83,7 @@ describe('migrations', () => {
     const migrations = loadMigrations();
     await migrateUp(d.sql, migrations);
     await migrateDown(d.sql, migrations, migrations.length);
-    const [{ n }] = await d.sql`select count(*)::int as n from pg_namespace where nspname in ('auth','storage','jobs')`;
+    const { n } = (await d.sql<{ n: number }[]>`select count(*)::int as n from pg_namespace where nspname in ('auth','storage','jobs')`)[0]!;
     expect(n).toBe(0);
     expect((await migrateUp(d.sql, migrations)).applied.length).toBe(migrations.length);
   });

@@ -30,6 +30,7 @@ afterAll(async () => {
 
 const whoami = async (headers: Record<string, string> = {}) => {
   const res = await app.fetch('/api/v1/__test/whoami', { headers });
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- assertions read nested fields freely
   return { res, body: (await res.json()) as Record<string, any> };
 };
 const sqlAs = (headers: Record<string, string>, sql: string, extra: Record<string, unknown> = {}) =>
@@ -67,7 +68,7 @@ describe('principal → role and claims', () => {
   });
 
   it('runs the service-role key as service_role (Bearer, apikey or X-Service-Key)', async () => {
-    for (const h of [bearer(app.keys.service_role), { apikey: app.keys.service_role }, { 'X-Service-Key': app.keys.service_role }]) {
+    for (const h of [bearer(app.keys.service_role), { apikey: app.keys.service_role }, { 'X-Service-Key': app.keys.service_role }] as Record<string, string>[]) {
       const { body } = await whoami(h);
       expect(body.principal.kind).toBe('service_role');
       expect(body.db).toMatchObject({ db_role: 'service_role', is_admin: true });
@@ -77,6 +78,12 @@ describe('principal → role and claims', () => {
   it('leaves auth.uid() NULL for a sub that is not a uuid', async () => {
     const { body } = await whoami(bearer(app.userToken('not-a-uuid')));
     expect(body.db.uid).toBeNull();
+  });
+
+  it('records request transactions in fluxbase_db_query_duration_seconds', async () => {
+    await whoami();
+    const text = await (await app.fetch('/metrics')).text();
+    expect(text).toMatch(/fluxbase_db_query_duration_seconds_count\{operation="request"\} [1-9]\d*/);
   });
 
   it('resets the context between requests on a reused connection', async () => {
@@ -270,7 +277,7 @@ describe('global rate limit', () => {
       expect(last!.headers.get('x-ratelimit-limit')).toBe('3');
       expect(last!.headers.get('x-ratelimit-remaining')).toBe('0');
       expect(Number(last!.headers.get('retry-after'))).toBeGreaterThan(0);
-      const body = (await last!.json()) as Record<string, any>;
+      const body = (await last!.json()) as { retry_after: number };
       expect(body).toMatchObject({ code: 'RATE_LIMITED', details: { limiter: 'global', limit: 3, window_seconds: 60 } });
       expect(body.retry_after).toBe(Number(last!.headers.get('retry-after')));
       // Another user has their own budget; the service role is exempt.

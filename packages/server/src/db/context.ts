@@ -62,6 +62,6 @@ export async function withRequestTx<T>(
       return result;
     });
   } finally {
-    observe?.(options.operation ?? 'request', (performance.now() - started) / 1000);
+    (observe ?? pool.observer)?.(options.operation ?? 'request', (performance.now() - started) / 1000);
   }
 }

@@ -63,6 +63,8 @@ class Gate {
 
 export interface Pool {
   readonly sql: Sql;
+  /** Called with each request transaction's duration (wired to metrics by app.ts). */
+  observer: ((operation: string, seconds: number) => void) | undefined;
   /** Reserve one connection for the duration of `fn`, honouring the gate. */
   withConnection<T>(fn: (conn: ReservedSql) => Promise<T>): Promise<T>;
   stats(): PoolStats;
@@ -92,6 +94,7 @@ export function createPool(options: PoolOptions): Pool {
 
   return {
     sql,
+    observer: undefined,
     async withConnection(fn) {
       if (closing) throw new DatabaseUnavailableError('the server is shutting down', 'shutting_down');
       await gate.acquire(options.poolWaitTimeoutMs);

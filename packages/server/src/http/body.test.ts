@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bodyLimitFor, endpointTypeFor, jsonDepthExceeds, parseJsonBody, payloadTooLarge, type BodyLimits } from './body.ts';
-import { AppError } from './errors/index.ts';
+import { type AppError } from './errors/index.ts';
 
 const LIMITS: BodyLimits = {
   enabled: true, default_limit: 1_048_576, auth_limit: 65_536, rest_limit: 1_048_576, admin_limit: 5 * 1_048_576,

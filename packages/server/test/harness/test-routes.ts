@@ -1,7 +1,7 @@
 // Routes registered on the real app by tests, to exercise the shared pipeline (body
 // limits, JSON parsing, principal, request context, error mapping) before the subsystems
 // that will own real routes exist. Each goes through exactly the same hooks as theirs.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../../src/app.ts';
 import { withRequestTx } from '../../src/db/index.ts';
 import { principalClaims } from '../../src/http/index.ts';
@@ -20,7 +20,7 @@ export function testRoutes(counters: TestRouteCounters = { echo: 0 }) {
     app.post('/api/v1/auth/__test/echo', echo);
     app.post('/rest/v1/__test/echo', echo);
 
-    const ctxOf = (request: import('fastify').FastifyRequest) => ({
+    const ctxOf = (request: FastifyRequest) => ({
       ...principalClaims(request.principal), method: request.method, path: request.url, requestId: request.id,
     });
 
@@ -32,7 +32,7 @@ export function testRoutes(counters: TestRouteCounters = { echo: 0 }) {
       return { principal: { kind: request.principal.kind, role: request.principal.role, userId: request.principal.userId }, db: row };
     });
 
-    const runSql = async (request: import('fastify').FastifyRequest) => {
+    const runSql = async (request: FastifyRequest) => {
       const { sql, rollback } = request.body as { sql: string; rollback?: boolean };
       return withRequestTx(deps.db.pool, ctxOf(request), async (tx) => [...(await tx.unsafe(sql))], { rollback: rollback === true });
     };
