@@ -1,4 +1,8 @@
-// The baselines' bare `node:http` server: one JSON route, nothing else.
+// The baselines' bare `node:http` server: one JSON route, nothing else. It sends the same
+// response headers as Fluxbase (request id, security headers), so both sides put the same
+// bytes on the wire and the load generator's per-response cost is equal: the ratio then
+// measures server-side machinery, not header count.
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SideServer } from './types.ts';
@@ -15,7 +19,11 @@ export async function bareServer(routePath: string, handler: () => unknown): Pro
       .then(
         (value) => {
           const body = JSON.stringify(value);
-          res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) }).end(body);
+          res.writeHead(200, {
+            'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY', 'referrer-policy': 'strict-origin-when-cross-origin',
+            'x-request-id': randomUUID(),
+            'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body),
+          }).end(body);
         },
         (err: unknown) => {
           res.writeHead(500, { 'content-type': 'text/plain' }).end(String(err));

@@ -4,18 +4,11 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig, resolveSecrets, type Config } from '../../packages/server/src/config/index.ts';
+import { loadConfig, mergeOverrides, resolveSecrets, type Config } from '../../packages/server/src/config/index.ts';
 import type { ServeOptions } from './types.ts';
 
 export type Overrides = Record<string, unknown>;
 
-function merge(a: Overrides, b: Overrides): Overrides {
-  const out: Overrides = { ...a };
-  for (const [k, v] of Object.entries(b)) {
-    out[k] = v && typeof v === 'object' && !Array.isArray(v) && out[k] && typeof out[k] === 'object' ? merge(out[k] as Overrides, v as Overrides) : v;
-  }
-  return out;
-}
 
 export function benchConfig(serve: ServeOptions, overrides: Overrides = {}): Config {
   const base: Overrides = {
@@ -30,5 +23,5 @@ export function benchConfig(serve: ServeOptions, overrides: Overrides = {}): Con
     // token makes every request, far beyond the default 1000/1m.
     rate_limit: { global: '1000000000/1m' },
   };
-  return resolveSecrets(loadConfig({ env: {}, overrides: merge(base, overrides), cwd: os.tmpdir() })).config;
+  return resolveSecrets(loadConfig({ env: {}, overrides: mergeOverrides(base, overrides), cwd: os.tmpdir() })).config;
 }

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './load.ts';
+import { ConfigError, loadConfig, mergeOverrides } from './load.ts';
 import { CONFIG_KEYS, envName } from './schema.ts';
 import { decodeEncryptionKey, resolveSecrets } from './secrets.ts';
 import { formatSize, parseDuration, parseSize } from './values.ts';
@@ -106,6 +106,13 @@ describe('loadConfig', () => {
       expect(envName(k.path)).toMatch(/^FLUXBASE_[A-Z0-9_]+$/);
     }
     expect(envName('server.body_limits.rest_limit')).toBe('FLUXBASE_SERVER_BODY_LIMITS_REST_LIMIT');
+  });
+});
+
+describe('mergeOverrides', () => {
+  it('merges nested sections, replacing scalars and lists', () => {
+    expect(mergeOverrides({ server: { port: 1, host: 'a' }, cors: { allowed_origins: ['x'] } }, { server: { port: 2 }, cors: { allowed_origins: ['y'] } }))
+      .toEqual({ server: { port: 2, host: 'a' }, cors: { allowed_origins: ['y'] } });
   });
 });
 

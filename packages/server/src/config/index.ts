@@ -1,7 +1,7 @@
 // Configuration: the one zod-validated schema, the loader (defaults → YAML → env) and
 // secret resolution. Owns no I/O beyond reading the config file and the development
 // secrets file; never read at import time by other modules (values are passed down).
-export { loadConfig, ConfigError, type LoadOptions } from './load.ts';
+export { loadConfig, mergeOverrides, ConfigError, type LoadOptions } from './load.ts';
 export { resolveSecrets, decodeEncryptionKey, type Config, type SecretsOutcome } from './secrets.ts';
 export { CONFIG_KEYS, envName, type ConfigValues, type KeySpec } from './schema.ts';
 export { renderConfigDocs } from './docs.ts';

@@ -23,6 +23,18 @@ export interface LoadOptions {
 
 type Tree = Record<string, unknown>;
 
+/** Deep-merges two nested override trees (`b` wins); arrays and scalars are replaced. */
+export function mergeOverrides(a: Tree, b: Tree): Tree {
+  const out: Tree = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const prev = out[k];
+    out[k] = v && typeof v === 'object' && !Array.isArray(v) && prev && typeof prev === 'object' && !Array.isArray(prev)
+      ? mergeOverrides(prev as Tree, v as Tree)
+      : v;
+  }
+  return out;
+}
+
 function getPath(tree: Tree, dotted: string): unknown {
   let node: unknown = tree;
   for (const part of dotted.split('.')) {

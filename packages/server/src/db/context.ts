@@ -2,6 +2,8 @@
 // user. One transaction per request; BEGIN, the role/claims GUCs and the handler's first
 // statement are written to the socket together (postgres.js batches writes issued in the
 // same tick), so the context costs no extra network round trip (PostgREST's PreQuery).
+// When the handler is a single statement (it returns the query itself rather than an
+// async function's promise), COMMIT joins that write: one round trip per request.
 import type { Pool, ReservedSql } from './pool.ts';
 
 export type DbRole = 'anon' | 'authenticated' | 'service_role';
@@ -30,6 +32,11 @@ const CONTEXT_SQL = `select set_config('role', $1, true), set_config('request.jw
   set_config('request.jwt.claim.sub', $3, true), set_config('request.jwt.claim.role', $1, true),
   set_config('request.method', $4, true), set_config('request.path', $5, true), set_config('request.id', $6, true)`;
 
+/** A postgres.js query not yet sent (lazy until executed), as opposed to an async function's promise. */
+function isQuery<T>(value: Promise<T>): value is Promise<T> & { execute(): unknown } {
+  return typeof (value as { execute?: unknown }).execute === 'function' && typeof (value as { describe?: unknown }).describe === 'function';
+}
+
 export function contextParams(ctx: RequestContext): string[] {
   return [ctx.role, JSON.stringify({ ...ctx.claims, role: ctx.role }), ctx.sub, ctx.method, ctx.path, ctx.requestId];
 }
@@ -47,18 +54,35 @@ export async function withRequestTx<T>(
       // Sent now, not awaited: they travel in the same write as fn's first statement.
       const begin = conn.unsafe('begin').execute();
       const setup = conn.unsafe(CONTEXT_SQL, contextParams(ctx), { prepare: true }).execute();
-      let result: T;
+      const end = options.rollback ? 'rollback' : 'commit';
+      let out: Promise<T>;
       try {
-        const fnResult = fn(conn);
-        fnResult.catch(() => {}); // rejection is handled below, after BEGIN's answer
-        await Promise.all([begin, setup]);
-        result = await fnResult;
+        out = fn(conn);
       } catch (err) {
         await Promise.allSettled([begin, setup]);
         await conn.unsafe('rollback').catch(() => {});
         throw err;
       }
-      await conn.unsafe(options.rollback ? 'rollback' : 'commit');
+      if (isQuery(out)) {
+        // One statement: COMMIT goes in the same write too, so the whole request costs one
+        // round trip. If the statement fails, PostgreSQL turns that COMMIT into a rollback.
+        out.execute();
+        const finish = conn.unsafe(end).execute();
+        const settled = await Promise.allSettled([begin, setup, out, finish]);
+        for (const r of settled) if (r.status === 'rejected') throw r.reason;
+        return (settled[2] as PromiseFulfilledResult<T>).value;
+      }
+      let result: T;
+      try {
+        out.catch(() => {}); // rejection is handled below, after BEGIN's answer
+        await Promise.all([begin, setup]);
+        result = await out;
+      } catch (err) {
+        await Promise.allSettled([begin, setup]);
+        await conn.unsafe('rollback').catch(() => {});
+        throw err;
+      }
+      await conn.unsafe(end);
       return result;
     });
   } finally {

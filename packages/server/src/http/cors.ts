@@ -1,6 +1,6 @@
 // CORS (API.md §1): `*` by default without credentials; with an explicit origin list the
 // matching origin is echoed with credentials allowed. Preflights are answered here.
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export interface CorsOptions {
   allowedOrigins: string[];
@@ -22,27 +22,28 @@ export const EXPOSED_HEADERS = [
 const ALLOWED_METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS';
 
 /** Applies CORS headers; returns true when it answered a preflight itself. */
-export function applyCors(request: FastifyRequest, reply: FastifyReply, options: CorsOptions): boolean {
+export function applyCors(request: IncomingMessage, reply: ServerResponse, options: CorsOptions): boolean {
   const origin = request.headers.origin;
   if (origin === undefined) return false;
   const any = options.allowedOrigins.includes('*');
   const allowed = any || options.allowedOrigins.includes(origin);
   if (allowed) {
-    if (any) reply.header('Access-Control-Allow-Origin', '*');
+    if (any) reply.setHeader('Access-Control-Allow-Origin', '*');
     else {
-      reply.header('Access-Control-Allow-Origin', origin);
-      reply.header('Access-Control-Allow-Credentials', 'true');
+      reply.setHeader('Access-Control-Allow-Origin', origin);
+      reply.setHeader('Access-Control-Allow-Credentials', 'true');
     }
-    reply.header('Access-Control-Expose-Headers', EXPOSED_HEADERS);
+    reply.setHeader('Access-Control-Expose-Headers', EXPOSED_HEADERS);
   }
-  if (!any) reply.header('Vary', 'Origin');
+  if (!any) reply.setHeader('Vary', 'Origin');
   if (request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined) {
     if (allowed) {
-      reply.header('Access-Control-Allow-Methods', ALLOWED_METHODS);
-      reply.header('Access-Control-Allow-Headers', ALLOWED_HEADERS);
-      reply.header('Access-Control-Max-Age', String(options.maxAgeSeconds));
+      reply.setHeader('Access-Control-Allow-Methods', ALLOWED_METHODS);
+      reply.setHeader('Access-Control-Allow-Headers', ALLOWED_HEADERS);
+      reply.setHeader('Access-Control-Max-Age', String(options.maxAgeSeconds));
     }
-    void reply.code(204).send();
+    reply.statusCode = 204;
+    reply.end();
     return true;
   }
   return false;

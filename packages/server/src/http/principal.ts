@@ -4,7 +4,7 @@
 // apikey. No credential at all means anon, as in PostgREST.
 import type { DbRole } from '../db/index.ts';
 import { AppError } from './errors/index.ts';
-import { verifyJwt, type JwtClaims } from './jwt.ts';
+import { verifyJwt, type JwtClaims, type JwtResult } from './jwt.ts';
 
 export type PrincipalKind = 'anonymous' | 'anon_key' | 'user' | 'service_role' | 'service_key';
 
@@ -63,12 +63,32 @@ const unknownServiceKeys: ServiceKeyVerifier = {
   verify: () => Promise.reject(new AppError('INVALID_API_KEY', { message: 'Unknown service key', details: { reason: 'unknown' } })),
 };
 
+/** Verified tokens are remembered (bounded) so a client reusing its token skips the HMAC. */
+const VERIFIED_CACHE_SIZE = 10_000;
+
 export class PrincipalResolver {
+  private readonly verified = new Map<string, JwtResult>();
   constructor(private readonly options: PrincipalOptions) {}
+
+  private verify(token: string): JwtResult {
+    const hit = this.verified.get(token);
+    if (hit?.ok) {
+      // Time claims are re-checked on every use; only the signature work is saved.
+      const exp = hit.claims.exp as number | undefined;
+      if (exp === undefined || Math.floor(Date.now() / 1000) - this.options.leewaySeconds <= exp) return hit;
+      this.verified.delete(token);
+    }
+    const result = verifyJwt(token, { secret: this.options.jwtSecret, leewaySeconds: this.options.leewaySeconds, audience: this.options.audience });
+    if (result.ok) {
+      if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
+      this.verified.set(token, result);
+    }
+    return result;
+  }
 
   /** Verify a JWT credential and turn it into a principal. */
   async fromJwt(token: string): Promise<Principal> {
-    const result = verifyJwt(token, { secret: this.options.jwtSecret, leewaySeconds: this.options.leewaySeconds, audience: this.options.audience });
+    const result = this.verify(token);
     if (!result.ok) {
       if (result.code === 'EXPIRED_TOKEN') {
         throw new AppError('EXPIRED_TOKEN', { message: result.message, headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' } });

@@ -3,4 +3,5 @@
 // app creates its own registry).
 export { createLogger, type Logger, type LoggerOptions } from './logger.ts';
 export { createMetrics, type Metrics } from './metrics.ts';
+export { HttpMetrics } from './http-metrics.ts';
 export type { Observation, Observer } from './events.ts';

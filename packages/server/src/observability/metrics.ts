@@ -1,12 +1,15 @@
 // Prometheus metrics. Each app gets its own registry (several apps may share a process
 // in tests and benchmarks); metric names follow API.md §14.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { HttpMetrics } from './http-metrics.ts';
 
 export interface Metrics {
   registry: Registry;
-  httpRequests: Counter<'method' | 'route' | 'status'>;
-  httpDuration: Histogram<'method' | 'route' | 'status'>;
+  /** fluxbase_http_requests_total and fluxbase_http_request_duration_seconds. */
+  http: HttpMetrics;
   httpInFlight: Gauge;
+  /** Source of the in-flight gauge, read at scrape time (set by the HTTP pipeline). */
+  readInFlight: () => number;
   dbPool: Gauge<'state'>;
   dbQueryDuration: Histogram<'operation'>;
   rateLimitHits: Counter<'limiter'>;
@@ -15,18 +18,16 @@ export interface Metrics {
 export function createMetrics(options: { processMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
   if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
-  return {
+  const metrics: Metrics = {
     registry,
-    httpRequests: new Counter({
-      name: 'fluxbase_http_requests_total', help: 'HTTP requests by route pattern and status',
-      labelNames: ['method', 'route', 'status'], registers: [registry],
+    readInFlight: () => 0,
+    http: new HttpMetrics(registry),
+    httpInFlight: new Gauge({
+      name: 'fluxbase_http_requests_in_flight', help: 'HTTP requests being served', registers: [registry],
+      collect() {
+        this.set(metrics.readInFlight());
+      },
     }),
-    httpDuration: new Histogram({
-      name: 'fluxbase_http_request_duration_seconds', help: 'HTTP request duration by route pattern and status',
-      labelNames: ['method', 'route', 'status'], registers: [registry],
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    }),
-    httpInFlight: new Gauge({ name: 'fluxbase_http_requests_in_flight', help: 'HTTP requests being served', registers: [registry] }),
     dbPool: new Gauge({
       name: 'fluxbase_db_pool_connections', help: 'Database pool connections held by requests (in_use) and requests waiting for one (waiting)',
       labelNames: ['state'], registers: [registry],
@@ -41,4 +42,5 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
       labelNames: ['limiter'], registers: [registry],
     }),
   };
+  return metrics;
 }

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
 import { inject } from 'vitest';
-import { loadConfig, resolveSecrets, type Config } from '../../src/config/index.ts';
+import { loadConfig, mergeOverrides, resolveSecrets, type Config } from '../../src/config/index.ts';
 import { signJwt } from '../../src/http/index.ts';
 import { startServer, type RunningServer, type StartOptions } from '../../src/main.ts';
 import { createLogger } from '../../src/observability/index.ts';
@@ -66,13 +66,6 @@ export async function createTestDatabase(options: { template?: boolean } = {}): 
 
 export type Overrides = Record<string, unknown>;
 
-function merge(a: Overrides, b: Overrides): Overrides {
-  const out: Overrides = { ...a };
-  for (const [k, v] of Object.entries(b)) {
-    out[k] = v && typeof v === 'object' && !Array.isArray(v) && out[k] && typeof out[k] === 'object' ? merge(out[k] as Overrides, v as Overrides) : v;
-  }
-  return out;
-}
 
 /** A resolved config for tests: the given database, port 0, fixed secrets, no env influence. */
 export function testConfig(databaseUrl: string, overrides: Overrides = {}): Config {
@@ -85,7 +78,7 @@ export function testConfig(databaseUrl: string, overrides: Overrides = {}): Conf
     auth: { jwt_secret: TEST_JWT_SECRET },
     logging: { level: 'silent', format: 'json' },
   };
-  return resolveSecrets(loadConfig({ env: {}, overrides: merge(base, overrides), cwd: os.tmpdir() })).config;
+  return resolveSecrets(loadConfig({ env: {}, overrides: mergeOverrides(base, overrides), cwd: os.tmpdir() })).config;
 }
 
 export interface TestApp {
