@@ -184,6 +184,39 @@ describe('database errors through the pipeline', () => {
   });
 });
 
+describe('pool and statement bounds', () => {
+  it('applies database.statement_timeout to request statements (504 STATEMENT_TIMEOUT)', async () => {
+    const strict = await startTestApp(db.url, { overrides: { database: { statement_timeout: '200ms' } }, plugins: [testRoutes()] });
+    try {
+      const res = await strict.fetch('/api/v1/__test/sql', {
+        method: 'POST', headers: { 'Content-Type': 'application/json', ...bearer(strict.keys.service_role) },
+        body: JSON.stringify({ sql: 'select pg_sleep(2)' }),
+      });
+      expect(res.status).toBe(504);
+      expect(((await res.json()) as { code: string }).code).toBe('STATEMENT_TIMEOUT');
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it('answers 503 with Retry-After when no connection frees up within database.pool_wait_timeout', async () => {
+    const small = await startTestApp(db.url, { overrides: { database: { max_connections: 1, min_connections: 1, pool_wait_timeout: '200ms' } }, plugins: [testRoutes()] });
+    try {
+      const h = { 'Content-Type': 'application/json', ...bearer(small.keys.service_role) };
+      const slow = small.fetch('/api/v1/__test/sql', { method: 'POST', headers: h, body: JSON.stringify({ sql: 'select pg_sleep(1)' }) });
+      await new Promise((r) => setTimeout(r, 100));
+      const res = await small.fetch('/api/v1/__test/whoami', { headers: bearer(small.keys.service_role) });
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('1');
+      expect(((await res.json()) as { code: string }).code).toBe('SERVICE_UNAVAILABLE');
+      expect((await slow).status).toBe(200);
+      expect((await small.fetch('/api/v1/__test/whoami')).status).toBe(200); // the pool recovers
+    } finally {
+      await small.close();
+    }
+  });
+});
+
 describe('bad credentials (API.md §2.3)', () => {
   const now = () => Math.floor(Date.now() / 1000);
   const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
