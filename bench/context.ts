@@ -11,7 +11,7 @@ import type { AppDeps } from '../packages/server/src/app.ts';
 import { withRequestTx } from '../packages/server/src/db/index.ts';
 import { principalClaims, signJwt } from '../packages/server/src/http/index.ts';
 import { bareServer } from './lib/bare.ts';
-import { startSide } from './lib/child.ts';
+import { withSides } from './lib/child.ts';
 import { fluxbaseServer } from './lib/fluxbase.ts';
 import { compareSides } from './lib/load.ts';
 import type { Benchmark, ServeMap } from './lib/types.ts';
@@ -59,12 +59,7 @@ export const benchmark: Benchmark = {
   needsDatabase: true,
   async run(ctx) {
     const headers = { authorization: `Bearer ${userToken(ctx.serve!.jwtSecret)}` };
-    const baseline = await startSide('context', 'baseline', ctx.serve!);
-    const fluxbase = await startSide('context', 'fluxbase', ctx.serve!).catch(async (err: unknown) => {
-      await baseline.stop();
-      throw err;
-    });
-    try {
+    return withSides('context', ctx.serve!, async ({ baseline, fluxbase }) => {
       const result = await compareSides('context', {
         baseline: { url: `${baseline.url}${ROUTE}`, headers },
         fluxbase: { url: `${fluxbase.url}${ROUTE}`, headers },
@@ -74,8 +69,6 @@ export const benchmark: Benchmark = {
         baseline: result.baseline, fluxbase: result.fluxbase,
         ratio: result.fluxbase.rps / result.baseline.rps, goal: GOAL,
       }];
-    } finally {
-      await Promise.all([baseline.stop(), fluxbase.stop()]);
-    }
+    });
   },
 };

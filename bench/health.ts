@@ -2,7 +2,7 @@
 // headers, CORS, metrics hooks, process metrics) against a bare node:http server that
 // answers the same JSON body shape. Goal: Fluxbase ≥ 90% of the baseline's req/s.
 import { bareServer } from './lib/bare.ts';
-import { startSide } from './lib/child.ts';
+import { withSides } from './lib/child.ts';
 import { fluxbaseServer } from './lib/fluxbase.ts';
 import { compareSides } from './lib/load.ts';
 import type { Benchmark, ServeMap } from './lib/types.ts';
@@ -21,12 +21,7 @@ export const benchmark: Benchmark = {
   description: 'GET /health: real server vs bare node:http',
   needsDatabase: true,
   async run(ctx) {
-    const baseline = await startSide('health', 'baseline', ctx.serve!);
-    const fluxbase = await startSide('health', 'fluxbase', ctx.serve!).catch(async (err: unknown) => {
-      await baseline.stop();
-      throw err;
-    });
-    try {
+    return withSides('health', ctx.serve!, async ({ baseline, fluxbase }) => {
       const result = await compareSides('health', {
         baseline: { url: `${baseline.url}/health` },
         fluxbase: { url: `${fluxbase.url}/health` },
@@ -36,8 +31,6 @@ export const benchmark: Benchmark = {
         baseline: result.baseline, fluxbase: result.fluxbase,
         ratio: result.fluxbase.rps / result.baseline.rps, goal: GOAL,
       }];
-    } finally {
-      await Promise.all([baseline.stop(), fluxbase.stop()]);
-    }
+    });
   },
 };

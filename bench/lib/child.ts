@@ -64,3 +64,17 @@ export function startSide(bench: string, side: SideName, options: ServeOptions):
     });
   });
 }
+
+/** Start both sides of a benchmark, run `fn` with them, and always stop both. */
+export async function withSides<T>(bench: string, serve: ServeOptions, fn: (sides: { baseline: ChildSide; fluxbase: ChildSide }) => Promise<T>): Promise<T> {
+  const baseline = await startSide(bench, 'baseline', serve);
+  const fluxbase = await startSide(bench, 'fluxbase', serve).catch(async (err: unknown) => {
+    await baseline.stop();
+    throw err;
+  });
+  try {
+    return await fn({ baseline, fluxbase });
+  } finally {
+    await Promise.all([baseline.stop(), fluxbase.stop()]);
+  }
+}

@@ -12,6 +12,15 @@ const dbs: TestDatabase[] = [];
 afterAll(async () => {
   for (const d of dbs) await d.drop();
 });
+/** A copy of the real migrations plus 002_extra (creates public.extra). */
+function migrationsWithExtra(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'fluxbase-mig-'));
+  cpSync(DEFAULT_MIGRATIONS_DIR, dir, { recursive: true });
+  writeFileSync(path.join(dir, '002_extra.up.sql'), 'create table public.extra (id int);');
+  writeFileSync(path.join(dir, '002_extra.down.sql'), 'drop table public.extra;');
+  return dir;
+}
+
 async function emptyDb() {
   const d = await createTestDatabase({ template: false });
   dbs.push(d);
@@ -54,10 +63,7 @@ describe('migrations', () => {
 
   it('refuses an applied migration whose file was edited, naming it', async () => {
     const d = await emptyDb();
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'fluxbase-mig-'));
-    cpSync(DEFAULT_MIGRATIONS_DIR, dir, { recursive: true });
-    writeFileSync(path.join(dir, '002_extra.up.sql'), 'create table public.extra (id int);');
-    writeFileSync(path.join(dir, '002_extra.down.sql'), 'drop table public.extra;');
+    const dir = migrationsWithExtra();
     await migrateUp(d.sql, loadMigrations(dir));
     writeFileSync(path.join(dir, '002_extra.up.sql'), 'create table public.extra (id bigint);');
     await expect(migrateUp(d.sql, loadMigrations(dir))).rejects.toThrow(/002_extra was edited after it was applied.*new migration/);
@@ -65,10 +71,7 @@ describe('migrations', () => {
 
   it('reverts with down migrations and re-applies', async () => {
     const d = await emptyDb();
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'fluxbase-mig-'));
-    cpSync(DEFAULT_MIGRATIONS_DIR, dir, { recursive: true });
-    writeFileSync(path.join(dir, '002_extra.up.sql'), 'create table public.extra (id int);');
-    writeFileSync(path.join(dir, '002_extra.down.sql'), 'drop table public.extra;');
+    const dir = migrationsWithExtra();
     const migrations = loadMigrations(dir);
     await migrateUp(d.sql, migrations);
     const reverted = await migrateDown(d.sql, migrations, 1);
