@@ -1,7 +1,9 @@
 // Builds the Fastify app from the subsystems. Wiring only: no logic lives here.
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/index.ts';
-import { migrationsCurrent, type Database } from './db/index.ts';
+import { migrationsCurrent, type Database, type SchemaCache } from './db/index.ts';
+import { registerAdminRoutes } from './admin/index.ts';
+import { registerRestRoutes } from './rest/index.ts';
 import {
   createHttpServer, MemoryRateLimitStore, PrincipalResolver, RateLimiter,
   registerHealthRoute, registerMetricsRoute, registerReadyRoute, type SystemStatus,
@@ -11,6 +13,8 @@ import type { Logger, Metrics } from './observability/index.ts';
 export interface AppDeps {
   config: Config;
   db: Database;
+  /** Introspected schema (started by main.ts before the app listens). */
+  schema: SchemaCache;
   logger: Logger;
   metrics: Metrics;
   /** Extra route registrations (tests and benchmarks exercise the pipeline with them). */
@@ -63,6 +67,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   if (config.metrics.enabled) {
     registerMetricsRoute(app, metrics, status, { path: config.metrics.path, bearerToken: config.metrics.bearer_token });
   }
+  registerRestRoutes(app, { config, db, schema: deps.schema });
+  registerAdminRoutes(app, { config, db, schema: deps.schema });
   for (const plugin of deps.plugins ?? []) plugin(app, deps);
   return app;
 }

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppDeps } from './app.ts';
 import { mintApiKeys, type ApiKeys } from './auth/index.ts';
 import { loadConfig, resolveSecrets, type Config, type LoadOptions } from './config/index.ts';
-import { openDatabase, redactUrl, type Database } from './db/index.ts';
+import { createSchemaCache, openDatabase, redactUrl, type Database, type SchemaCache } from './db/index.ts';
 import { createLogger, createMetrics, type Logger, type Metrics } from './observability/index.ts';
 
 export interface StartOptions {
@@ -24,6 +24,7 @@ export interface RunningServer {
   app: FastifyInstance;
   config: Config;
   db: Database;
+  schema: SchemaCache;
   logger: Logger;
   metrics: Metrics;
   url: string;
@@ -63,11 +64,14 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 
   let app: FastifyInstance;
   let metrics: Metrics;
+  const schema = createSchemaCache({ sql: db.admin, exposedSchemas: config.api.exposed_schemas, logger });
   try {
+    await schema.start();
     metrics = createMetrics({ processMetrics: options.processMetrics });
-    app = buildApp({ config, db, logger, metrics, plugins: options.plugins });
+    app = buildApp({ config, db, schema, logger, metrics, plugins: options.plugins });
     await app.listen({ host: config.server.host, port: config.server.port });
   } catch (err) {
+    await schema.stop().catch(() => {});
     await db.close();
     throw err;
   }
@@ -96,7 +100,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 
   let closing: Promise<void> | undefined;
   return {
-    app, config, db, logger, metrics, url, keys,
+    app, config, db, schema, logger, metrics, url, keys,
     close() {
       closing ??= (async () => {
         clearInterval(probe);
@@ -115,6 +119,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
           logger.warn({ timeout_ms: timeoutMs }, 'in-flight requests did not finish in time; closing their connections');
           app.server.closeAllConnections();
         }
+        await schema.stop().catch(() => {});
         await db.close();
       })();
       return closing;

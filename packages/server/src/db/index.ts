@@ -10,3 +10,4 @@ export {
   type Migration, type MigrateResult,
 } from './migrate.ts';
 export { DatabaseUnavailableError, isUnavailable, isUnavailableSqlState, redactUrl } from './errors.ts';
+export * from './schema/index.ts';

@@ -1,6 +1,7 @@
 // Turning any thrown value into an AppError, and an AppError into the body of its mount:
 // the Fluxbase envelope everywhere, PostgREST's shape on /rest/v1 (API.md §3.1).
 import { DatabaseUnavailableError, isUnavailable } from '../../db/index.ts';
+import { isQueryError } from '../../query/index.ts';
 import { AppError } from './app-error.ts';
 import { CATALOG, type ErrorCode } from './catalog.ts';
 import { fromPgError, isPgError } from './pg.ts';
@@ -29,6 +30,7 @@ export interface NormaliseContext {
 
 export function toAppError(err: unknown, ctx: NormaliseContext): AppError {
   if (err instanceof AppError) return err;
+  if (isQueryError(err)) return new AppError(err.code, { message: err.message, details: err.details, hint: err.hint });
   if (err instanceof DatabaseUnavailableError) {
     const message = err.reason === 'pool_wait_timeout'
       ? 'All database connections are busy; retry shortly'
