@@ -1,5 +1,5 @@
 // Benchmark runner. `npm run bench` runs every benchmark; `npm run bench -- health context`
-// runs the named ones. Options (flag or environment variable):
+// runs the named ones (or a group: `rest` = the five REST benchmarks). Options (flag or environment variable):
 //   --duration=<s>     BENCH_DURATION     seconds each side is loaded per round (10)
 //   --connections=<n>  BENCH_CONNECTIONS  concurrent connections, both sides (50)
 //   --rounds=<n>       BENCH_ROUNDS       measured rounds per side, A,B,A,B,… (3; median)
@@ -14,9 +14,11 @@ import { benchmark as health } from './health.ts';
 import { openBenchDatabase, type BenchDatabase } from './lib/db.ts';
 import { compareVerdict, render } from './lib/report.ts';
 import type { BenchOptions, Benchmark, Row } from './lib/types.ts';
+import { benchmarks as rest } from './rest.ts';
 import { benchmark as startup } from './startup.ts';
 
-const BENCHMARKS: Benchmark[] = [health, context, startup];
+const BENCHMARKS: Benchmark[] = [health, context, ...rest, startup];
+const GROUPS = [...new Set(BENCHMARKS.flatMap((b) => (b.group ? [b.group] : [])))];
 const POOL_SIZE = 50; // database.max_connections default; both sides of `context` use it
 
 const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
@@ -27,8 +29,8 @@ function parseArgs(argv: string[]): { names: string[]; options: BenchOptions } {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--help' || a === '-h') {
-      console.log(`usage: npm run bench -- [${BENCHMARKS.map((b) => b.name).join('|')} …] [--duration=10] [--connections=50] [--rounds=3] [--warmup=2] [--starts=3]`);
-      for (const b of BENCHMARKS) console.log(`  ${b.name.padEnd(8)} ${b.description}`);
+      console.log(`usage: npm run bench -- [${[...BENCHMARKS.map((b) => b.name), ...GROUPS].join('|')} …] [--duration=10] [--connections=50] [--rounds=3] [--warmup=2] [--starts=3]`);
+      for (const b of BENCHMARKS) console.log(`  ${b.name.padEnd(11)} ${b.description}`);
       process.exit(0);
     }
     if (a.startsWith('--')) {
@@ -60,9 +62,9 @@ function parseArgs(argv: string[]): { names: string[]; options: BenchOptions } {
 
 async function main(): Promise<number> {
   const { names, options } = parseArgs(process.argv.slice(2));
-  const unknown = names.filter((n) => !BENCHMARKS.some((b) => b.name === n));
-  if (unknown.length > 0) throw new Error(`unknown benchmark(s): ${unknown.join(', ')}; known: ${BENCHMARKS.map((b) => b.name).join(', ')}`);
-  const selected = names.length > 0 ? BENCHMARKS.filter((b) => names.includes(b.name)) : BENCHMARKS;
+  const unknown = names.filter((n) => !BENCHMARKS.some((b) => b.name === n) && !GROUPS.includes(n));
+  if (unknown.length > 0) throw new Error(`unknown benchmark(s): ${unknown.join(', ')}; known: ${[...BENCHMARKS.map((b) => b.name), ...GROUPS].join(', ')}`);
+  const selected = names.length > 0 ? BENCHMARKS.filter((b) => names.includes(b.name) || (b.group !== undefined && names.includes(b.group))) : BENCHMARKS;
 
   log(`node ${process.version}, ${os.cpus().length} cores; ${options.connections} connections, ${options.durationSec}s × ${options.rounds} rounds per side, ${options.warmupSec}s warm-up`);
   let db: BenchDatabase | undefined;

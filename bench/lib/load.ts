@@ -7,12 +7,22 @@ import type { BenchOptions, LoadStats, SideName } from './types.ts';
 export interface Target {
   url: string;
   headers?: Record<string, string>;
+  method?: 'GET' | 'POST';
+  /** The same body on every request. */
+  body?: string;
+  /** A fresh path and query per request (e.g. a random id), replacing the url's. */
+  path?: () => string;
 }
 
 export async function load(target: Target, durationSec: number, connections: number): Promise<LoadStats> {
+  const next = target.path;
   const result = await autocannon({
     url: target.url,
+    method: target.method ?? 'GET',
     headers: target.headers ?? {},
+    ...(target.body !== undefined ? { body: target.body } : {}),
+    // setupRequest runs in the load generator for every request, on both sides alike.
+    ...(next ? { requests: [{ setupRequest: (req: autocannon.Request) => ({ ...req, path: next() }) }] } : {}),
     connections,
     duration: durationSec,
     timeout: 10,
@@ -73,8 +83,9 @@ export async function compareSides(
   sides: Record<SideName, Target>,
   options: BenchOptions,
   log: (m: string) => void,
+  check: (sides: Record<SideName, Target>) => Promise<void> = preflight,
 ): Promise<Record<SideName, LoadStats>> {
-  await preflight(sides);
+  await check(sides);
   const order: SideName[] = ['baseline', 'fluxbase'];
   if (options.warmupSec > 0) {
     for (const side of order) {

@@ -11,7 +11,18 @@ const int = (n: number) => Math.round(n).toLocaleString('en-US');
 
 export function compareVerdict(r: CompareRow): 'PASS' | 'MISS' | 'ERROR' {
   if (r.baseline.non2xx + r.baseline.errors + r.fluxbase.non2xx + r.fluxbase.errors > 0) return 'ERROR';
+  if (r.p99Factor !== undefined && p99Ratio(r) > r.p99Factor) return 'MISS';
   return r.ratio >= r.goal ? 'PASS' : 'MISS';
+}
+
+/** Fluxbase p99 ÷ baseline p99 (autocannon reports whole milliseconds; 0 ms counts as 1). */
+export function p99Ratio(r: CompareRow): number {
+  return Math.max(r.fluxbase.p99, 1) / Math.max(r.baseline.p99, 1);
+}
+
+function goalText(r: CompareRow): string {
+  const rps = `>= ${Math.round(r.goal * 100)}%`;
+  return r.p99Factor === undefined ? rps : `${rps}, p99 <= ${r.p99Factor}x`;
 }
 
 export function measureVerdict(r: MeasureRow): 'PASS' | 'MISS' | '-' {
@@ -25,12 +36,12 @@ export function render(rows: Row[]): string {
   const measures = rows.filter((r): r is MeasureRow => r.kind === 'measure');
   if (compares.length > 0) {
     out.push(table(
-      ['benchmark', 'baseline req/s', 'fluxbase req/s', 'baseline p99', 'fluxbase p99', 'ratio', 'goal', 'result'],
+      ['benchmark', 'baseline req/s', 'fluxbase req/s', 'baseline p99', 'fluxbase p99', 'p99 ratio', 'ratio', 'goal', 'result'],
       compares.map((r) => [
         `${r.bench} (${r.what})`, int(r.baseline.rps), int(r.fluxbase.rps), `${r.baseline.p99} ms`, `${r.fluxbase.p99} ms`,
-        `${(r.ratio * 100).toFixed(1)}%`, `>= ${Math.round(r.goal * 100)}%`, compareVerdict(r),
+        `${p99Ratio(r).toFixed(2)}x`, `${(r.ratio * 100).toFixed(1)}%`, goalText(r), compareVerdict(r),
       ]),
-      [false, true, true, true, true, true, false, false],
+      [false, true, true, true, true, true, true, false, false],
     ));
     const bad = compares.filter((r) => compareVerdict(r) === 'ERROR');
     for (const r of bad) {

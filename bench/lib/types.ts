@@ -11,6 +11,8 @@ export interface ServeOptions {
   encryptionKey: string;
   /** Pool size of both sides (Fluxbase: database.max_connections). */
   maxConnections: number;
+  /** Which request a module serving several benchmarks should answer (the REST cases). */
+  variant?: string;
 }
 
 /** A server started by one side, in its own process. */
@@ -53,6 +55,8 @@ export interface CompareRow {
   ratio: number;
   /** Least acceptable ratio. */
   goal: number;
+  /** Largest acceptable Fluxbase p99 ÷ baseline p99, when the benchmark sets one. */
+  p99Factor?: number;
 }
 
 /** An absolute measurement against a limit (startup time, memory). */
@@ -78,6 +82,8 @@ export interface BenchContext {
 
 export interface Benchmark {
   name: string;
+  /** A group name that selects it too (`npm run bench -- rest`). */
+  group?: string;
   description: string;
   needsDatabase: boolean;
   run(ctx: BenchContext): Promise<Row[]>;

@@ -3,9 +3,12 @@
 // on its `request`, so credentials are handled in this one place.
 import { FluxbaseError } from './errors.ts';
 import { type HealthStatus, type ReadyStatus } from './health.ts';
+import { QueryBuilder, tablePath } from './query/index.ts';
+import { createRpcClient, type RpcClient } from './rpc.ts';
 import {
   createTransport, type FluxbaseResponse, type FluxbaseResult, type HttpMethod, type RequestOptions, type Transport,
 } from './transport.ts';
+import type { DefaultSchema, RelationName, RelationOf, SchemaName, UntypedDatabase } from './types.ts';
 
 export interface ClientOptions {
   /** fetch implementation (a polyfill, an instrumented wrapper). Default: the global `fetch`. */
@@ -18,11 +21,36 @@ export interface ClientOptions {
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
-export class FluxbaseClient {
+/** Tables, views and functions of one schema: `client.schema('analytics')`. */
+export class SchemaClient<Schema> {
+  /** Functions of this schema (namespace = the schema name). */
+  readonly rpc: RpcClient<Schema>;
+  private readonly transport: Transport;
+  private readonly schemaName: string;
+
+  constructor(transport: Transport, schemaName: string) {
+    this.transport = transport;
+    this.schemaName = schemaName;
+    this.rpc = createRpcClient<Schema>(transport, schemaName);
+  }
+
+  /** A table or view of this schema (`/api/v1/tables/<schema>/<name>`). */
+  from<Name extends RelationName<Schema>>(relation: Name): QueryBuilder<RelationOf<Schema, Name>> {
+    return new QueryBuilder(this.transport, tablePath(this.schemaName, relation));
+  }
+}
+
+/**
+ * `Database` is the type `fluxbase types generate` writes (API.md §7.1); without it every
+ * table, row and function is untyped (`any`).
+ */
+export class FluxbaseClient<Database = UntypedDatabase> {
   /** Base URL without a trailing slash. */
   readonly url: string;
   /** The API key (anon or service_role), sent as `apikey` on every request. */
   readonly key: string;
+  /** Call PostgreSQL functions of the default schema; also `rpc.getStatus`, `rpc.getLogs`, `rpc.list`. */
+  readonly rpc: RpcClient<DefaultSchema<Database>>;
   private accessToken: string | null = null;
   private readonly transport: Transport;
 
@@ -46,6 +74,17 @@ export class FluxbaseClient {
         return h;
       },
     });
+    this.rpc = createRpcClient<DefaultSchema<Database>>(this.transport);
+  }
+
+  /** A table or view of the `public` schema: `from('posts').select('id, title').eq('published', true)`. */
+  from<Name extends RelationName<DefaultSchema<Database>>>(relation: Name): QueryBuilder<RelationOf<DefaultSchema<Database>, Name>> {
+    return new QueryBuilder(this.transport, tablePath(undefined, relation));
+  }
+
+  /** Tables and functions of another exposed schema. */
+  schema<S extends SchemaName<Database>>(name: S): SchemaClient<Database[S]> {
+    return new SchemaClient<Database[S]>(this.transport, name);
   }
 
   /**
@@ -83,6 +122,6 @@ export class FluxbaseClient {
 }
 
 /** Create a client for the Fluxbase server at `url`, authenticating with `key` (anon or service_role). */
-export function createClient(url: string, key: string, options?: ClientOptions): FluxbaseClient {
-  return new FluxbaseClient(url, key, options);
+export function createClient<Database = UntypedDatabase>(url: string, key: string, options?: ClientOptions): FluxbaseClient<Database> {
+  return new FluxbaseClient<Database>(url, key, options);
 }

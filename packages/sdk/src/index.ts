@@ -2,9 +2,23 @@
 // the HTTP transport and the error type; it runs in browsers, Deno, Bun and Node 20+ using
 // only web-standard globals (fetch, Headers, URL, AbortController) and must never import
 // Node built-ins or anything from the server package.
-export { createClient, FluxbaseClient, type ClientOptions } from './client.ts';
+export { createClient, FluxbaseClient, SchemaClient, type ClientOptions } from './client.ts';
 export { FluxbaseError, isFluxbaseError, type ClientErrorCode, type FluxbaseErrorInit } from './errors.ts';
 export { type HealthStatus, type ReadyStatus } from './health.ts';
 export {
+  FilterBuilder, QueryBuilder, QueryRequest, TransformBuilder, MAX_QUERY_STRING,
+  type CountOption, type FilterOperator, type InsertOptions, type QueryBody, type QueryResponse,
+  type QueryResponseFailure, type QueryResponseSuccess, type SelectOptions, type TextSearchType, type UpsertOptions,
+} from './query/index.ts';
+export {
+  type RpcClient, type RpcExecution, type RpcExecutionStatus, type RpcLogEntry, type RpcOptions, type RpcPending,
+  type RpcProcedure, type RpcResponse, type WaitOptions,
+} from './rpc.ts';
+export {
   type FluxbaseResponse, type FluxbaseResult, type HttpMethod, type QueryParams, type RequestOptions,
 } from './transport.ts';
+export {
+  type ColumnRef, type ColumnValue, type DefaultSchema, type FunctionArgs, type FunctionName, type FunctionReturns,
+  type GenericFunction, type GenericSchema, type GenericTable, type GenericView, type InsertOf, type RelationName,
+  type RelationOf, type RowOf, type SelectRow, type UpdateOf,
+} from './types.ts';

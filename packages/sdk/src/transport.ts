@@ -21,8 +21,8 @@ export interface RequestOptions {
 /** The outcome of a call: exactly one of `data` and `error` is meaningful. */
 export type FluxbaseResult<T> = { data: T; error: null } | { data: null; error: FluxbaseError };
 
-/** A raw response: success data may be `null` (204, HEAD, empty body). */
-export type FluxbaseResponse<T> = FluxbaseResult<T | null> & { status: number; headers: Headers };
+/** A raw response: success data may be `null` (204, HEAD, empty body). `statusText` is '' over HTTP/2 and when no response arrived. */
+export type FluxbaseResponse<T> = FluxbaseResult<T | null> & { status: number; statusText: string; headers: Headers };
 
 export interface TransportSettings {
   /** Base URL without a trailing slash; may carry a path prefix (a reverse-proxy mount). */
@@ -66,7 +66,7 @@ export function createTransport(settings: TransportSettings): Transport {
           ? new FluxbaseError({ status: 0, code: 'ABORTED', error: 'Request aborted', cause })
           : new FluxbaseError({ status: 0, code: 'NETWORK_ERROR', error: 'Network error', message: describe(cause), cause });
       // Status 0 even when headers had arrived: a response cut short is not a response.
-      return { data: null, error, status: 0, headers: new Headers() };
+      return { data: null, error, status: 0, statusText: '', headers: new Headers() };
     } finally {
       if (timer !== undefined) clearTimeout(timer);
       callerSignal?.removeEventListener('abort', forwardAbort);
@@ -106,7 +106,7 @@ function encodeBody(body: unknown, headers: Headers): RawBody | undefined {
 const isJson = (contentType: string | null): boolean => contentType !== null && /^application\/([\w.-]+\+)?json\b/i.test(contentType);
 
 function decodeResponse<T>(res: Response, text: string): FluxbaseResponse<T> {
-  const meta = { status: res.status, headers: res.headers };
+  const meta = { status: res.status, statusText: res.statusText, headers: res.headers };
   let parsed: unknown = text === '' ? null : text;
   if (text !== '' && isJson(res.headers.get('content-type'))) {
     try {

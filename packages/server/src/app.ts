@@ -5,7 +5,7 @@ import { migrationsCurrent, type Database, type SchemaCache } from './db/index.t
 import { registerAdminRoutes } from './admin/index.ts';
 import { registerRestRoutes } from './rest/index.ts';
 import {
-  createHttpServer, MemoryRateLimitStore, PrincipalResolver, RateLimiter,
+  createHttpServer, IdempotencyStore, MemoryRateLimitStore, PrincipalResolver, RateLimiter,
   registerHealthRoute, registerMetricsRoute, registerReadyRoute, type SystemStatus,
 } from './http/index.ts';
 import type { Logger, Metrics } from './observability/index.ts';
@@ -44,6 +44,8 @@ function systemStatus(db: Database): SystemStatus {
 export function buildApp(deps: AppDeps): FastifyInstance {
   const { config, db, logger, metrics } = deps;
   const rl = config.rate_limit;
+  const idem = config.idempotency;
+  const idempotency = idem.enabled ? new IdempotencyStore(db.pool, { ttlMs: idem.ttl, processingTimeoutMs: idem.processing_timeout }) : undefined;
   const app = createHttpServer({
     logger,
     metrics,
@@ -59,7 +61,17 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     trustedProxies: config.server.trusted_proxies,
     requestTimeoutMs: config.server.request_timeout,
     hsts: config.server.public_url.startsWith('https:'),
+    idempotency,
   });
+  if (idempotency) {
+    const cleanup = setInterval(() => {
+      idempotency.deleteExpired().catch((err: unknown) => logger.warn({ err }, 'idempotency cleanup failed'));
+    }, idem.cleanup_interval).unref();
+    app.addHook('onClose', (_app, done) => {
+      clearInterval(cleanup);
+      done();
+    });
+  }
   db.pool.observer = (operation, seconds) => metrics.dbQueryDuration.observe({ operation }, seconds);
   const status = systemStatus(db);
   registerHealthRoute(app, status);

@@ -12,12 +12,12 @@ const dbs: TestDatabase[] = [];
 afterAll(async () => {
   for (const d of dbs) await d.drop();
 });
-/** A copy of the real migrations plus 002_extra (creates public.extra). */
+/** A copy of the real migrations plus 900_extra (creates public.extra). */
 function migrationsWithExtra(): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'fluxbase-mig-'));
   cpSync(DEFAULT_MIGRATIONS_DIR, dir, { recursive: true });
-  writeFileSync(path.join(dir, '002_extra.up.sql'), 'create table public.extra (id int);');
-  writeFileSync(path.join(dir, '002_extra.down.sql'), 'drop table public.extra;');
+  writeFileSync(path.join(dir, '900_extra.up.sql'), 'create table public.extra (id int);');
+  writeFileSync(path.join(dir, '900_extra.down.sql'), 'drop table public.extra;');
   return dir;
 }
 
@@ -65,8 +65,8 @@ describe('migrations', () => {
     const d = await emptyDb();
     const dir = migrationsWithExtra();
     await migrateUp(d.sql, loadMigrations(dir));
-    writeFileSync(path.join(dir, '002_extra.up.sql'), 'create table public.extra (id bigint);');
-    await expect(migrateUp(d.sql, loadMigrations(dir))).rejects.toThrow(/002_extra was edited after it was applied.*new migration/);
+    writeFileSync(path.join(dir, '900_extra.up.sql'), 'create table public.extra (id bigint);');
+    await expect(migrateUp(d.sql, loadMigrations(dir))).rejects.toThrow(/900_extra was edited after it was applied.*new migration/);
   });
 
   it('reverts with down migrations and re-applies', async () => {
@@ -78,7 +78,7 @@ describe('migrations', () => {
     expect(reverted.map((m) => m.name)).toEqual(['extra']);
     const { exists } = (await d.sql<{ exists: boolean }[]>`select to_regclass('public.extra') is not null as exists`)[0]!;
     expect(exists).toBe(false);
-    expect((await migrateUp(d.sql, migrations)).applied.map((m) => m.version)).toEqual([2]);
+    expect((await migrateUp(d.sql, migrations)).applied.map((m) => m.version)).toEqual([900]);
   });
 
   it('reverts the foundation migration cleanly and applies it again', async () => {

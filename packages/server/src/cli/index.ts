@@ -1,4 +1,4 @@
-// The `fluxbase` command line: serve (default), migrate, keys.
+// The `fluxbase` command line: serve (default), migrate, keys, types generate.
 import { Command, Option } from 'commander';
 import { mintApiKeys } from '../auth/index.ts';
 import { ConfigError } from '../config/index.ts';
@@ -6,6 +6,7 @@ import { DatabaseConnectError, DEFAULT_MIGRATIONS_DIR, loadMigrations, migrateDo
 import { resolveConfig, startServer } from '../main.ts';
 import { createLogger } from '../observability/index.ts';
 import { installSignalHandlers } from './lifecycle.ts';
+import { typesGenerate, TypesCommandError, type TypesGenerateOptions } from './types.ts';
 import postgres from 'postgres';
 
 function fail(err: unknown): never {
@@ -82,6 +83,31 @@ program
       if (opts.json) console.log(JSON.stringify(keys));
       else console.log(`anon key:         ${keys.anon}\nservice_role key: ${keys.service_role}`);
     } catch (err) {
+      fail(err);
+    }
+  });
+
+program
+  .command('types')
+  .description('generate TypeScript types from the database schema')
+  .command('generate')
+  .description('write the supabase-js style Database type for the given schemas (to --output or stdout)')
+  .option('--db-url <url>', 'read this PostgreSQL database (no config, no migrations) instead of the configured one')
+  .option('--schemas <list>', 'comma-separated schemas to generate', 'public')
+  .option('--include-functions', 'include SQL functions (default)', true)
+  .option('--no-include-functions', 'leave Functions empty')
+  .option('--include-views', 'include views and materialized views (default)', true)
+  .option('--no-include-views', 'leave Views empty')
+  .option('-o, --output <file>', 'write to this file instead of stdout')
+  .action(async (opts: TypesGenerateOptions) => {
+    try {
+      await typesGenerate(opts, program.opts<{ config?: string }>().config);
+      if (opts.output !== undefined) console.error(`fluxbase: types written to ${opts.output}`);
+    } catch (err) {
+      if (err instanceof TypesCommandError) {
+        console.error(`fluxbase: ${err.message}`);
+        process.exit(1);
+      }
       fail(err);
     }
   });

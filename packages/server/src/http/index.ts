@@ -11,4 +11,5 @@ export {
 export { MemoryRateLimitStore, RateLimiter, type RateLimitStore, type RateLimitHit, type LimitDecision } from './rate-limit.ts';
 export { bodyLimitFor, endpointTypeFor, jsonDepthExceeds, parseJsonBody, payloadTooLarge, type BodyLimits, type EndpointType } from './body.ts';
 export { applyCors, ALLOWED_HEADERS, EXPOSED_HEADERS, type CorsOptions } from './cors.ts';
+export { IdempotencyStore, idempotencyApplies, type IdempotencyOptions, type IdempotentRequest, type StoredResponse, type Claim } from './idempotency.ts';
 export { registerHealthRoute, registerReadyRoute, registerMetricsRoute, type SystemStatus } from './routes/index.ts';

@@ -1,5 +1,5 @@
 // The request pipeline, in order: request id → CORS → body limit (per route pattern) →
-// JSON depth → principal → rate limit → handler; plus the error renderer, the 404/405
+// JSON depth → principal → rate limit → idempotency → handler; plus the error renderer, the 404/405
 // fallback, security headers and HTTP metrics. Subsystems register routes on the
 // instance this returns and inherit all of it.
 import { randomUUID } from 'node:crypto';
@@ -11,6 +11,7 @@ import type { Logger, Metrics } from '../observability/index.ts';
 import { bodyLimitFor, parseJsonBody, payloadTooLarge, type BodyLimits } from './body.ts';
 import { applyCors, type CorsOptions } from './cors.ts';
 import { type AppError, errors, mountOf, renderError, toAppError } from './errors/index.ts';
+import { idempotencyApplies, idempotencyHooks, type IdempotencyStore } from './idempotency.ts';
 import { ANONYMOUS, type Principal, type PrincipalResolver } from './principal.ts';
 import type { RateLimiter } from './rate-limit.ts';
 
@@ -40,6 +41,8 @@ export interface PipelineOptions {
   requestTimeoutMs: number;
   /** Send HSTS (server.public_url is https). */
   hsts: boolean;
+  /** Honour Idempotency-Key on /api/v1 and /rest/v1 writes (absent: the header is ignored). */
+  idempotency?: IdempotencyStore | undefined;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -140,11 +143,16 @@ export function createHttpServer(options: PipelineOptions): FastifyInstance {
     }
   };
 
+  const idempotency = options.idempotency ? idempotencyHooks(options.idempotency) : undefined;
+
   app.addHook('onRoute', (route) => {
     route.bodyLimit ??= bodyLimitFor(route.url, options.bodyLimits).bytes;
     if (!route.config?.public) {
       const existing = route.preHandler === undefined ? [] : Array.isArray(route.preHandler) ? route.preHandler : [route.preHandler];
-      route.preHandler = [authenticate, ...existing] as typeof route.preHandler;
+      // Idempotency right after the principal (its scope); the key is validated on any method.
+      const idem = idempotency !== undefined && idempotencyApplies(route.url) ? idempotency : undefined;
+      route.preHandler = [authenticate, ...(idem ? [idem.preHandler] : []), ...existing] as typeof route.preHandler;
+      idem?.addResponseHooks(route);
     }
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     for (const m of methods) {
@@ -159,7 +167,9 @@ export function createHttpServer(options: PipelineOptions): FastifyInstance {
 
   // 2–3. Bodies: only JSON here (routes that take other types register their own parser).
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(/^application\/([\w.-]+\+)?json(\s*;.*)?$/i, { parseAs: 'string' }, (_req, body, done) => {
+  app.addContentTypeParser(/^application\/([\w.-]+\+)?json(\s*;.*)?$/i, { parseAs: 'string' }, (req, body, done) => {
+    // Kept only when it will be hashed (idempotency compares the raw bytes, not the parse).
+    if (idempotency !== undefined && req.headers['idempotency-key'] !== undefined) req.rawBody = body as string;
     try {
       done(null, parseJsonBody(body as string, options.bodyLimits.max_json_depth));
     } catch (err) {

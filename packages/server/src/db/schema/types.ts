@@ -58,6 +58,11 @@ export interface Table {
   /** `pg_class.reltuples` (planner estimate, -1 when never analysed). */
   estimatedRows: number;
   comment: string | null;
+  /**
+   * Foreign key constraints this relation holds (its own FK side), in constraint-name order;
+   * [] for views. Relationships alone cannot tell which side of a one_to_one holds the key.
+   */
+  foreignKeys?: ForeignKey[];
 }
 
 /** One foreign key constraint (or one inferred for a view column that exposes an FK column). */

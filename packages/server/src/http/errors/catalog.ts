@@ -25,7 +25,7 @@ export const CATALOG = {
   AMBIGUOUS_RELATIONSHIP: { status: 300, error: 'Ambiguous relationship', pgrst: 'PGRST201' },
   INVALID_PREFERENCE: { status: 400, error: 'Invalid preference', pgrst: 'PGRST122' },
   MAX_AFFECTED_EXCEEDED: { status: 400, error: 'Too many rows affected', pgrst: 'PGRST124' },
-  FILTER_REQUIRED: { status: 400, error: 'Filter required' },
+  FILTER_REQUIRED: { status: 400, error: 'Filter required', pgrst: '21000' },
   BATCH_TOO_LARGE: { status: 400, error: 'Batch too large' },
   NOT_NULL_VIOLATION: { status: 400, error: 'Missing required value' },
   CHECK_VIOLATION: { status: 400, error: 'Check constraint violated' },

@@ -36,7 +36,9 @@ function codeFor(sqlstate: string, message: string, anonymous: boolean): ErrorCo
       return /row-level security/i.test(message) ? 'RLS_POLICY_VIOLATION' : 'INSUFFICIENT_PERMISSIONS';
     case '42703': return 'UNKNOWN_COLUMN';
     case '42P01': return 'TABLE_NOT_FOUND';
-    case '42883': return 'FUNCTION_NOT_FOUND';
+    case '42883': return /^operator does not exist/.test(message) ? 'INVALID_FILTER' : 'FUNCTION_NOT_FOUND';
+    case '42P10': return 'INVALID_QUERY'; // ON CONFLICT columns match no unique constraint
+    case '42704': case '42804': case '428C9': return 'INVALID_INPUT'; // unknown text search config / type mismatch / generated column written
     case '40001': case '40P01': return 'TRANSACTION_CONFLICT';
     case '57014': return 'STATEMENT_TIMEOUT';
     case '0A000': case '55000': return 'METHOD_NOT_ALLOWED';
@@ -60,7 +62,7 @@ function ourMessage(code: ErrorCode, e: PgErrorLike): string | undefined {
     case 'INSUFFICIENT_PERMISSIONS': return 'The current role lacks the privilege for this operation';
     case 'AUTHENTICATION_REQUIRED': return 'Sign in to perform this operation';
     case 'INVALID_INPUT': return e.message;
-    case 'UNKNOWN_COLUMN': case 'TABLE_NOT_FOUND': case 'FUNCTION_NOT_FOUND': return e.message;
+    case 'UNKNOWN_COLUMN': case 'TABLE_NOT_FOUND': case 'FUNCTION_NOT_FOUND': case 'INVALID_QUERY': case 'INVALID_FILTER': return e.message;
     case 'TRANSACTION_CONFLICT': return 'The transaction conflicted with another one; retry it';
     case 'STATEMENT_TIMEOUT': return 'The statement took longer than database.statement_timeout';
     case 'METHOD_NOT_ALLOWED': return 'This operation is not supported on this object';

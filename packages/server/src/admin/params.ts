@@ -1,0 +1,104 @@
+// Input parsing for the admin schema routes: schema lists, boolean flags, the type
+// generation body, and the Accept negotiation of GET /schema/typescript. Malformed
+// input is INVALID_FORMAT (query) or INVALID_REQUEST_BODY (body); a well-formed but
+// unknown or internal schema is VALIDATION_FAILED naming it.
+import type { SchemaSnapshot } from '../db/index.ts';
+import { AppError } from '../http/index.ts';
+
+/** Fluxbase's own schemas: never listed, typed or described by these routes (API.md §5.1). */
+export const INTERNAL_SCHEMAS: ReadonlySet<string> = new Set(['auth', 'storage', 'jobs', 'functions', 'realtime', 'webhooks', 'fluxbase']);
+
+const badParameter = (parameter: string, message: string) =>
+  new AppError('INVALID_FORMAT', { message, details: { parameter } });
+
+const badBody = (field: string, message: string) =>
+  new AppError('INVALID_REQUEST_BODY', { message, details: { field } });
+
+type QueryValue = string | string[] | undefined;
+
+/** `a,b` → ['a', 'b']; undefined when absent. Repeated, empty or blank entries are malformed. */
+export function schemaListParam(value: QueryValue, parameter: string): string[] | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw badParameter(parameter, `Give ${parameter} once, as a comma-separated list`);
+  const names = value.split(',').map((s) => s.trim());
+  if (names.some((n) => n === '')) throw badParameter(parameter, `${parameter} must be a comma-separated list of schema names`);
+  return names;
+}
+
+/** `true` / `false`; absent gives the default. */
+export function booleanParam(value: QueryValue, parameter: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw badParameter(parameter, `${parameter} must be true or false`);
+}
+
+/** Every name must be a non-internal schema the cache knows. Returns the names deduplicated. */
+export function checkSchemas(snapshot: SchemaSnapshot, names: readonly string[], field = 'schemas'): string[] {
+  const known = new Set(snapshot.schemas);
+  for (const name of names) {
+    if (INTERNAL_SCHEMAS.has(name) || !known.has(name)) {
+      const why = INTERNAL_SCHEMAS.has(name) ? 'is internal to Fluxbase' : 'does not exist';
+      throw new AppError('VALIDATION_FAILED', {
+        message: `Schema "${name}" ${why}`,
+        details: { fields: { [field]: `Schema "${name}" ${why}` } },
+        hint: 'GET /api/v1/admin/schemas lists the schemas',
+      });
+    }
+  }
+  return [...new Set(names)];
+}
+
+/** When no schema is named: the exposed schemas that exist (config may name one not created yet). */
+export function defaultSchemas(snapshot: SchemaSnapshot): string[] {
+  const known = new Set(snapshot.schemas);
+  return snapshot.exposedSchemas.filter((s) => known.has(s) && !INTERNAL_SCHEMAS.has(s));
+}
+
+export interface TypescriptRequest {
+  schemas: string[] | undefined;
+  includeFunctions: boolean;
+  includeViews: boolean;
+}
+
+const BODY_KEYS = new Set(['schemas', 'include_functions', 'include_views', 'format']);
+
+/** POST /schema/typescript body: `{schemas?, include_functions?, include_views?, format?}` (format is ignored, as upstream). */
+export function typescriptBody(body: unknown): TypescriptRequest {
+  if (body === undefined) return { schemas: undefined, includeFunctions: true, includeViews: true };
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badBody('body', 'The body must be a JSON object');
+  const b = body as Record<string, unknown>;
+  const unknown = Object.keys(b).find((k) => !BODY_KEYS.has(k));
+  if (unknown !== undefined) throw badBody(unknown, `Unknown field "${unknown}"; expected schemas, include_functions, include_views`);
+  let schemas: string[] | undefined;
+  if (b.schemas !== undefined) {
+    if (!Array.isArray(b.schemas) || b.schemas.length === 0 || !b.schemas.every((s) => typeof s === 'string' && s !== '')) {
+      throw badBody('schemas', 'schemas must be a non-empty array of schema names');
+    }
+    schemas = b.schemas as string[];
+  }
+  const flag = (name: 'include_functions' | 'include_views'): boolean => {
+    const v = b[name];
+    if (v === undefined) return true;
+    if (typeof v !== 'boolean') throw badBody(name, `${name} must be a boolean`);
+    return v;
+  };
+  if (b.format !== undefined && b.format !== 'types' && b.format !== 'full') throw badBody('format', 'format must be "types" or "full"');
+  return { schemas, includeFunctions: flag('include_functions'), includeViews: flag('include_views') };
+}
+
+/**
+ * GET /schema/typescript answers text unless the client asks for JSON (as upstream: any
+ * `application/json` in Accept). null: nothing acceptable was offered.
+ */
+export function typescriptRepresentation(accept: string | undefined): 'text' | 'json' | null {
+  if (accept === undefined || accept.trim() === '') return 'text';
+  const ranges = accept.split(',').map((part) => {
+    const [type = '', ...params] = part.split(';').map((s) => s.trim().toLowerCase());
+    const q = params.find((p) => p.startsWith('q='));
+    return { type, q: q === undefined ? 1 : Number(q.slice(2)) };
+  }).filter((r) => r.type !== '' && !(r.q <= 0));
+  if (ranges.some((r) => r.type === 'application/json')) return 'json';
+  if (ranges.some((r) => r.type === 'text/plain' || r.type === 'text/*' || r.type === '*/*')) return 'text';
+  return null;
+}

@@ -1,0 +1,37 @@
+// Compiles a function call. Arguments travel as ONE JSON parameter and are converted by
+// json_to_record with the argument types from the catalog, so arrays, JSON and scalars
+// all arrive in their PostgreSQL types and nothing is substituted into SQL text
+// (API.md §16 item 24).
+import type { RpcTarget } from '../plan/rpc.ts';
+import type { ReadPlan } from '../plan/types.ts';
+import { Params, qualified, quoteIdent, type Statement } from './fragments.ts';
+import { compileRead, type BodyFormat } from './read.ts';
+
+/** The argument list of the call (`"a" := (…), …`), binding `args` as one parameter. */
+export function compileArgs(target: RpcTarget, args: Record<string, unknown> | unknown, params: Params): string {
+  if (target.wholeBody) return `${params.add(JSON.stringify(args ?? null))}::text::${target.fn.args[0]!.udtName}`;
+  const given = args !== null && typeof args === 'object' && !Array.isArray(args) ? (args as Record<string, unknown>) : {};
+  const used = target.fn.args.filter((a) => a.name !== '' && a.name in given);
+  if (used.length === 0) return '';
+  const json = params.add(JSON.stringify(given));
+  return used.map((a) => {
+    const value = `(select _a.${quoteIdent(a.name)} from json_to_record(${json}::text::json) as _a(${quoteIdent(a.name)} ${a.type}))`;
+    return `${a.mode === 'variadic' ? 'variadic ' : ''}${quoteIdent(a.name)} := ${value}`;
+  }).join(', ');
+}
+
+export function compileRpc(target: RpcTarget, args: unknown, read: ReadPlan | null, format: BodyFormat): Statement {
+  const params = new Params();
+  const argsSql = compileArgs(target, args, params);
+  const call = `${qualified(target.fn.schema, target.fn.name)}(${argsSql})`;
+  switch (target.result) {
+    case 'void':
+      return { text: `select null::bigint as total, count(*)::int as page_total, null::text as body, null::text as next from (select ${call}) _v`, values: params.values };
+    case 'scalar':
+      return { text: `select null::bigint as total, 1 as page_total, to_json(${call})::text as body, null::text as next`, values: params.values };
+    case 'scalar_set':
+      return { text: `select null::bigint as total, count(*)::int as page_total, coalesce(json_agg(_v), '[]')::text as body, null::text as next from ${call} _v`, values: params.values };
+    case 'rows':
+      return compileRead(read!, { source: { kind: 'function', fn: target.fn, argsSql }, format, estimatedThreshold: 10_000 }, params);
+  }
+}

@@ -1,0 +1,46 @@
+// Running a compiled statement as the caller: one request transaction (db/context) with
+// the principal's role and claims. A lone statement costs one round trip; planned counts,
+// If-Match checks and max-affected checks add statements to the same transaction.
+import type { FastifyRequest } from 'fastify';
+import { withRequestTx, type Database, type ReservedSql } from '../db/index.ts';
+import { principalClaims } from '../http/index.ts';
+import type { ReadResultRow, Statement } from '../query/index.ts';
+
+export interface ResultRow extends ReadResultRow {
+  loc?: string | null;
+}
+
+export interface RunOptions {
+  rollback?: boolean;
+  operation: string;
+  /** Runs before the main statement in the same transaction (If-Match). */
+  before?: (tx: ReservedSql) => Promise<void>;
+  /** Runs after it, may replace the row or throw to roll back (planned count, max-affected). */
+  after?: (tx: ReservedSql, row: ResultRow) => Promise<ResultRow>;
+}
+
+export function contextOf(request: FastifyRequest) {
+  return { ...principalClaims(request.principal), method: request.method, path: request.url, requestId: request.id };
+}
+
+export async function run(db: Database, request: FastifyRequest, stmt: Statement, options: RunOptions): Promise<ResultRow> {
+  const ctx = contextOf(request);
+  const txOptions = { rollback: options.rollback === true, operation: options.operation };
+  if (!options.before && !options.after) {
+    const rows = await withRequestTx(db.pool, ctx, (tx) => tx.unsafe(stmt.text, stmt.values as never[], { prepare: true }), txOptions);
+    return rows[0] as unknown as ResultRow;
+  }
+  return withRequestTx(db.pool, ctx, async (tx) => {
+    if (options.before) await options.before(tx);
+    const rows = await tx.unsafe(stmt.text, stmt.values as never[], { prepare: true });
+    const row = rows[0] as unknown as ResultRow;
+    return options.after ? options.after(tx, row) : row;
+  }, txOptions);
+}
+
+/** Planner row estimate of a count statement (`explain (format json)`). */
+export async function plannedCount(tx: ReservedSql, explain: Statement): Promise<number> {
+  const rows = await tx.unsafe(explain.text, explain.values as never[]);
+  const plan = (rows[0] as Record<string, unknown> | undefined)?.['QUERY PLAN'] as { Plan?: { 'Plan Rows'?: number } }[] | undefined;
+  return Math.max(0, Math.round(plan?.[0]?.Plan?.['Plan Rows'] ?? 0));
+}

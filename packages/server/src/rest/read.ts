@@ -1,0 +1,100 @@
+// Table and view reads (GET/HEAD and POST …/query): plan, compile, run, and shape the
+// response — JSON array, single object, or CSV; Content-Range with the count; the next
+// cursor; ETag.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Table } from '../db/index.ts';
+import { AppError } from '../http/index.ts';
+import {
+  compileCountEstimate, compileRead, encodeCursor, planRead, rootKeys,
+  type QueryRequest, type ReadPlan,
+} from '../query/index.ts';
+import { plannedCount, run, type ResultRow } from './execute.ts';
+import { negotiate, parseRange, type Representation } from './negotiate.ts';
+import { applied, parsePrefer } from './prefer.ts';
+import { sendData, type Timings } from './respond.ts';
+import type { RestDeps } from './deps.ts';
+
+export function contentRange(offset: number, n: number, total: number | null): string {
+  const t = total === null ? '*' : String(total);
+  return n === 0 ? `*/${t}` : `${offset}-${offset + n - 1}/${t}`;
+}
+
+export function csvHeader(keys: string[]): string {
+  return keys.map((k) => (/[",\n\r]/.test(k) ? `"${k.replaceAll('"', '""')}"` : k)).join(',');
+}
+
+/** Strip the array brackets of a one-element JSON array (the object representation). */
+export function singleObject(row: ResultRow): string {
+  if (row.page_total !== 1) {
+    throw new AppError('SINGLE_OBJECT_EXPECTED', {
+      message: 'JSON object requested, multiple (or no) rows returned',
+      details: { rows: row.page_total },
+      hint: 'Filter to exactly one row, or drop the application/vnd.pgrst.object+json Accept header',
+    });
+  }
+  const body = row.body ?? '[]';
+  return body.slice(1, -1).trim();
+}
+
+export async function totalOf(deps: RestDeps, plan: ReadPlan, row: ResultRow, tx: Parameters<typeof plannedCount>[0], source?: Parameters<typeof compileCountEstimate>[1]): Promise<ResultRow> {
+  const threshold = deps.config.api.estimated_count_threshold;
+  if (plan.count === 'planned' || (plan.count === 'estimated' && Number(row.total) > threshold)) {
+    return { ...row, total: await plannedCount(tx, compileCountEstimate(plan, source)) };
+  }
+  return row;
+}
+
+export async function handleRead(deps: RestDeps, request: FastifyRequest, reply: FastifyReply, table: Table, query: QueryRequest, timings: Timings): Promise<FastifyReply> {
+  const prefs = parsePrefer(request.headers.prefer);
+  const rep: Representation = negotiate(request.headers.accept);
+  const range = parseRange(request.headers.range as string | undefined, request.headers['range-unit'] as string | undefined);
+  timings.mark('parse');
+  const api = deps.config.api;
+  const plan = planRead(deps.schema.current(), table, query, {
+    defaultPageSize: api.default_page_size, maxPageSize: api.max_page_size, aggregatesEnabled: api.aggregates_enabled, count: prefs.count, range,
+  });
+  if (plan.count) applied(prefs, `count=${plan.count}`);
+  const head = request.method === 'HEAD';
+  const stmt = compileRead(plan, { format: head ? 'none' : rep === 'csv' ? 'csv' : 'json', estimatedThreshold: api.estimated_count_threshold });
+  timings.mark('plan');
+  const needsExplain = plan.count === 'planned' || plan.count === 'estimated';
+  const row = await run(deps.db, request, stmt, {
+    operation: 'read',
+    ...(needsExplain ? { after: (tx, r) => totalOf(deps, plan, r, tx) } : {}),
+  });
+  timings.mark('execute');
+  return respondRead(deps, request, reply, plan, row, rep, prefs.applied, timings);
+}
+
+export async function respondRead(
+  deps: RestDeps, request: FastifyRequest, reply: FastifyReply, plan: ReadPlan, row: ResultRow, rep: Representation, prefsApplied: string[], timings: Timings,
+): Promise<FastifyReply> {
+  const offset = plan.cursor ? 0 : plan.root.offset ?? 0;
+  const total = row.total === null || row.total === undefined ? null : Number(row.total);
+  if (total !== null && row.page_total === 0 && offset > 0 && offset >= total) {
+    throw new AppError('RANGE_NOT_SATISFIABLE', {
+      message: `The offset ${offset} is past the end (${total} rows)`, headers: { 'Content-Range': `*/${total}` },
+    });
+  }
+  const headers: Record<string, string> = { 'Content-Range': contentRange(offset, row.page_total, total) };
+  if (prefsApplied.length > 0) headers['Preference-Applied'] = prefsApplied.join(', ');
+  if (row.next && plan.cursor) {
+    const values = JSON.parse(row.next) as unknown[];
+    const key = values.slice(1);
+    headers['X-Next-Cursor'] = encodeCursor({ c: plan.cursor.column.name, v: values[0], d: plan.cursor.desc, k: key.length === 1 ? key[0] as never : key });
+  }
+  const partial = total !== null && (offset > 0 || offset + row.page_total < total);
+  let status = partial && rep !== 'object' ? 206 : 200;
+  let body = row.body;
+  let contentType = 'application/json; charset=utf-8';
+  if (request.method === 'HEAD') body = null;
+  else if (rep === 'object') {
+    body = singleObject(row);
+    contentType = 'application/vnd.pgrst.object+json; charset=utf-8';
+    status = 200;
+  } else if (rep === 'csv') {
+    body = `${csvHeader(rootKeys(plan))}\n${row.body ?? ''}`;
+    contentType = 'text/csv; charset=utf-8';
+  }
+  return sendData(request, reply, { status, body, contentType, headers, etag: true }, timings);
+}
