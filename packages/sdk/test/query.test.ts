@@ -209,7 +209,7 @@ describe('writes', () => {
     const one = await service.from('products').insert({ sku: 'w-2', name: 'Gadget', stock: 4 }).select('sku, name, stock, note');
     expect(one).toMatchObject({ error: null, status: 201, data: [{ sku: 'w-2', name: 'Gadget', stock: 4, note: 'n/a' }] });
 
-    const many = await service.from('products').insert([{ sku: 'w-3', name: 'A' }, { sku: 'w-4', name: 'B', stock: 1 }], { count: 'exact' }).select('sku, stock');
+    const many = await service.from('products').insert([{ sku: 'w-3', name: 'A', stock: 0 }, { sku: 'w-4', name: 'B', stock: 1 }], { count: 'exact' }).select('sku, stock');
     expect(many).toMatchObject({ error: null, count: 2, data: [{ sku: 'w-3', stock: 0 }, { sku: 'w-4', stock: 1 }] });
   });
 

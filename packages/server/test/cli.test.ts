@@ -7,10 +7,14 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { verifyJwt } from '../src/http/index.ts';
 import { createTestDatabase, startTestApp, type TestDatabase } from './harness/index.ts';
 import { testRoutes } from './harness/test-routes.ts';
+
+// Each case spawns the CLI (TypeScript compiled on the fly): slow when the whole suite
+// shares two cores, so these cases get more time than the default.
+vi.setConfig({ testTimeout: 120_000 });
 
 const BIN = fileURLToPath(new URL('../bin/fluxbase.js', import.meta.url));
 const cleanEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FLUXBASE_') && k !== 'DATABASE_URL'));
@@ -143,7 +147,9 @@ describe('graceful stop', () => {
     dbs.push(db);
     const app = await startTestApp(db.url, { plugins: [testRoutes()] });
     const inFlight = app.fetch('/api/v1/__test/sleep?ms=700');
-    await new Promise((r) => setTimeout(r, 150));
+    // Close only once the server holds the request (a fixed delay races on a loaded machine).
+    const deadline = Date.now() + 10_000;
+    while (app.server.metrics.readInFlight() < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     const closing = app.close();
     await new Promise((r) => setTimeout(r, 100));
     const refused = await fetch(`${app.url}/health`).then((r) => r.status, () => 'refused');

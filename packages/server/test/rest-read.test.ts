@@ -310,3 +310,21 @@ describe('cursor pagination (seed 2.7)', () => {
     expect((await get(`/api/v1/tables/events?cursor=${c}&offset=5`)).json.code).toBe('INVALID_CURSOR');
   });
 });
+
+describe('extras', () => {
+  it('strips null-valued keys for nulls=stripped', async () => {
+    const r = await get('/rest/v1/authors?id=eq.1', { Accept: 'application/vnd.pgrst.array+json;nulls=stripped' });
+    expect(r.json).toEqual([{ id: 1, name: 'Ada', org_id: 1 }]);
+  });
+
+  it('describes the exposed schema as OpenAPI at /rest/v1/ for admins only', async () => {
+    expect((await get('/rest/v1/')).status).toBe(401);
+    expect((await get('/rest/v1/', { Authorization: `Bearer ${app.userToken('33333333-3333-4333-8333-333333333333')}` })).status).toBe(403);
+    const r = await get('/rest/v1/', { Authorization: `Bearer ${app.keys.service_role}` });
+    expect(r.status).toBe(200);
+    expect(r.json.openapi).toBe('3.0.3');
+    expect(Object.keys(r.json.paths)).toEqual(expect.arrayContaining(['/posts', '/authors', '/rpc/add']));
+    expect(r.json.paths['/post_stats'].post).toBeUndefined();
+    expect(r.json.components.schemas.tags.properties.label).toMatchObject({ type: 'string', format: 'text' });
+  });
+});

@@ -39,3 +39,8 @@ export function parseRange(header: string | undefined, unit: string | undefined)
   if (last < first) throw new AppError('RANGE_NOT_SATISFIABLE', { message: `Invalid Range ${first}-${last}: the end is before the start` });
   return { offset: first, limit: last - first + 1 };
 }
+
+/** PostgREST's `nulls=stripped` media type parameter on the JSON representations. */
+export function stripNullsRequested(accept: string | undefined): boolean {
+  return accept !== undefined && /application\/vnd\.pgrst\.(array|object)\+json[^,]*;\s*nulls=stripped/i.test(accept);
+}

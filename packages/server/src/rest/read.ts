@@ -9,7 +9,7 @@ import {
   type QueryRequest, type ReadPlan,
 } from '../query/index.ts';
 import { plannedCount, run, type ResultRow } from './execute.ts';
-import { negotiate, parseRange, type Representation } from './negotiate.ts';
+import { negotiate, parseRange, stripNullsRequested, type Representation } from './negotiate.ts';
 import { applied, parsePrefer } from './prefer.ts';
 import { sendData, type Timings } from './respond.ts';
 import type { RestDeps } from './deps.ts';
@@ -55,7 +55,9 @@ export async function handleRead(deps: RestDeps, request: FastifyRequest, reply:
   });
   if (plan.count) applied(prefs, `count=${plan.count}`);
   const head = request.method === 'HEAD';
-  const stmt = compileRead(plan, { format: head ? 'none' : rep === 'csv' ? 'csv' : 'json', estimatedThreshold: api.estimated_count_threshold });
+  const stmt = compileRead(plan, {
+    format: head ? 'none' : rep === 'csv' ? 'csv' : 'json', estimatedThreshold: api.estimated_count_threshold, stripNulls: stripNullsRequested(request.headers.accept),
+  });
   timings.mark('plan');
   const needsExplain = plan.count === 'planned' || plan.count === 'estimated';
   const row = await run(deps.db, request, stmt, {

@@ -6,6 +6,7 @@ import type { RestDeps } from './deps.ts';
 import { AppError, errors } from '../http/index.ts';
 import { parseQueryString, parseStructuredQuery } from '../query/index.ts';
 import { handleRead } from './read.ts';
+import { respondOpenApi } from './openapi.ts';
 import { respondProcedures } from './procedures.ts';
 import { handleFluxbaseRpc, handlePostgrestRpc } from './rpc.ts';
 import { Timings } from './respond.ts';
@@ -149,6 +150,7 @@ export function registerRestRoutes(app: FastifyInstance, deps: RestDeps): void {
     const schema = profileSchema(request, snapshot, !get);
     return handlePostgrestRpc(deps, request, reply, schema, (request.params as Params).fn!, rawQuery(request), new Timings());
   };
+  app.get('/rest/v1/', async (request, reply) => respondOpenApi(deps, request, reply));
   app.get('/rest/v1/rpc/:fn', pgRpc);
   app.post('/rest/v1/rpc/:fn', pgRpc);
 }

@@ -99,6 +99,27 @@ export function createSchemaCache(options: SchemaCacheOptions): LiveSchemaCache 
     return inFlight;
   }
 
+  /** reload(): a load that starts after the call (an in-flight one may predate the caller's DDL). */
+  let queued: Promise<SchemaSnapshot> | null = null;
+  // A load that reload() started in this same synchronous turn: nothing can have committed
+  // since, so callers in that turn share it.
+  let startedThisTurn = false;
+  function reloadFresh(): Promise<SchemaSnapshot> {
+    if (inFlight && startedThisTurn) return inFlight;
+    if (!inFlight) {
+      startedThisTurn = true;
+      queueMicrotask(() => {
+        startedThisTurn = false;
+      });
+      return load();
+    }
+    queued ??= inFlight.catch(() => undefined).then(() => {
+      queued = null;
+      return load();
+    });
+    return queued;
+  }
+
   /** Debounced reload: waits for `debounceMs` of quiet, but no longer than `maxWaitMs` after the first notice. */
   function schedule(): void {
     if (stopped) return;
@@ -151,7 +172,7 @@ export function createSchemaCache(options: SchemaCacheOptions): LiveSchemaCache 
     table(schema: string, name: string): Table | undefined {
       return current().tables.get(relationKey(schema, name));
     },
-    reload: load,
+    reload: reloadFresh,
     onReload(listener) {
       listeners.add(listener);
       return () => {

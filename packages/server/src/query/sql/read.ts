@@ -17,6 +17,8 @@ export interface ReadCompileOptions {
   estimatedThreshold: number;
   /** Lock the root rows (`for update of t0`): If-Match checks before a write. */
   lock?: boolean;
+  /** `Accept: …;nulls=stripped`: drop null-valued keys from the JSON body. */
+  stripNulls?: boolean;
 }
 
 /** Columns of the statement's single result row. */
@@ -244,7 +246,7 @@ export function compileRead(plan: ReadPlan, options: ReadCompileOptions, params:
   const lock = options.lock ? ` for update of ${root.alias}` : '';
   const page = `select ${select.join(', ')} from ${lv.from}${whereSql(lv.where)}${lv.groupBy}${lv.orderBy}${pageSql(root, b.params)}${lock}`;
   const body = options.format === 'json'
-    ? `coalesce(json_agg(_p), '[]')::text`
+    ? options.stripNulls ? `json_strip_nulls(coalesce(json_agg(_p), '[]'))::text` : `coalesce(json_agg(_p), '[]')::text`
     : options.format === 'csv'
       ? `coalesce(string_agg(substring(_p::text, 2, length(_p::text) - 2), E'\\n'), '')`
       : 'null::text';
