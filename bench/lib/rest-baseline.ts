@@ -8,7 +8,7 @@
 // caches verified tokens), and sends the headers a client needs (Content-Range, Location,
 // Preference-Applied) but no ETag or Server-Timing.
 import postgres from 'postgres';
-import { contextParams, type DbRole } from '../../packages/server/src/db/index.ts';
+import { CONTEXT_SQL, contextParams, type DbRole } from '../../packages/server/src/db/index.ts';
 import { rmSync } from 'node:fs';
 import { bareApp, type BareRequest, type BareResponse } from './bare.ts';
 import { benchConfig } from './config.ts';
@@ -16,11 +16,6 @@ import { ID_PARAM, REST_CASES, type RestCase } from './rest-cases.ts';
 import { authenticatorUrl } from './rest-fixture.ts';
 import { compileCases, rowsParam, type CompiledCase } from './rest-sql.ts';
 import type { ServeOptions, SideServer } from './types.ts';
-
-// The statement of db/context.ts (CONTEXT_SQL), character for character: keep in sync.
-const CONTEXT_SQL = `select set_config('role', $1, true), set_config('request.jwt.claims', $2, true),
-  set_config('request.jwt.claim.sub', $3, true), set_config('request.jwt.claim.role', $1, true),
-  set_config('request.method', $4, true), set_config('request.path', $5, true), set_config('request.id', $6, true)`;
 
 interface ResultRow {
   total: string | number | null;

@@ -1,21 +1,16 @@
 // Bad input on the REST routes: every class gets a clear 4xx in the mount's error shape,
 // never a 5xx and never SQL text, and nothing is changed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyRestFixture } from './harness/rest-fixture.ts';
-import { createTestDatabase, startTestApp, type TestApp, type TestDatabase } from './harness/index.ts';
+import { startRestApp, stopRestApp } from './harness/rest-fixture.ts';
+import type { TestApp, TestDatabase } from './harness/index.ts';
 
 let db: TestDatabase;
 let app: TestApp;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  await applyRestFixture(db.sql);
-  app = await startTestApp(db.url);
+  ({ db, app } = await startRestApp());
 });
-afterAll(async () => {
-  await app?.close();
-  await db?.drop();
-});
+afterAll(() => stopRestApp(db, app));
 
 const SQL_WORDS = /\bselect\b.*\bfrom\b|\binsert into\b|\bdelete from\b|\$\d|\bt0\.|set_config/i;
 

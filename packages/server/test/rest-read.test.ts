@@ -2,34 +2,18 @@
 // direction, every filter family, logic trees, order, ranges and counts, single-object
 // and CSV representations, cursor pagination (seed 2.7) and ETags (seed 4.2).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyRestFixture } from './harness/rest-fixture.ts';
-import { createTestDatabase, startTestApp, type TestApp, type TestDatabase } from './harness/index.ts';
+import { request, startRestApp, stopRestApp } from './harness/rest-fixture.ts';
+import { startTestApp, type TestApp, type TestDatabase } from './harness/index.ts';
 
 let db: TestDatabase;
 let app: TestApp;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  await applyRestFixture(db.sql);
-  app = await startTestApp(db.url);
+  ({ db, app } = await startRestApp());
 });
-afterAll(async () => {
-  await app?.close();
-  await db?.drop();
-});
+afterAll(() => stopRestApp(db, app));
 
-async function get(path: string, headers: Record<string, string> = {}) {
-  const res = await app.fetch(path, { headers });
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = text === '' ? undefined : JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are checked with toEqual
-  return { res, status: res.status, text, json: json as any };
-}
+const get = (path: string, headers: Record<string, string> = {}) => request(app, 'GET', path, undefined, headers);
 
 const ids = (rows: { id: number }[]) => rows.map((r) => r.id);
 

@@ -2,30 +2,18 @@
 // unnamed JSON parameter, set-returning functions filtered like tables, scalars, void,
 // errors (unknown, volatile on GET, raised exceptions), and the procedures listing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyRestFixture } from './harness/rest-fixture.ts';
-import { createTestDatabase, startTestApp, type TestApp, type TestDatabase } from './harness/index.ts';
+import { request, startRestApp, stopRestApp } from './harness/rest-fixture.ts';
+import type { TestApp, TestDatabase } from './harness/index.ts';
 
 let db: TestDatabase;
 let app: TestApp;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  await applyRestFixture(db.sql);
-  app = await startTestApp(db.url);
+  ({ db, app } = await startRestApp());
 });
-afterAll(async () => {
-  await app?.close();
-  await db?.drop();
-});
+afterAll(() => stopRestApp(db, app));
 
-async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const res = await app.fetch(path, {
-    method, headers: { ...(body === undefined ? {} : { 'Content-Type': 'application/json' }), ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { res, status: res.status, text, json: text === '' ? undefined : JSON.parse(text) };
-}
+const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => request(app, method, path, body, headers);
 
 describe('/rest/v1/rpc', () => {
   it('calls with named JSON arguments and with GET query arguments', async () => {

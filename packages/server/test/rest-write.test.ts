@@ -3,38 +3,18 @@
 // the mount's response shapes, Location, tx=rollback, max-affected, If-Match, by-id
 // routes, and RLS with two users.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyRestFixture, USER_A, USER_B } from './harness/rest-fixture.ts';
-import { createTestDatabase, startTestApp, type TestApp, type TestDatabase } from './harness/index.ts';
+import { USER_A, USER_B, request, startRestApp, stopRestApp } from './harness/rest-fixture.ts';
+import { startTestApp, type TestApp, type TestDatabase } from './harness/index.ts';
 
 let db: TestDatabase;
 let app: TestApp;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  await applyRestFixture(db.sql);
-  app = await startTestApp(db.url);
+  ({ db, app } = await startRestApp());
 });
-afterAll(async () => {
-  await app?.close();
-  await db?.drop();
-});
+afterAll(() => stopRestApp(db, app));
 
-async function send(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const res = await app.fetch(path, {
-    method,
-    headers: { ...(body === undefined ? {} : { 'Content-Type': 'application/json' }), ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are checked with toEqual
-  let json: any;
-  try {
-    json = text === '' ? undefined : JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { res, status: res.status, text, json };
-}
+const send = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => request(app, method, path, body, headers);
 
 describe('inserts', () => {
   it('/api/v1 answers 201 with the object for an object and an array for an array', async () => {

@@ -28,7 +28,8 @@ export interface TxOptions {
 
 export type QueryObserver = (operation: string, seconds: number) => void;
 
-const CONTEXT_SQL = `select set_config('role', $1, true), set_config('request.jwt.claims', $2, true),
+/** The role/claims statement sent with every request transaction (exported for the benchmark baseline). */
+export const CONTEXT_SQL = `select set_config('role', $1, true), set_config('request.jwt.claims', $2, true),
   set_config('request.jwt.claim.sub', $3, true), set_config('request.jwt.claim.role', $1, true),
   set_config('request.method', $4, true), set_config('request.path', $5, true), set_config('request.id', $6, true)`;
 

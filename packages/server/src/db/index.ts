@@ -4,7 +4,7 @@
 export { openDatabase, authenticatorPassword, AUTHENTICATOR_ROLE, DatabaseConnectError, type Database, type DatabaseSettings } from './database.ts';
 export { startEmbeddedPostgres, type EmbeddedPostgres, type EmbeddedPostgresOptions } from './embedded.ts';
 export { createPool, type Pool, type PoolOptions, type PoolStats, type Sql, type ReservedSql } from './pool.ts';
-export { withRequestTx, contextParams, type DbRole, type RequestContext, type TxOptions, type QueryObserver } from './context.ts';
+export { withRequestTx, contextParams, CONTEXT_SQL, type DbRole, type RequestContext, type TxOptions, type QueryObserver } from './context.ts';
 export {
   loadMigrations, migrateUp, migrateDown, migrationsCurrent, MigrationError, DEFAULT_MIGRATIONS_DIR,
   type Migration, type MigrateResult,

@@ -40,9 +40,7 @@ export function registerRestRoutes(app: FastifyInstance, deps: RestDeps): void {
   const fluxTable = (request: FastifyRequest) => {
     const p = request.params as Params;
     const snapshot = deps.schema.current();
-    const schema = p.schema === undefined ? 'public' : checkSchema(snapshot, p.schema);
-    if (p.schema === undefined) checkSchema(snapshot, 'public');
-    return findTable(snapshot, schema, p.table);
+    return findTable(snapshot, checkSchema(snapshot, p.schema ?? 'public'), p.table);
   };
   const fluxRead = async (request: FastifyRequest, reply: FastifyReply) => {
     requireScope(request, 'read:tables');

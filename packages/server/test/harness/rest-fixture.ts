@@ -2,6 +2,7 @@
 // one-to-one, many-to-many through a junction, two FKs between one pair of tables, RLS
 // per user, enums, arrays, jsonb, full-text search, ranges, a view, functions.
 import type postgres from 'postgres';
+import { createTestDatabase, startTestApp, type Overrides, type TestApp, type TestDatabase } from './index.ts';
 
 export const USER_A = '11111111-1111-4111-8111-111111111111';
 export const USER_B = '22222222-2222-4222-8222-222222222222';
@@ -78,4 +79,42 @@ insert into public.post_tags values (1, 1), (1, 2), (2, 1), (3, 2);
 
 export async function applyRestFixture(sql: postgres.Sql): Promise<void> {
   await sql.unsafe(REST_FIXTURE_SQL);
+}
+
+/** A fresh database with the fixture and the real app on it (one per test file). */
+export async function startRestApp(overrides?: Overrides): Promise<{ db: TestDatabase; app: TestApp }> {
+  const db = await createTestDatabase();
+  await applyRestFixture(db.sql);
+  return { db, app: await startTestApp(db.url, overrides ? { overrides } : {}) };
+}
+
+export async function stopRestApp(db: TestDatabase | undefined, app: TestApp | undefined): Promise<void> {
+  await app?.close();
+  await db?.drop();
+}
+
+export interface RestResponse {
+  res: Response;
+  status: number;
+  text: string;
+  /** Parsed body (undefined when empty or not JSON); tests check it with toEqual. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are checked with toEqual
+  json: any;
+}
+
+/** One request with an optional JSON body; the body is read and parsed when it is JSON. */
+export async function request(app: TestApp, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<RestResponse> {
+  const res = await app.fetch(path, {
+    method,
+    headers: { ...(body === undefined ? {} : { 'Content-Type': 'application/json' }), ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { res, status: res.status, text, json };
 }

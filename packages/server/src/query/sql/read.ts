@@ -43,15 +43,22 @@ function sourceSql(node: ReadNode, source: RootSource | undefined): string {
 
 const lateralAlias = (embed: PlannedEmbed) => `${embed.node.alias}_l`;
 
+/** One filter scope per level (built once per compile, shared by select, filters and order). */
+const scopes = new WeakMap<ReadNode, FilterScope>();
+
 function scopeOf(node: ReadNode): FilterScope {
+  const cached = scopes.get(node);
+  if (cached) return cached;
   const base = tableScope(node.table, node.alias);
-  return {
+  const scope: FilterScope = {
     field: (ref) => base.field(ref),
     embedExists: (name) => {
       const embed = node.embeds.get(name);
       return embed ? `${lateralAlias(embed)}.__x is not null` : undefined;
     },
   };
+  scopes.set(node, scope);
+  return scope;
 }
 
 function isGeometry(column: Column): boolean {
@@ -59,7 +66,7 @@ function isGeometry(column: Column): boolean {
 }
 
 function columnExpr(node: ReadNode, item: Extract<PlannedItem, { kind: 'column' }>, params: Params, truncate: number | undefined): string {
-  let expr = tableScope(node.table, node.alias).field({ column: item.column.name, path: item.path }).sql;
+  let expr = scopeOf(node).field({ column: item.column.name, path: item.path }).sql;
   if (item.path.length === 0 && isGeometry(item.column) && !item.cast && !item.aggregate) expr = `st_asgeojson(${expr})::json`;
   if (item.cast) expr = `(${expr})::${item.cast}`;
   if (item.aggregate) expr = `${item.aggregate}(${expr})`;
@@ -109,7 +116,7 @@ function orderExpr(node: ReadNode, term: PlannedOrder, b: Built): string {
     b.hidden.set(term.embed, list);
     expr = `${lateralAlias(term.embed)}.${name}`;
   } else {
-    expr = tableScope(node.table, node.alias).field(term.field).sql;
+    expr = scopeOf(node).field(term.field).sql;
     if (term.vector) {
       const op = term.vector.op === 'vec_l2' ? '<->' : term.vector.op === 'vec_cos' ? '<=>' : '<#>';
       expr = `${expr} ${op} ${b.params.add(`[${term.vector.value.join(',')}]`)}::text::vector`;
@@ -187,7 +194,7 @@ function embedSql(embed: PlannedEmbed, parent: ReadNode, b: Built, truncate: num
     return `select json_agg(_e) as j, bool_or(true) as __x from (${inner}) _e`;
   }
   // To-one: one row (or none). Hidden order columns for the parent ride along.
-  const hidden = (b.hidden.get(embed) ?? []).map((h) => `${tableScope(child.table, child.alias).field(h.field).sql} as ${h.name}`);
+  const hidden = (b.hidden.get(embed) ?? []).map((h) => `${scopeOf(child).field(h.field).sql} as ${h.name}`);
   const shown = embed.spread ? lv.select : [`(select row_to_json(_x) from (select ${lv.select.join(', ')}) _x) as j`];
   return `select ${[...shown, 'true as __x', ...hidden].join(', ')} from ${lv.from}${whereSql(lv.where)}${lv.groupBy}${lv.orderBy}`;
 }
