@@ -1,5 +1,5 @@
 // Benchmark runner. `npm run bench` runs every benchmark; `npm run bench -- health context`
-// runs the named ones (or a group: `rest` = the five REST benchmarks). Options (flag or environment variable):
+// runs the named ones (or a group: `rest` = the five REST benchmarks, `auth` = the three auth ones). Options (flag or environment variable):
 //   --duration=<s>     BENCH_DURATION     seconds each side is loaded per round (10)
 //   --connections=<n>  BENCH_CONNECTIONS  concurrent connections, both sides (50)
 //   --rounds=<n>       BENCH_ROUNDS       measured rounds per side, A,B,A,B,… (3; median)
@@ -9,6 +9,7 @@
 // DATABASE_URL (an owner URL) when set; a fresh database is created and dropped.
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
+import { benchmarks as auth } from './auth.ts';
 import { benchmark as context } from './context.ts';
 import { benchmark as health } from './health.ts';
 import { openBenchDatabase, type BenchDatabase } from './lib/db.ts';
@@ -17,7 +18,7 @@ import type { BenchOptions, Benchmark, Row } from './lib/types.ts';
 import { benchmarks as rest } from './rest.ts';
 import { benchmark as startup } from './startup.ts';
 
-const BENCHMARKS: Benchmark[] = [health, context, ...rest, startup];
+const BENCHMARKS: Benchmark[] = [health, context, ...rest, ...auth, startup];
 const GROUPS = [...new Set(BENCHMARKS.flatMap((b) => (b.group ? [b.group] : [])))];
 const POOL_SIZE = 50; // database.max_connections default; both sides of `context` use it
 

@@ -1,6 +1,8 @@
 // The client object: holds the base URL, the API key and the current user's access token,
 // and stamps them on every request. Feature modules (tables, auth, storage, …) are built
-// on its `request`, so credentials are handled in this one place.
+// on its `request`, so credentials are handled in this one place; `auth` keeps the
+// signed-in user's token current (see auth/auth-fetch.ts).
+import { AuthClient, createAuthFetch, type AuthClientOptions } from './auth/index.ts';
 import { FluxbaseError } from './errors.ts';
 import { type HealthStatus, type ReadyStatus } from './health.ts';
 import { QueryBuilder, tablePath } from './query/index.ts';
@@ -17,6 +19,8 @@ export interface ClientOptions {
   headers?: Record<string, string>;
   /** Milliseconds before a request fails with code TIMEOUT; 0 disables. Default: 30000. */
   timeoutMs?: number;
+  /** Session persistence and refresh of `client.auth`. Default: persisted (localStorage or memory), auto-refreshed. */
+  auth?: AuthClientOptions;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -51,7 +55,12 @@ export class FluxbaseClient<Database = UntypedDatabase> {
   readonly key: string;
   /** Call PostgreSQL functions of the default schema; also `rpc.getStatus`, `rpc.getLogs`, `rpc.list`. */
   readonly rpc: RpcClient<DefaultSchema<Database>>;
+  /** Sign-up, sign-in, sessions, the user, MFA and OAuth (`/api/v1/auth`). */
+  readonly auth: AuthClient;
+  /** Set by setAuth(); wins over the session's token. */
   private accessToken: string | null = null;
+  /** The signed-in session's access token, kept current by `auth`. */
+  private sessionToken: string | null = null;
   private readonly transport: Transport;
 
   constructor(url: string, key: string, options: ClientOptions = {}) {
@@ -63,17 +72,28 @@ export class FluxbaseClient<Database = UntypedDatabase> {
     const extra = options.headers ?? {};
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     if (!Number.isFinite(timeoutMs) || timeoutMs < 0) throw new RangeError('createClient: timeoutMs must be a non-negative number');
+    const fixedAuthorization = Object.keys(extra).some((k) => k.toLowerCase() === 'authorization');
+    // Bound late so a fetch patched after createClient (test doubles, polyfills) is used.
+    const baseFetch: typeof fetch = options.fetch ?? ((input, init) => fetch(input, init));
+    const authFetch = createAuthFetch({
+      fetch: baseFetch,
+      // Called per request, never before the constructor has finished.
+      sessions: () => auth.sessionManager,
+      defaultAuthorization: () => (fixedAuthorization || this.accessToken !== null ? null : `Bearer ${this.sessionToken ?? this.key}`),
+      retryOnExpiredToken: options.auth?.retryOnExpiredToken ?? true,
+    });
     this.transport = createTransport({
       baseUrl: this.url,
-      // Bound late so a fetch patched after createClient (test doubles, polyfills) is used.
-      fetch: options.fetch ?? ((input, init) => fetch(input, init)),
+      fetch: authFetch,
       timeoutMs,
       headers: () => {
-        const h = new Headers({ apikey: this.key, Authorization: `Bearer ${this.accessToken ?? this.key}` });
+        const h = new Headers({ apikey: this.key, Authorization: `Bearer ${this.accessToken ?? this.sessionToken ?? this.key}` });
         for (const [k, v] of Object.entries(extra)) h.set(k, v);
         return h;
       },
     });
+    const auth = new AuthClient(this.transport, this.key, options.auth ?? {}, (token) => { this.sessionToken = token; });
+    this.auth = auth;
     this.rpc = createRpcClient<DefaultSchema<Database>>(this.transport);
   }
 
@@ -89,7 +109,8 @@ export class FluxbaseClient<Database = UntypedDatabase> {
 
   /**
    * Act as a signed-in user: `Authorization` carries this access token while `apikey` keeps
-   * the client's key. `null` goes back to the key alone.
+   * the client's key. It wins over the `auth` session (which is then neither refreshed nor
+   * retried for these requests); `null` goes back to the session's token, or the key alone.
    */
   setAuth(accessToken: string | null): void {
     this.accessToken = accessToken === '' ? null : accessToken;

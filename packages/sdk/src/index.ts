@@ -3,6 +3,15 @@
 // only web-standard globals (fetch, Headers, URL, AbortController) and must never import
 // Node built-ins or anything from the server package.
 export { createClient, FluxbaseClient, SchemaClient, type ClientOptions } from './client.ts';
+export {
+  AuthClient, MfaApi, codeChallengeS256, createPkcePair, defaultStorage, generateCodeVerifier, localStorageAdapter, memoryStorage,
+  type AuthChangeEvent, type AuthClientOptions, type AuthConfig, type AuthResponse, type AuthStateChangeCallback, type AuthSubscription,
+  type IdTokenCredentials, type MagicLinkCredentials, type MessageResponse, type MfaRequired, type MfaVerifyParams, type OAuthProvider,
+  type OAuthSignInOptions, type OtpResponse, type PasswordCredentials, type RefreshResponse, type ResendParams, type Session,
+  type SessionResponse, type SignInData, type SignInWithOtpCredentials, type SignOutScope, type SignUpCredentials, type SignUpResponse,
+  type SupportedStorage, type TotpEnrollment, type TotpStatus, type TwoFactorChallenge, type UpdateUserAttributes, type User,
+  type UserIdentity, type UserResponse, type VerifyOtpParams,
+} from './auth/index.ts';
 export { FluxbaseError, isFluxbaseError, type ClientErrorCode, type FluxbaseErrorInit } from './errors.ts';
 export { type HealthStatus, type ReadyStatus } from './health.ts';
 export {

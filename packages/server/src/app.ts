@@ -3,9 +3,10 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/index.ts';
 import { migrationsCurrent, type Database, type SchemaCache } from './db/index.ts';
 import { registerAdminRoutes } from './admin/index.ts';
+import { createAuth } from './auth/index.ts';
 import { registerRestRoutes } from './rest/index.ts';
 import {
-  createHttpServer, IdempotencyStore, MemoryRateLimitStore, PrincipalResolver, RateLimiter,
+  createHttpServer, createRateLimitStore, IdempotencyStore, PrincipalResolver, RateLimiter,
   registerHealthRoute, registerMetricsRoute, registerReadyRoute, type SystemStatus,
 } from './http/index.ts';
 import type { Logger, Metrics } from './observability/index.ts';
@@ -45,6 +46,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const { config, db, logger, metrics } = deps;
   const rl = config.rate_limit;
   const idem = config.idempotency;
+  const rateLimitStore = createRateLimitStore(config, logger);
+  const auth = createAuth({ config, db, logger, metrics, rateLimitStore });
   const idempotency = idem.enabled ? new IdempotencyStore(db.pool, { ttlMs: idem.ttl, processingTimeoutMs: idem.processing_timeout }) : undefined;
   const app = createHttpServer({
     logger,
@@ -55,13 +58,22 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       jwtSecret: config.auth.jwt_secret,
       leewaySeconds: Math.round(config.auth.jwt_leeway / 1000),
       audience: config.auth.jwt_audience || undefined,
+      serviceKeys: auth.serviceKeys,
+      revocation: auth.revocation,
     }),
-    globalRateLimit: rl.enabled ? new RateLimiter('global', rl.global, new MemoryRateLimitStore(), 'Too many requests') : undefined,
+    globalRateLimit: rl.enabled ? new RateLimiter('global', rl.global, rateLimitStore, 'Too many requests') : undefined,
     requireApiKey: config.auth.require_api_key,
     trustedProxies: config.server.trusted_proxies,
     requestTimeoutMs: config.server.request_timeout,
     hsts: config.server.public_url.startsWith('https:'),
     idempotency,
+    isAdminUser: auth.isAdminUser,
+  });
+  // Revocation listeners run before the first request and stop with the server.
+  app.addHook('onReady', () => auth.start());
+  app.addHook('onClose', async () => {
+    await auth.close();
+    await rateLimitStore.close?.();
   });
   if (idempotency) {
     const cleanup = setInterval(() => {
@@ -81,6 +93,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   }
   registerRestRoutes(app, { config, db, schema: deps.schema });
   registerAdminRoutes(app, { config, db, schema: deps.schema });
+  auth.register(app);
   for (const plugin of deps.plugins ?? []) plugin(app, deps);
   return app;
 }

@@ -6,6 +6,7 @@ import { buildApp, type AppDeps } from './app.ts';
 import { mintApiKeys, type ApiKeys } from './auth/index.ts';
 import { loadConfig, resolveSecrets, type Config, type LoadOptions } from './config/index.ts';
 import { createSchemaCache, openDatabase, redactUrl, type Database, type SchemaCache } from './db/index.ts';
+import { warnIfMultiInstance } from './http/index.ts';
 import { createLogger, createMetrics, type Logger, type Metrics } from './observability/index.ts';
 
 export interface StartOptions {
@@ -50,6 +51,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   if (generated.length > 0) {
     logger.warn({ generated, file: secretsFile }, 'development secrets generated and stored in the data dir; set them explicitly in production');
   }
+  if (config.rate_limit.enabled) warnIfMultiInstance(process.env, logger, config.redis.url.trim() !== '');
   const started = performance.now();
   const db = await openDatabase({
     url: config.database.url,

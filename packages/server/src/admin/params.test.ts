@@ -95,7 +95,9 @@ describe('typescriptRepresentation', () => {
 });
 
 describe('requireAdmin', () => {
-  const req = (p: Partial<Principal>) => ({ principal: { claims: {}, userId: null, ...p } }) as unknown as FastifyRequest;
+  // The admin-user lookup is auth's (auth.users.role = 'admin'); here a fixed answer.
+  const server = { isAdminUser: (id: string) => Promise.resolve(id === 'admin-user') };
+  const req = (p: Partial<Principal>) => ({ principal: { claims: {}, userId: null, ...p }, server }) as unknown as FastifyRequest;
   const code = async (p: Partial<Principal>) => requireAdmin(req(p)).then(() => 'ok', (e: AppError) => `${e.status} ${e.code}`);
 
   it('admits a service-role JWT and a stored key with scope *', async () => {
@@ -111,5 +113,8 @@ describe('requireAdmin', () => {
     expect(await code({ kind: 'anonymous', role: 'anon' })).toBe('401 MISSING_AUTHENTICATION');
     expect(await code({ kind: 'anon_key', role: 'anon' })).toBe('401 MISSING_AUTHENTICATION');
     expect(await code({ kind: 'user', role: 'authenticated', userId: 'u' })).toBe('403 ADMIN_REQUIRED');
+  });
+  it('admits a user whose auth.users.role is admin', async () => {
+    expect(await code({ kind: 'user', role: 'authenticated', userId: 'admin-user' })).toBe('ok');
   });
 });

@@ -1,3 +1,86 @@
-// Auth: users, sessions, tokens and keys. So far: minting the anon and service-role API
-// keys. Verification of credentials lives in http/ (principal resolution), below us.
+// Auth: users, passwords, sessions and JWTs, email flows, TOTP, OAuth/OIDC, stored service
+// keys and the auth rate limits. Gives principal resolution (http/) its service-key
+// verifier, revocation checker and admin lookup; never reaches into other subsystems.
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../config/index.ts';
+import type { Database } from '../db/index.ts';
+import type { AdminUserLookup, JwtClaims, Principal, RateLimitStore, RevocationChecker, ServiceKeyVerifier } from '../http/index.ts';
+import type { Logger, Metrics } from '../observability/index.ts';
+import { registerAdminUserRoutes } from './admin-users/index.ts';
+import { deleteExpiredAuthRows } from './core/cleanup.ts';
+import { createAuthCore } from './core/core.ts';
+import type { AuthDeps } from './deps.ts';
+import { createEmailFlows, createMailer, registerEmailRoutes } from './email/index.ts';
+import { registerOAuthRoutes } from './oauth/index.ts';
+import { createAuthLimits } from './rate-limits.ts';
+import { registerCoreRoutes } from './routes/index.ts';
+import { createServiceKeys, registerServiceKeyRoutes } from './service-keys/index.ts';
+import { deleteExpiredTotpRows, registerTotpRoutes } from './totp/index.ts';
+
 export { mintApiKeys, type ApiKeys } from './api-keys.ts';
+export { normalizeEmail } from './core/email.ts';
+export type { AuthDeps, AuthCore } from './deps.ts';
+export type { User, Session, UserRow } from './core/types.ts';
+
+export interface AuthOptions {
+  config: Config;
+  db: Database;
+  logger: Logger;
+  metrics: Metrics;
+  rateLimitStore: RateLimitStore;
+}
+
+export interface Auth {
+  serviceKeys: ServiceKeyVerifier;
+  revocation: RevocationChecker;
+  isAdminUser: AdminUserLookup;
+  register(app: FastifyInstance): void;
+  /** LISTEN for revocations (before the server accepts requests). */
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const CLEANUP_INTERVAL_MS = 10 * 60_000;
+
+export function createAuth(options: AuthOptions): Auth {
+  const { config, db, logger, metrics, rateLimitStore } = options;
+  const { core, liveness } = createAuthCore(config, db, logger);
+  const mailer = createMailer(config, db, logger);
+  const limits = createAuthLimits(config, rateLimitStore, metrics);
+  const base = { config, db, logger, metrics, core, mailer, limits, rateLimitStore };
+  const deps: AuthDeps = { ...base, emailFlows: createEmailFlows(base) };
+  const keys = createServiceKeys({ config, db, logger, rateLimitStore });
+  let cleanup: NodeJS.Timeout | undefined;
+
+  const revocation: RevocationChecker = {
+    async check(claims: JwtClaims, principal: Principal) {
+      if (principal.kind === 'user' && typeof claims.session_id === 'string') await liveness.assertLive(claims.session_id);
+      else if (principal.kind === 'service_role') keys.checkServiceRoleJwt(claims);
+    },
+  };
+
+  return {
+    serviceKeys: keys.verifier,
+    revocation,
+    isAdminUser: (userId) => core.isAdminUser(userId),
+    register(app) {
+      registerCoreRoutes(app, deps);
+      registerEmailRoutes(app, deps);
+      registerTotpRoutes(app, deps);
+      registerOAuthRoutes(app, deps);
+      registerServiceKeyRoutes(app, deps, keys);
+      registerAdminUserRoutes(app, deps);
+    },
+    async start() {
+      await Promise.all([liveness.start(), keys.start()]);
+      cleanup = setInterval(() => {
+        Promise.all([deleteExpiredAuthRows(db.pool), deleteExpiredTotpRows(db.pool)])
+          .catch((err: unknown) => logger.warn({ err }, 'auth cleanup failed'));
+      }, CLEANUP_INTERVAL_MS).unref();
+    },
+    async close() {
+      clearInterval(cleanup);
+      await Promise.allSettled([liveness.stop(), keys.stop(), mailer.close()]);
+    },
+  };
+}

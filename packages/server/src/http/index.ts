@@ -8,8 +8,14 @@ export {
   PrincipalResolver, ANONYMOUS, dbRoleFor, principalClaims,
   type Principal, type PrincipalKind, type ServiceKeyVerifier, type RevocationChecker, type PrincipalOptions,
 } from './principal.ts';
-export { MemoryRateLimitStore, RateLimiter, type RateLimitStore, type RateLimitHit, type LimitDecision } from './rate-limit.ts';
+export {
+  MemoryRateLimitStore, FallbackRateLimitStore, RateLimiter, RateLimitStoreUnavailableError, isRateLimitStoreUnavailable, mostRestrictive,
+  STORE_UNAVAILABLE_RETRY_SECONDS, type RateLimitStore, type RateLimitHit, type LimitDecision, type RateLimiterOptions,
+} from './rate-limit.ts';
+export { RedisRateLimitStore, createRateLimitStore, REDIS_KEY_PREFIX, type CreatedRateLimitStore, type RedisStoreOptions } from './redis-store.ts';
+export { multiInstanceHints, warnIfMultiInstance } from './multi-instance.ts';
 export { bodyLimitFor, endpointTypeFor, jsonDepthExceeds, parseJsonBody, payloadTooLarge, type BodyLimits, type EndpointType } from './body.ts';
 export { applyCors, ALLOWED_HEADERS, EXPOSED_HEADERS, type CorsOptions } from './cors.ts';
 export { IdempotencyStore, idempotencyApplies, type IdempotencyOptions, type IdempotentRequest, type StoredResponse, type Claim } from './idempotency.ts';
 export { registerHealthRoute, registerReadyRoute, registerMetricsRoute, type SystemStatus } from './routes/index.ts';
+export { adminOnly, adminOnlyNoStoredKeys, requireAdmin, installAdminLookup, type AdminUserLookup, type AdminCheckOptions } from './admin-guard.ts';

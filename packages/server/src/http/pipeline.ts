@@ -10,6 +10,7 @@ import FindMyWay from 'find-my-way';
 import type { Logger, Metrics } from '../observability/index.ts';
 import { bodyLimitFor, parseJsonBody, payloadTooLarge, type BodyLimits } from './body.ts';
 import { applyCors, type CorsOptions } from './cors.ts';
+import { installAdminLookup, type AdminUserLookup } from './admin-guard.ts';
 import { type AppError, errors, mountOf, renderError, toAppError } from './errors/index.ts';
 import { idempotencyApplies, idempotencyHooks, type IdempotencyStore } from './idempotency.ts';
 import { ANONYMOUS, type Principal, type PrincipalResolver } from './principal.ts';
@@ -43,6 +44,8 @@ export interface PipelineOptions {
   hsts: boolean;
   /** Honour Idempotency-Key on /api/v1 and /rest/v1 writes (absent: the header is ignored). */
   idempotency?: IdempotencyStore | undefined;
+  /** Whether a user is an admin (auth.users.role); absent: only service_role is admin. */
+  isAdminUser?: AdminUserLookup | undefined;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -121,6 +124,7 @@ export function createHttpServer(options: PipelineOptions): FastifyInstance {
   // A method-agnostic mirror of the routes, to tell 404 from 405 (Fastify answers 404 for both).
   const methodIndex = FindMyWay({ ignoreTrailingSlash: true });
   app.decorateRequest('principal', null as unknown as Principal);
+  installAdminLookup(app, options.isAdminUser);
 
   // 4–5. Principal, then rate limit: attached per route, so public routes (health,
   // readiness, metrics) carry no hook at all.
@@ -212,7 +216,7 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, thrown: 
   } else {
     err = toAppError(thrown, { anonymous: (request.principal?.role ?? 'anon') === 'anon' });
   }
-  if (err.status >= 500) {
+  if (err.status >= 500 && err.status !== 503) {
     request.log.error({ err: (err.cause ?? thrown) as Error, code: err.code, url: request.routeOptions.url ?? request.url, request_id: request.id }, 'request failed');
   } else if (err.status === 503) {
     request.log.warn({ code: err.code, request_id: request.id }, err.message);

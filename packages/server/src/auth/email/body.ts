@@ -1,0 +1,55 @@
+// Reading the JSON bodies of the email routes: every field is type-checked here and a
+// wrong shape is a 400 naming the field, never a 500 further down.
+import { AppError } from '../../http/index.ts';
+
+export type Body = Record<string, unknown>;
+
+/** The parsed body as an object; no body reads as `{}` so required fields report themselves. */
+export function bodyOf(body: unknown): Body {
+  if (body === undefined || body === null) return {};
+  if (typeof body !== 'object' || Array.isArray(body)) {
+    throw new AppError('INVALID_REQUEST_BODY', { message: 'The body must be a JSON object' });
+  }
+  return body as Body;
+}
+
+export function requiredString(body: Body, field: string, maxLength = 1024): string {
+  const value = body[field];
+  if (value === undefined || value === null || value === '') {
+    throw new AppError('MISSING_REQUIRED_FIELD', { message: `${field} is required`, details: { field } });
+  }
+  if (typeof value !== 'string') throw invalidField(field, 'must be a string');
+  if (value.length > maxLength) throw invalidField(field, `must be at most ${maxLength} characters`);
+  return value;
+}
+
+export function optionalString(body: Body, field: string, maxLength = 1024): string | undefined {
+  if (body[field] === undefined || body[field] === null) return undefined;
+  return requiredString(body, field, maxLength);
+}
+
+export function optionalBoolean(body: Body, field: string, path = field): boolean | undefined {
+  const value = body[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'boolean') throw invalidField(path, 'must be true or false');
+  return value;
+}
+
+export function optionalObject(body: Body, field: string): Body | undefined {
+  const value = body[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'object' || Array.isArray(value)) throw invalidField(field, 'must be an object');
+  return value as Body;
+}
+
+export function invalidField(field: string, problem: string): AppError {
+  return new AppError('VALIDATION_FAILED', { message: `${field} ${problem}`, details: { fields: { [field]: problem } } });
+}
+
+/** 501 for the phone variants of the OTP routes (only email is implemented). */
+export function rejectPhone(body: Body): void {
+  const type = body.type;
+  if (body.phone !== undefined || type === 'sms' || type === 'phone' || type === 'phone_change') {
+    throw new AppError('NOT_IMPLEMENTED', { message: 'Phone OTP is not supported; use email', details: { feature: 'phone_otp' } });
+  }
+}

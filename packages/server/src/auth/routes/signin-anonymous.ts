@@ -1,0 +1,20 @@
+// POST /api/v1/auth/signin/anonymous (API.md §8.1): a user without email, off by default.
+import type { FastifyInstance } from 'fastify';
+import { AppError } from '../../http/index.ts';
+import type { AuthDeps } from '../deps.ts';
+import { objectBody, optionalMetadata } from './body.ts';
+
+export function registerSigninAnonymous(app: FastifyInstance, deps: AuthDeps): void {
+  const { core, config } = deps;
+  app.post('/api/v1/auth/signin/anonymous', { config: { allowWithoutKey: true } }, async (request, reply) => {
+    if (!config.auth.anonymous_signin_enabled) {
+      throw new AppError('FEATURE_DISABLED', { message: 'Anonymous sign-in is disabled (auth.anonymous_signin_enabled)' });
+    }
+    const client = core.clientInfo(request);
+    await deps.limits.hit(reply, 'signup', { ip: client.ip });
+    const body = objectBody(request, true);
+    const userMetadata = optionalMetadata(body, 'user_metadata', 'options.data', 'data');
+    const user = await core.users.create({ email: null, isAnonymous: true, userMetadata });
+    return reply.code(201).send(await core.completeSignIn(user, 'anonymous', client));
+  });
+}

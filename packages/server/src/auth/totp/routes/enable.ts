@@ -1,0 +1,19 @@
+// POST /api/v1/auth/2fa/enable {code} → {success: true, backup_codes: [10], message}:
+// the first code from the authenticator app confirms the pending setup.
+import type { FastifyInstance } from 'fastify';
+import type { AuthDeps } from '../../deps.ts';
+import { bodyObject, parseCode } from '../code-input.ts';
+import { enableTotp } from '../enrolment.ts';
+
+export function registerEnableRoute(app: FastifyInstance, deps: AuthDeps): void {
+  app.post('/api/v1/auth/2fa/enable', async (request) => {
+    const caller = await deps.core.requireUser(request);
+    const code = parseCode(bodyObject(request.body).code, { allowRecovery: false });
+    const { backup_codes } = await enableTotp(deps, caller.user, code.value);
+    return {
+      success: true,
+      backup_codes,
+      message: 'Two-factor authentication enabled. Store these recovery codes safely: each works once and they are not shown again.',
+    };
+  });
+}

@@ -1,0 +1,14 @@
+// POST /api/v1/auth/2fa/recovery-codes {code} (current TOTP code) → {backup_codes: [10]}:
+// new codes; every earlier code stops working.
+import type { FastifyInstance } from 'fastify';
+import type { AuthDeps } from '../../deps.ts';
+import { bodyObject, parseCode } from '../code-input.ts';
+import { regenerateRecoveryCodes } from '../management.ts';
+
+export function registerRecoveryCodesRoute(app: FastifyInstance, deps: AuthDeps): void {
+  app.post('/api/v1/auth/2fa/recovery-codes', async (request) => {
+    const caller = await deps.core.requireUser(request);
+    const code = parseCode(bodyObject(request.body).code, { allowRecovery: false });
+    return regenerateRecoveryCodes(deps, caller.user, code.value, deps.core.clientInfo(request));
+  });
+}
