@@ -2,7 +2,10 @@
 // a program branches on `error.code` (stable, from API.md §3.2) and shows `error.error`.
 
 /** Codes the SDK produces itself; every other code comes from the server's catalog. */
-export type ClientErrorCode = 'NETWORK_ERROR' | 'TIMEOUT' | 'ABORTED' | 'INVALID_RESPONSE' | 'HTTP_ERROR';
+export type ClientErrorCode =
+  | 'NETWORK_ERROR' | 'TIMEOUT' | 'ABORTED' | 'INVALID_RESPONSE' | 'HTTP_ERROR'
+  // client.auth: no session to act on, an OAuth callback this client did not start, session storage failed
+  | 'AUTH_SESSION_MISSING' | 'INVALID_OAUTH_STATE' | 'STORAGE_ERROR';
 
 export interface FluxbaseErrorInit {
   status: number;

@@ -405,6 +405,14 @@ describe('config, anonymous sign-in and admin users', () => {
     expect((await call(app, 'GET', '/api/v1/auth/captcha/config')).body).toEqual({ enabled: false });
   });
 
+  it('GET /config lists OAuth providers added through the admin API', async () => {
+    const created = await call(app, 'POST', '/api/v1/admin/oauth/providers', { name: 'github', client_id: 'gh-client', client_secret: 's3cret' }, app.keys.service_role);
+    expect(created.status).toBe(201);
+    expect((await call(app, 'GET', '/api/v1/auth/config')).body.oauth_providers).toEqual(['github']);
+    expect((await call(app, 'DELETE', '/api/v1/admin/oauth/providers/github', undefined, app.keys.service_role)).status).toBe(204);
+    expect((await call(app, 'GET', '/api/v1/auth/config')).body.oauth_providers).toEqual([]);
+  });
+
   it('anonymous sign-in is 404 FEATURE_DISABLED by default', async () => {
     const r = await post('/api/v1/auth/signin/anonymous', {});
     expect(r.status).toBe(404);

@@ -2,6 +2,7 @@
 // (oidc-provider): authorization started on instance A and finished on instance B (the
 // state lives in PostgreSQL, seed 3.5), user creation, linking by subject and by verified
 // email, identity linking and unlinking, stored provider tokens, form_post callbacks.
+import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, signUp, STRONG_PASSWORD, uniqueEmail } from './harness/auth.ts';
 import { createTestDatabase, startTestApp, type TestApp, type TestDatabase } from './harness/index.ts';
@@ -146,6 +147,29 @@ describe('sign-in across two instances (state in PostgreSQL)', () => {
     const r = await call(b, 'GET', '/api/v1/auth/oauth/providers');
     expect(r.status).toBe(200);
     expect(r.body.providers).toContainEqual({ provider: 'test', display_name: 'Test IdP', authorize_url: 'http://localhost:8080/api/v1/auth/oauth/test/authorize' });
+  });
+});
+
+describe("binding to the client's own PKCE pair (the SDK's login-CSRF guard)", () => {
+  it('requires the matching code_verifier at the callback when a code_challenge was sent', async () => {
+    const verifier = randomBytes(32).toString('base64url');
+    const challenge = createHash('sha256').update(verifier).digest('base64url');
+    const login = await authorizeAndLogin(a, 'test', account().id, { code_challenge: challenge, code_challenge_method: 'S256' });
+    for (const params of [{}, { code_verifier: randomBytes(32).toString('base64url') }] as Record<string, string>[]) {
+      const r = await callback(b, 'test', { code: login.code, state: login.state, ...params });
+      expect(r.status).toBe(400);
+      expect(r.body).toMatchObject({ code: 'INVALID_OAUTH_STATE', details: { reason: 'client_verifier_mismatch' } });
+    }
+    // Refusals leave the attempt for the client that holds the verifier.
+    const ok = await callback(b, 'test', { code: login.code, state: login.state, code_verifier: verifier });
+    expect(ok.status).toBe(200);
+  });
+
+  it('accepts only S256 challenges', async () => {
+    const plain = await call(a, 'GET', '/api/v1/auth/oauth/test/authorize?code_challenge=abc&code_challenge_method=plain');
+    expect(plain.body).toMatchObject({ code: 'VALIDATION_FAILED', details: { fields: { code_challenge_method: 'must be S256' } } });
+    const short = await call(a, 'GET', '/api/v1/auth/oauth/test/authorize?code_challenge=abc&code_challenge_method=S256');
+    expect(short.body.code).toBe('VALIDATION_FAILED');
   });
 });
 

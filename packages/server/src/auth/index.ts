@@ -2,6 +2,7 @@
 // keys and the auth rate limits. Gives principal resolution (http/) its service-key
 // verifier, revocation checker and admin lookup; never reaches into other subsystems.
 import type { FastifyInstance } from 'fastify';
+import type postgres from 'postgres';
 import type { Config } from '../config/index.ts';
 import type { Database } from '../db/index.ts';
 import type { AdminUserLookup, JwtClaims, Principal, RateLimitStore, RevocationChecker, ServiceKeyVerifier } from '../http/index.ts';
@@ -11,16 +12,31 @@ import { deleteExpiredAuthRows } from './core/cleanup.ts';
 import { createAuthCore } from './core/core.ts';
 import type { AuthDeps } from './deps.ts';
 import { createEmailFlows, createMailer, registerEmailRoutes } from './email/index.ts';
-import { registerOAuthRoutes } from './oauth/index.ts';
+import { enabledOAuthProviderNames, registerOAuthRoutes } from './oauth/index.ts';
 import { createAuthLimits } from './rate-limits.ts';
 import { registerCoreRoutes } from './routes/index.ts';
 import { createServiceKeys, registerServiceKeyRoutes } from './service-keys/index.ts';
-import { deleteExpiredTotpRows, registerTotpRoutes } from './totp/index.ts';
+import { deleteExpiredTotpRows, registerTotpRoutes, rekeyTotpSecrets } from './totp/index.ts';
+import { rekeySealedColumns } from './core/rekey.ts';
+import { createSecretBox } from './core/secret-box.ts';
 
 export { mintApiKeys, type ApiKeys } from './api-keys.ts';
 export { normalizeEmail } from './core/email.ts';
 export type { AuthDeps, AuthCore } from './deps.ts';
 export type { User, Session, UserRow } from './core/types.ts';
+
+/**
+ * Re-seal every stored secret from `oldKey` to `newKey` (the `encryption-key rotate` CLI):
+ * TOTP secrets in one transaction, then the other sealed columns in another; both are
+ * idempotent (re-run after an interruption) and abort when a value opens with neither key.
+ */
+export async function rotateEncryptionKey(sql: postgres.Sql, oldKey: Buffer, newKey: Buffer): Promise<{ resealed: number; unchanged: number }> {
+  const from = createSecretBox(oldKey);
+  const to = createSecretBox(newKey);
+  const totp = await rekeyTotpSecrets(sql, from, to);
+  const rest = await sql.begin((tx) => rekeySealedColumns(tx, from, to));
+  return { resealed: totp.resealed + rest.resealed, unchanged: totp.unchanged + rest.unchanged };
+}
 
 export interface AuthOptions {
   config: Config;
@@ -64,10 +80,10 @@ export function createAuth(options: AuthOptions): Auth {
     revocation,
     isAdminUser: (userId) => core.isAdminUser(userId),
     register(app) {
-      registerCoreRoutes(app, deps);
+      const oauth = registerOAuthRoutes(app, deps);
+      registerCoreRoutes(app, deps, () => enabledOAuthProviderNames(oauth));
       registerEmailRoutes(app, deps);
       registerTotpRoutes(app, deps);
-      registerOAuthRoutes(app, deps);
       registerServiceKeyRoutes(app, deps, keys);
       registerAdminUserRoutes(app, deps);
     },

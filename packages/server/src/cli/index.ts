@@ -6,6 +6,7 @@ import { DatabaseConnectError, DEFAULT_MIGRATIONS_DIR, loadMigrations, migrateDo
 import { resolveConfig, startServer } from '../main.ts';
 import { createLogger } from '../observability/index.ts';
 import { installSignalHandlers } from './lifecycle.ts';
+import { registerEncryptionKeyCommand } from './encryption-key.ts';
 import { registerServiceKeysCommand } from './service-keys.ts';
 import { typesGenerate, TypesCommandError, type TypesGenerateOptions } from './types.ts';
 import postgres from 'postgres';
@@ -114,5 +115,6 @@ program
   });
 
 registerServiceKeysCommand(program, fail);
+registerEncryptionKeyCommand(program);
 
 await program.parseAsync(process.argv);

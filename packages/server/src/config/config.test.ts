@@ -151,3 +151,26 @@ describe('secrets', () => {
     expect(decodeEncryptionKey(value)?.length).toBe(32);
   });
 });
+
+describe('auth.oauth providers', () => {
+  const oauthOf = (values: ReturnType<typeof loadConfig>) => (values.auth as { oauth?: Record<string, Record<string, unknown>> }).oauth;
+
+  it('merges the file, FLUXBASE_AUTH_OAUTH_<PROVIDER>_<FIELD> and overrides per provider', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'fluxbase-config-'));
+    writeFileSync(path.join(dir, 'fluxbase.yaml'), 'auth:\n  oauth:\n    google:\n      client_id: from-file\n      client_secret: file-secret\n    github:\n      client_id: gh\n');
+    const values = loadConfig({
+      cwd: dir,
+      env: { FLUXBASE_AUTH_OAUTH_GOOGLE_CLIENT_ID: 'from-env', FLUXBASE_AUTH_OAUTH_MY_IDP_ISSUER_URL: 'https://idp.example.com', FLUXBASE_AUTH_OAUTH_MY_IDP_SCOPES: 'openid, email', FLUXBASE_AUTH_OAUTH_MY_IDP_ENABLED: 'true' },
+      overrides: { auth: { oauth: { github: { enabled: false } } } },
+    });
+    expect(oauthOf(values)).toEqual({
+      google: { client_id: 'from-env', client_secret: 'file-secret' },
+      github: { client_id: 'gh', enabled: false },
+      my_idp: { issuer_url: 'https://idp.example.com', scopes: ['openid', 'email'], enabled: true },
+    });
+  });
+
+  it('has no oauth block when nothing configures one', () => {
+    expect(oauthOf(loadConfig({ cwd: os.tmpdir(), env: {} }))).toBeUndefined();
+  });
+});

@@ -53,7 +53,8 @@ export function renderConfigDocs(): string {
     'FLUXBASE_SERVER_PORT=8080 FLUXBASE_DATABASE_URL=postgres://fluxbase:secret@db.internal:5432/app npm start',
     '```',
     '',
-    'OAuth providers are configured as `auth.oauth.<provider>.{enabled, client_id, client_secret, issuer_url, scopes}` in the YAML file.',
+    'OAuth providers are configured as `auth.oauth.<provider>.{enabled, client_id, client_secret, issuer_url, scopes}` in the YAML file,',
+    'or from the environment as `FLUXBASE_AUTH_OAUTH_<PROVIDER>_<FIELD>` (e.g. `FLUXBASE_AUTH_OAUTH_GOOGLE_CLIENT_ID`; see docs/auth.md).',
     '',
   ];
   for (const [section, specs] of sections) {

@@ -116,7 +116,7 @@ export function loadConfig(options: LoadOptions = {}): ConfigValues {
     setPath(raw, spec.path, value);
     origin.set(spec.path, from);
   }
-  const oauth = getPath(fileTree, 'auth.oauth');
+  const oauth = oauthBlock(getPath(fileTree, 'auth.oauth'), env, options.overrides ? getPath(options.overrides, 'auth.oauth') : undefined);
   if (oauth !== undefined) setPath(raw, 'auth.oauth', oauth);
 
   // 2. Validate every key; collect all problems.
@@ -142,4 +142,39 @@ export function loadConfig(options: LoadOptions = {}): ConfigValues {
   cfg.logging.format ??= cfg.env === 'development' ? 'pretty' : 'json';
   cfg.data_dir = path.resolve(cwd, cfg.data_dir);
   return cfg;
+}
+
+const OAUTH_FIELDS = ['ENABLED', 'CLIENT_ID', 'CLIENT_SECRET', 'ISSUER_URL', 'SCOPES'];
+
+/**
+ * `auth.oauth.<provider>.<field>` from the file, then `FLUXBASE_AUTH_OAUTH_<PROVIDER>_<FIELD>`
+ * (e.g. FLUXBASE_AUTH_OAUTH_GOOGLE_CLIENT_ID; provider names are lower-cased), then
+ * overrides, merged per provider. The auth subsystem validates the result.
+ */
+function oauthBlock(fromFile: unknown, env: Record<string, string | undefined>, overrides: unknown): Tree | undefined {
+  const out: Tree = {};
+  const merge = (block: unknown) => {
+    if (block === null || typeof block !== 'object' || Array.isArray(block)) return;
+    for (const [name, fields] of Object.entries(block as Tree)) {
+      const prev = out[name];
+      out[name] = fields !== null && typeof fields === 'object' && !Array.isArray(fields) && prev !== null && typeof prev === 'object'
+        ? { ...(prev as Tree), ...(fields as Tree) }
+        : fields;
+    }
+  };
+  if (fromFile !== undefined && fromFile !== null && (typeof fromFile !== 'object' || Array.isArray(fromFile))) return fromFile as Tree;
+  merge(fromFile);
+  const fromEnv: Tree = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (!key.startsWith('FLUXBASE_AUTH_OAUTH_') || value === undefined || value === '') continue;
+    const rest = key.slice('FLUXBASE_AUTH_OAUTH_'.length);
+    const field = OAUTH_FIELDS.find((f) => rest.endsWith(`_${f}`) && rest.length > f.length + 1);
+    if (!field) continue;
+    const provider = rest.slice(0, rest.length - field.length - 1).toLowerCase();
+    const entry = (fromEnv[provider] ??= {}) as Tree;
+    entry[field.toLowerCase()] = field === 'SCOPES' ? value.split(',').map((v) => v.trim()).filter(Boolean) : field === 'ENABLED' ? value === 'true' : value;
+  }
+  merge(fromEnv);
+  merge(overrides);
+  return Object.keys(out).length > 0 ? out : undefined;
 }

@@ -69,28 +69,33 @@ export function createSessionService(
     async issue(user: UserRow, options: IssueOptions) {
       const aal = options.aal ?? 'aal1';
       const entry: AmrEntry = { method: options.method, timestamp: Math.floor(Date.now() / 1000) };
-      const { sessionId, refreshToken, amr, fresh } = await authTx(pool, async (sql) => {
-        if (options.sessionId !== undefined) {
-          const [s] = await sql<{ id: string; amr: AmrEntry[] }[]>`
-            update auth.sessions set aal = ${aal}, amr = amr || ${sql.json([entry] as never)}::jsonb, refreshed_at = now(),
-                   expires_at = now() + interval '1 millisecond' * ${settings.refreshTtlMs}::float8
-            where id = ${options.sessionId}::uuid and user_id = ${user.id}::uuid and revoked_at is null
-            returning id, amr`;
-          if (!s) throw new AppError('AUTHENTICATION_REQUIRED', { message: 'The session has ended; sign in again' });
-          // The new refresh token joins the family; earlier ones stay valid until rotated.
-          return { sessionId: s.id, refreshToken: await insertToken(sql, s.id, null), amr: s.amr, fresh: false };
-        }
+      if (options.sessionId === undefined) {
+        // A new session: one statement (session, refresh token, last_sign_in_at), atomic without BEGIN/COMMIT.
         const amrList = [...(options.amr ?? []), entry];
-        const [s] = await sql<{ id: string }[]>`
-          insert into auth.sessions (user_id, aal, amr, user_agent, ip, expires_at)
-          values (${user.id}::uuid, ${aal}, ${sql.json(amrList as never)}, ${options.client.userAgent.slice(0, 512)},
-                  ${options.client.ip || null}::inet, now() + interval '1 millisecond' * ${settings.refreshTtlMs}::float8)
-          returning id`;
-        await sql`update auth.users set last_sign_in_at = now() where id = ${user.id}::uuid`;
-        return { sessionId: s!.id, refreshToken: await insertToken(sql, s!.id, null), amr: amrList, fresh: true };
+        const token = randomToken(32);
+        const [s] = await authQuery(pool, (sql) => sql<{ id: string }[]>`
+          with s as (
+            insert into auth.sessions (user_id, aal, amr, user_agent, ip, expires_at)
+            values (${user.id}::uuid, ${aal}, ${sql.json(amrList as never)}, ${options.client.userAgent.slice(0, 512)},
+                    ${options.client.ip || null}::inet, now() + interval '1 millisecond' * ${settings.refreshTtlMs}::float8)
+            returning id),
+          t as (insert into auth.refresh_tokens (session_id, token_hash) select id, ${sha256(token)} from s),
+          u as (update auth.users set last_sign_in_at = now() where id = ${user.id}::uuid)
+          select id from s`);
+        return answer({ ...user, last_sign_in_at: new Date() }, s!.id, token, aal, amrList);
+      }
+      const { sessionId, refreshToken, amr } = await authTx(pool, async (sql) => {
+        const [s] = await sql<{ id: string; amr: AmrEntry[] }[]>`
+          update auth.sessions set aal = ${aal}, amr = amr || ${sql.json([entry] as never)}::jsonb, refreshed_at = now(),
+                 expires_at = now() + interval '1 millisecond' * ${settings.refreshTtlMs}::float8
+          where id = ${options.sessionId!}::uuid and user_id = ${user.id}::uuid and revoked_at is null
+          returning id, amr`;
+        if (!s) throw new AppError('AUTHENTICATION_REQUIRED', { message: 'The session has ended; sign in again' });
+        // The new refresh token joins the family; earlier ones stay valid until rotated.
+        return { sessionId: s.id, refreshToken: await insertToken(sql, s.id, null), amr: s.amr };
       });
-      if (!fresh) await liveness.announce(pool, [`s:${sessionId}`]);
-      return answer({ ...user, last_sign_in_at: fresh ? new Date() : user.last_sign_in_at }, sessionId, refreshToken, aal, amr);
+      await liveness.announce(pool, [`s:${sessionId}`]);
+      return answer(user, sessionId, refreshToken, aal, amr);
     },
 
     async refresh(refreshToken: string) {

@@ -1,9 +1,11 @@
-// GET /api/v1/auth/config (API.md §8.2 AuthConfig): the values actually enforced, and
+// GET /api/v1/auth/config (API.md §8.2 AuthConfig): the values actually enforced (OAuth
+// providers from configuration and the database), and
 // GET /captcha/config (no CAPTCHA provider is built in).
 import type { FastifyInstance } from 'fastify';
 import type { AuthDeps } from '../deps.ts';
 
-export function registerConfigRoutes(app: FastifyInstance, deps: AuthDeps): void {
+/** `providerNames`: enabled OAuth providers (configuration and database), from the OAuth module. */
+export function registerConfigRoutes(app: FastifyInstance, deps: AuthDeps, providerNames: () => Promise<string[]>): void {
   const a = deps.config.auth;
   app.get('/api/v1/auth/config', { config: { allowWithoutKey: true } }, async () => ({
     signup_enabled: a.signup_enabled,
@@ -14,14 +16,8 @@ export function registerConfigRoutes(app: FastifyInstance, deps: AuthDeps): void
     mfa_available: true,
     password_min_length: a.password_min_length,
     password_max_length: a.password_max_length,
-    oauth_providers: oauthProviderNames(deps),
+    oauth_providers: (await providerNames()).sort(),
     captcha: { enabled: false },
   }));
   app.get('/api/v1/auth/captcha/config', { config: { allowWithoutKey: true } }, async () => ({ enabled: false }));
-}
-
-/** Providers enabled in configuration (DB-configured providers are listed by /oauth/providers). */
-function oauthProviderNames(deps: AuthDeps): string[] {
-  const oauth = (deps.config.auth as { oauth?: Record<string, { enabled?: unknown }> }).oauth ?? {};
-  return Object.entries(oauth).filter(([, p]) => p && p.enabled !== false).map(([name]) => name).sort();
 }

@@ -10,8 +10,8 @@ import { registerSignout } from './signout.ts';
 import { registerSignup } from './signup.ts';
 import { registerUserRoutes } from './user.ts';
 
-export function registerCoreRoutes(app: FastifyInstance, deps: AuthDeps): void {
-  registerConfigRoutes(app, deps);
+export function registerCoreRoutes(app: FastifyInstance, deps: AuthDeps, oauthProviderNames: () => Promise<string[]>): void {
+  registerConfigRoutes(app, deps, oauthProviderNames);
   registerSignup(app, deps);
   registerSignin(app, deps);
   registerSigninAnonymous(app, deps);

@@ -5,6 +5,8 @@ import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../http/index.ts';
 import { authQuery } from '../core/db.ts';
 import { normalizeEmail } from '../core/email.ts';
+import type { UserRow } from '../core/types.ts';
+import { USER_COLUMNS } from '../core/users.ts';
 import type { AuthDeps } from '../deps.ts';
 import { objectBody, requiredString } from './body.ts';
 
@@ -20,12 +22,17 @@ export function registerSignin(app: FastifyInstance, deps: AuthDeps): void {
     const password = requiredString(body, 'password', 4 * config.auth.password_max_length + 64);
     await deps.limits.hit(reply, 'login', { ip: client.ip, email });
 
-    const [lock] = await authQuery(pool, (sql) => sql<{ retry_s: number }[]>`
-      select ceil(extract(epoch from locked_until - now()))::int as retry_s
-      from auth.login_attempts where email = ${email} and locked_until > now()`);
-    if (lock) throw locked(lock.retry_s);
+    // One round trip for the lock and the account (the address may have neither).
+    const [found] = await authQuery(pool, (sql) => sql<(Partial<UserRow> & { retry_s: number | null; has_attempts: boolean })[]>`
+      select ${sql.unsafe(USER_COLUMNS.replace(/(^|,\s*)/g, '$1u.'))},
+             case when a.locked_until > now() then ceil(extract(epoch from a.locked_until - now()))::int end as retry_s,
+             a.email is not null as has_attempts
+      from (select ${email}::text as email) e
+      left join auth.users u on u.email = e.email
+      left join auth.login_attempts a on a.email = e.email`);
+    if (typeof found?.retry_s === 'number') throw locked(found.retry_s);
+    const user = typeof found?.id !== 'string' ? undefined : (found as unknown as UserRow);
 
-    const user = await core.users.findByEmail(email);
     const { ok, rehash } = await core.passwords.verify(user?.encrypted_password ?? null, password);
     if (!ok || !user) {
       const [row] = await authQuery(pool, (sql) => sql<{ locked: boolean }[]>`
@@ -41,10 +48,12 @@ export function registerSignin(app: FastifyInstance, deps: AuthDeps): void {
       if (row?.locked) request.log.warn({ request_id: request.id }, 'sign-in locked for an email after repeated failures');
       throw new AppError('INVALID_CREDENTIALS', { message: 'Invalid email or password' });
     }
-    await authQuery(pool, async (sql) => {
-      await sql`delete from auth.login_attempts where email = ${email}`;
-      if (rehash) await sql`update auth.users set encrypted_password = ${await core.passwords.hash(password)} where id = ${user.id}::uuid`;
-    });
+    if (found!.has_attempts || rehash) {
+      await authQuery(pool, async (sql) => {
+        await sql`delete from auth.login_attempts where email = ${email}`;
+        if (rehash) await sql`update auth.users set encrypted_password = ${await core.passwords.hash(password)} where id = ${user.id}::uuid`;
+      });
+    }
     if (config.auth.require_email_verification && !user.email_verified) {
       throw new AppError('EMAIL_NOT_VERIFIED', { message: 'Confirm your email address before signing in', extra: { requires_email_verification: true } });
     }

@@ -1,7 +1,6 @@
 // GET /api/v1/auth/oauth/:provider/callback?code&state[&code_verifier] (or error,
-// error_description), and
-// the same as POST with a form body for providers that use response_mode=form_post
-// (Apple). Answers Session + is_new_user, or a TwoFactorChallenge.
+// error_description), and the same as POST with a form body for providers that use
+// response_mode=form_post (Apple). Answers Session + is_new_user, or a TwoFactorChallenge.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthDeps } from '../../deps.ts';
 import { optionalClientVerifier, optionalString, requiredString, type Fields } from '../inputs.ts';

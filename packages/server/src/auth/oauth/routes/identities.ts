@@ -1,6 +1,7 @@
 // The caller's linked identities: GET /user/identities, POST /user/identities {provider,
-// redirect_uri?, redirect_to?, scopes?, code_challenge?} (starts a linking authorization bound to the caller;
-// its callback must be called with the caller's session), DELETE /user/identities/:id.
+// redirect_uri?, redirect_to?, scopes?, code_challenge?} (starts a linking authorization
+// bound to the caller; its callback must carry the caller's session), and
+// DELETE /user/identities/:id.
 import type { FastifyInstance } from 'fastify';
 import { AppError, errors } from '../../../http/index.ts';
 import { identityWire } from '../identity-store.ts';
