@@ -13,7 +13,7 @@ import { presetOf } from './presets.ts';
 import { parseGithubEmails, profileFromClaims, profileFromGithub, type Profile } from './profile.ts';
 import { exchangeCode, fetchWithToken, providerError, type TokenSet } from './provider-http.ts';
 import type { ProviderSpec } from './provider-spec.ts';
-import { checkRedirect } from './redirects.ts';
+import { checkRedirect } from '../core/redirects.ts';
 import type { ProviderRegistry } from './registry.ts';
 import { invalidState, type Attempt, type StateStore } from './state-store.ts';
 

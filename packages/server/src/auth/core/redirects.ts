@@ -1,6 +1,6 @@
-// Redirect targets of OAuth flows (API.md §8.5): `redirect_uri` and `redirect_to` must equal
-// `auth.site_url`, the provider's own Fluxbase callback URL, or an entry of
-// `auth.redirect_allow_list` (exact; an entry ending in `/**` allows any path under it on
+// Redirect targets (API.md §8.5) of OAuth flows and emailed links, one rule for both:
+// `redirect_uri` and `redirect_to` must equal `auth.site_url` (OAuth also: the provider's
+// own Fluxbase callback URL) or an entry of `auth.redirect_allow_list` (exact; an entry ending in `/**` allows any path under it on
 // the same origin). Both sides are parsed with WHATWG URL first, so case, default ports,
 // dot segments and percent-encoded dots cannot smuggle a target past a prefix. Native-app
 // schemes (`myapp://callback`, RFC 8252) match exact entries only; script-bearing schemes
@@ -29,8 +29,8 @@ function matchesEntry(target: URL, entry: string): boolean {
   if (entry.endsWith('/**')) {
     const base = parseUrl(entry.slice(0, -2));
     if (!base || !isHttp(base) || !isHttp(target)) return false;
-    // The base path ends with '/', so `/app/**` never admits `/application`.
-    return target.origin === base.origin && target.pathname.startsWith(base.pathname);
+    // The base path ends with '/', so `/app/**` admits `/app` and `/app/x`, never `/application`.
+    return target.origin === base.origin && (target.pathname.startsWith(base.pathname) || `${target.pathname}/` === base.pathname);
   }
   const exact = parseUrl(entry);
   return exact !== undefined && exact.href === target.href;

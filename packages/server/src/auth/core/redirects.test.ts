@@ -14,7 +14,7 @@ describe('isAllowedRedirect', () => {
     ['https://app.example.com/auth/callback?x=1#frag', true],
     ['https://app.example.com/auth/a/b/c', true],
     ['https://app.example.com/authx', false],
-    ['https://app.example.com/auth', false], // the prefix is /auth/
+    ['https://app.example.com/auth', true], // /auth/** covers /auth itself
     ['https://app.example.com/auth/../admin', false],
     ['https://app.example.com/auth/%2e%2e/admin', false],
     ['https://app.example.com/other', false],
