@@ -17,6 +17,8 @@ export interface RequestContext {
   method: string;
   path: string;
   requestId: string;
+  /** `claims` already serialised with `role` = the DB role (cached per token by principal resolution). */
+  claimsJson?: string | undefined;
 }
 
 export interface TxOptions {
@@ -39,7 +41,7 @@ function isQuery<T>(value: Promise<T>): value is Promise<T> & { execute(): unkno
 }
 
 export function contextParams(ctx: RequestContext): string[] {
-  return [ctx.role, JSON.stringify({ ...ctx.claims, role: ctx.role }), ctx.sub, ctx.method, ctx.path, ctx.requestId];
+  return [ctx.role, ctx.claimsJson ?? JSON.stringify({ ...ctx.claims, role: ctx.role }), ctx.sub, ctx.method, ctx.path, ctx.requestId];
 }
 
 export async function withRequestTx<T>(

@@ -4,7 +4,7 @@
 // apikey. No credential at all means anon, as in PostgREST.
 import type { DbRole } from '../db/index.ts';
 import { AppError } from './errors/index.ts';
-import { verifyJwt, type JwtClaims, type JwtResult } from './jwt.ts';
+import { verifyJwt, type JwtClaims } from './jwt.ts';
 
 export type PrincipalKind = 'anonymous' | 'anon_key' | 'user' | 'service_role' | 'service_key';
 
@@ -19,6 +19,8 @@ export interface Principal {
   scopes?: string[];
   /** The raw credential (forwarded to functions later); never logged. */
   token?: string;
+  /** `claims` with `role` = the DB role, serialised once per verified token (the GUC value). */
+  claimsJson?: string;
 }
 
 export const ANONYMOUS: Principal = Object.freeze({ kind: 'anonymous', role: 'anon', claims: { role: 'anon' }, userId: null }) as Principal;
@@ -63,32 +65,39 @@ const unknownServiceKeys: ServiceKeyVerifier = {
   verify: () => Promise.reject(new AppError('INVALID_API_KEY', { message: 'Unknown service key', details: { reason: 'unknown' } })),
 };
 
-/** Verified tokens are remembered (bounded) so a client reusing its token skips the HMAC. */
+/**
+ * Verified tokens are remembered (bounded) with the principal built from them, so a client
+ * reusing its token skips the HMAC, the claim checks and the claims serialisation. The
+ * revocation check still runs on every request.
+ */
 const VERIFIED_CACHE_SIZE = 10_000;
 
 export class PrincipalResolver {
-  private readonly verified = new Map<string, JwtResult>();
+  private readonly verified = new Map<string, Principal>();
   constructor(private readonly options: PrincipalOptions) {}
-
-  private verify(token: string): JwtResult {
-    const hit = this.verified.get(token);
-    if (hit?.ok) {
-      // Time claims are re-checked on every use; only the signature work is saved.
-      const exp = hit.claims.exp as number | undefined;
-      if (exp === undefined || Math.floor(Date.now() / 1000) - this.options.leewaySeconds <= exp) return hit;
-      this.verified.delete(token);
-    }
-    const result = verifyJwt(token, { secret: this.options.jwtSecret, leewaySeconds: this.options.leewaySeconds, audience: this.options.audience });
-    if (result.ok) {
-      if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
-      this.verified.set(token, result);
-    }
-    return result;
-  }
 
   /** Verify a JWT credential and turn it into a principal. */
   async fromJwt(token: string): Promise<Principal> {
-    const result = this.verify(token);
+    let principal = this.verified.get(token);
+    if (principal !== undefined) {
+      // Time claims are re-checked on every use; only the signature work is saved.
+      const exp = principal.claims.exp as number | undefined;
+      if (exp !== undefined && Math.floor(Date.now() / 1000) - this.options.leewaySeconds > exp) {
+        this.verified.delete(token);
+        principal = undefined;
+      }
+    }
+    if (principal === undefined) {
+      principal = this.principalOf(token);
+      if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
+      this.verified.set(token, principal);
+    }
+    await this.options.revocation?.check(principal.claims, principal);
+    return principal;
+  }
+
+  private principalOf(token: string): Principal {
+    const result = verifyJwt(token, { secret: this.options.jwtSecret, leewaySeconds: this.options.leewaySeconds, audience: this.options.audience });
     if (!result.ok) {
       if (result.code === 'EXPIRED_TOKEN') {
         throw new AppError('EXPIRED_TOKEN', { message: result.message, headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' } });
@@ -99,13 +108,10 @@ export class PrincipalResolver {
     if (typeof claims.role !== 'string' || claims.role === '') throw invalidToken('invalid_claims', 'The token has no "role" claim');
     const role = dbRoleFor(claims.role);
     if (role === 'authenticated' && claims.exp === undefined) throw invalidToken('invalid_claims', 'User tokens must carry an "exp" claim');
-    const principal: Principal = role === 'anon'
-      ? { kind: 'anon_key', role, claims, userId: null, token }
-      : role === 'service_role'
-        ? { kind: 'service_role', role, claims, userId: null, token }
-        : { kind: 'user', role, claims, userId: typeof claims.sub === 'string' ? claims.sub : null, token };
-    await this.options.revocation?.check(claims, principal);
-    return principal;
+    const claimsJson = JSON.stringify({ ...claims, role });
+    const kind: PrincipalKind = role === 'anon' ? 'anon_key' : role === 'service_role' ? 'service_role' : 'user';
+    const userId = kind === 'user' && typeof claims.sub === 'string' ? claims.sub : null;
+    return Object.freeze({ kind, role, claims, userId, token, claimsJson });
   }
 
   async fromCredential(credential: string): Promise<Principal> {
@@ -169,6 +175,6 @@ export class PrincipalResolver {
 }
 
 /** Request context values for db/context from a principal. */
-export function principalClaims(p: Principal): { role: DbRole; claims: JwtClaims; sub: string } {
-  return { role: p.role, claims: p.claims, sub: p.userId ?? '' };
+export function principalClaims(p: Principal): { role: DbRole; claims: JwtClaims; sub: string; claimsJson?: string | undefined } {
+  return { role: p.role, claims: p.claims, sub: p.userId ?? '', claimsJson: p.claimsJson };
 }
