@@ -2,7 +2,9 @@
 // script per hit (INCR, PEXPIRE when the window is new, PTTL) so concurrent instances never
 // race. Fails fast when Redis is away (no offline queue, short timeouts) with a typed error;
 // the factory wraps it so general limits fall back and auth limits answer 503.
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type * as IoRedis from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../observability/index.ts';
 import {
@@ -50,7 +52,9 @@ export class RedisRateLimitStore implements RateLimitStore {
     this.prefix = options.keyPrefix ?? REDIS_KEY_PREFIX;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 500;
     const maxDelay = options.maxReconnectDelayMs ?? 2000;
-    this.client = new Redis(url, {
+    // Required here, not imported at the top: servers without Redis never load ioredis (~20 MB resident).
+    const { Redis: RedisClient } = createRequire(import.meta.url)('ioredis') as typeof IoRedis;
+    this.client = new RedisClient(url, {
       connectTimeout: this.connectTimeoutMs,
       commandTimeout: options.commandTimeoutMs ?? 500,
       // Fail at once while disconnected instead of queueing requests behind a dead server.

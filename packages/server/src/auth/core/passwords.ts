@@ -2,7 +2,6 @@
 // through @node-rs/argon2 on the libuv thread pool; legacy bcrypt hashes are verified and
 // flagged for rehash. Passwords are NFC-normalised and never truncated.
 import { hash as argonHash, verify as argonVerify } from '@node-rs/argon2';
-import bcrypt from 'bcryptjs';
 import { AppError } from '../../http/index.ts';
 import type { Passwords } from '../deps.ts';
 import { isCommonPassword } from './common-passwords.ts';
@@ -31,6 +30,8 @@ export function createPasswords(policy: PasswordPolicy): Passwords & { dummyVeri
     }
     const normalized = password.normalize('NFC');
     if (stored.startsWith('$2a$') || stored.startsWith('$2b$') || stored.startsWith('$2y$')) {
+      // Legacy hashes are rare: bcryptjs is loaded on the first one.
+      const { default: bcrypt } = await import('bcryptjs');
       const ok = await bcrypt.compare(normalized, stored).catch(() => false);
       return { ok, rehash: ok };
     }

@@ -2,7 +2,8 @@
 // STARTTLS when the server offers it (except on loopback, where local mail catchers use
 // self-signed certificates); `smtps://` is TLS from the start. A refused message is 502
 // EMAIL_SEND_FAILED: the server's text goes to the log, never to the client.
-import nodemailer from 'nodemailer';
+import { createRequire } from 'node:module';
+import type nodemailerModule from 'nodemailer';
 import { AppError } from '../../http/index.ts';
 import type { Logger } from '../../observability/index.ts';
 import type { Mailer, MailMessage } from '../deps.ts';
@@ -66,6 +67,8 @@ function booleanParam(key: string, value: string): boolean {
 
 export function createSmtpMailer(smtpUrl: string, from: string, logger: Logger): Mailer {
   const options = smtpOptions(smtpUrl);
+  // Required when SMTP is configured, not at start: the outbox needs no nodemailer (~13 MB resident).
+  const nodemailer = createRequire(import.meta.url)('nodemailer') as typeof nodemailerModule;
   const transport = nodemailer.createTransport(options);
   return {
     kind: 'smtp',

@@ -3,10 +3,17 @@
 // = client id (and `azp` when several audiences), expiry with the configured leeway, and
 // the nonce. Failures are 401 INVALID_ID_TOKEN with `details.reason`; an unreachable JWKS
 // is 502 OAUTH_PROVIDER_ERROR.
-import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import type * as JoseModule from 'jose';
+import type { JWTPayload, JWTVerifyGetKey } from 'jose';
 import { AppError } from '../../http/index.ts';
 import { hashedNonce } from './pkce.ts';
 import { providerError } from './provider-http.ts';
+
+// jose is loaded on the first ID-token check, not at start: most servers never verify one,
+// and the module costs ~10 MB of resident memory.
+type Jose = typeof JoseModule;
+let jose: Promise<Jose> | undefined;
+const loadJose = (): Promise<Jose> => (jose ??= import('jose'));
 
 const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 const MAX_TOKEN_LENGTH = 16 * 1024;
@@ -39,7 +46,7 @@ export interface IdTokenCheck {
 }
 
 /** Maps jose's failures to our reasons; anything about fetching keys is the provider's fault. */
-function mapJoseError(provider: string, err: unknown): AppError {
+function mapJoseError(provider: string, err: unknown, joseErrors: Jose['errors']): AppError {
   if (err instanceof AppError) return err;
   if (err instanceof joseErrors.JWTExpired) return invalidIdToken('expired', 'The ID token has expired');
   if (err instanceof joseErrors.JWTClaimValidationFailed) {
@@ -74,6 +81,7 @@ function checkNonce(claims: JWTPayload, nonce: NonceCheck): void {
 
 export async function verifyIdToken(token: string, check: IdTokenCheck): Promise<JWTPayload> {
   if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) throw invalidIdToken('malformed', 'The ID token is empty or too long');
+  const { jwtVerify, errors } = await loadJose();
   let claims: JWTPayload;
   try {
     ({ payload: claims } = await jwtVerify(token, check.keys, {
@@ -83,7 +91,7 @@ export async function verifyIdToken(token: string, check: IdTokenCheck): Promise
       requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat'],
     }));
   } catch (err) {
-    throw mapJoseError(check.provider, err);
+    throw mapJoseError(check.provider, err, errors);
   }
   const expectedIssuer = check.issuer.includes('{tenantid}')
     ? typeof claims.tid === 'string' ? check.issuer.replace('{tenantid}', claims.tid) : undefined
@@ -110,7 +118,11 @@ export class JwksCache {
     let set = this.sets.get(url);
     if (!set) {
       if (this.sets.size >= 100) this.sets.delete(this.sets.keys().next().value!);
-      set = createRemoteJWKSet(new URL(url), { timeoutDuration: 10_000, cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 });
+      let remote: JWTVerifyGetKey | undefined;
+      set = async (header, input) => {
+        remote ??= (await loadJose()).createRemoteJWKSet(new URL(url), { timeoutDuration: 10_000, cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 });
+        return remote(header, input);
+      };
       this.sets.set(url, set);
     }
     return set;

@@ -2,7 +2,8 @@
 // otpauth:// key URI (Google Authenticator key-uri format) and its QR code as a PNG
 // data: URI for authenticator apps.
 import { randomBytes } from 'node:crypto';
-import QRCode from 'qrcode';
+import { createRequire } from 'node:module';
+import type QRCodeModule from 'qrcode';
 import { base32Encode } from './base32.ts';
 import { TOTP_DIGITS, TOTP_PERIOD } from './totp-code.ts';
 
@@ -23,5 +24,7 @@ export function otpauthUri(secret: string, issuer: string, account: string): str
 }
 
 export function qrCodeDataUri(uri: string): Promise<string> {
+  // Loaded on the first 2FA setup, not at start (~10 MB resident).
+  const QRCode = createRequire(import.meta.url)('qrcode') as typeof QRCodeModule;
   return QRCode.toDataURL(uri, { type: 'image/png', width: 256, margin: 2, errorCorrectionLevel: 'M' });
 }
