@@ -7,7 +7,7 @@ import { AppError, adminOnly, errors } from '../../http/index.ts';
 import { authQuery } from '../core/db.ts';
 import { normalizeEmail } from '../core/email.ts';
 import type { AuthDeps } from '../deps.ts';
-import { objectBody, optionalMetadata, optionalString } from '../routes/body.ts';
+import { objectBody, optionalMetadata, optionalString } from '../core/body.ts';
 import { getAdminUser, listSessions, searchUsers, updateUser, type UserPatch } from './store.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -1,17 +1,11 @@
 // Reading the JSON bodies of the email routes: every field is type-checked here and a
 // wrong shape is a 400 naming the field, never a 500 further down.
 import { AppError } from '../../http/index.ts';
+import { invalidField, objectOrEmpty, type Body } from '../core/body.ts';
 
-export type Body = Record<string, unknown>;
-
+export { invalidField, type Body };
 /** The parsed body as an object; no body reads as `{}` so required fields report themselves. */
-export function bodyOf(body: unknown): Body {
-  if (body === undefined || body === null) return {};
-  if (typeof body !== 'object' || Array.isArray(body)) {
-    throw new AppError('INVALID_REQUEST_BODY', { message: 'The body must be a JSON object' });
-  }
-  return body as Body;
-}
+export const bodyOf = objectOrEmpty;
 
 export function requiredString(body: Body, field: string, maxLength = 1024): string {
   const value = body[field];
@@ -40,10 +34,6 @@ export function optionalObject(body: Body, field: string): Body | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'object' || Array.isArray(value)) throw invalidField(field, 'must be an object');
   return value as Body;
-}
-
-export function invalidField(field: string, problem: string): AppError {
-  return new AppError('VALIDATION_FAILED', { message: `${field} ${problem}`, details: { fields: { [field]: problem } } });
 }
 
 /** 501 for the phone variants of the OTP routes (only email is implemented). */

@@ -1,22 +1,13 @@
 // Reading the OAuth routes' inputs: single-valued query parameters and body fields of the
 // expected type and length, with API.md's 400 errors naming the field.
 import { AppError } from '../../http/index.ts';
+import { invalidField as invalid, objectOrEmpty } from '../core/body.ts';
 import { parseScopes } from './provider-spec.ts';
 
 export type Fields = Record<string, unknown>;
 
 /** The parsed JSON body as an object, or 400 INVALID_REQUEST_BODY. */
-export function bodyObject(body: unknown): Fields {
-  if (body === undefined || body === null) return {};
-  if (typeof body !== 'object' || Array.isArray(body)) {
-    throw new AppError('INVALID_REQUEST_BODY', { message: 'The request body must be a JSON object' });
-  }
-  return body as Fields;
-}
-
-function invalid(field: string, problem: string): AppError {
-  return new AppError('VALIDATION_FAILED', { message: `${field} ${problem}`, details: { fields: { [field]: problem } } });
-}
+export const bodyObject = objectOrEmpty;
 
 /** An optional string (query parameter or body field) of at most `max` characters. */
 export function optionalString(source: Fields, field: string, max = 2048): string | undefined {

@@ -2,7 +2,7 @@
 // session family and per IP (upstream keyed every refresh into one bucket).
 import type { FastifyInstance } from 'fastify';
 import type { AuthDeps } from '../deps.ts';
-import { objectBody, requiredString } from './body.ts';
+import { objectBody, requiredString } from '../core/body.ts';
 
 export function registerRefresh(app: FastifyInstance, deps: AuthDeps): void {
   const { core } = deps;

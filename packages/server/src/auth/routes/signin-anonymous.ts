@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../http/index.ts';
 import type { AuthDeps } from '../deps.ts';
-import { objectBody, optionalMetadata } from './body.ts';
+import { objectBody, optionalMetadata } from '../core/body.ts';
 
 export function registerSigninAnonymous(app: FastifyInstance, deps: AuthDeps): void {
   const { core, config } = deps;

@@ -8,7 +8,7 @@ import { normalizeEmail } from '../core/email.ts';
 import type { UserRow } from '../core/types.ts';
 import { USER_COLUMNS } from '../core/users.ts';
 import type { AuthDeps } from '../deps.ts';
-import { objectBody, requiredString } from './body.ts';
+import { objectBody, requiredString } from '../core/body.ts';
 
 export function registerSignin(app: FastifyInstance, deps: AuthDeps): void {
   const { core, config } = deps;

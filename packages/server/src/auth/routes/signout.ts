@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../http/index.ts';
 import type { AuthDeps } from '../deps.ts';
-import { objectBody, optionalString } from './body.ts';
+import { objectBody, optionalString } from '../core/body.ts';
 
 const SCOPES = ['local', 'global', 'others'];
 

@@ -7,7 +7,7 @@ import { AppError } from '../../http/index.ts';
 import { normalizeEmail } from '../core/email.ts';
 import type { User } from '../core/types.ts';
 import type { AuthDeps } from '../deps.ts';
-import { objectBody, optionalMetadata, refuseAdminFields } from './body.ts';
+import { objectBody, optionalMetadata, refuseAdminFields } from '../core/body.ts';
 
 const VERIFY_MESSAGE = 'Check your email to confirm your account';
 

@@ -9,7 +9,7 @@ import { normalizeEmail } from '../core/email.ts';
 import type { UserRow } from '../core/types.ts';
 import { USER_COLUMNS } from '../core/users.ts';
 import type { AuthDeps } from '../deps.ts';
-import { objectBody, optionalMetadata, optionalString, refuseAdminFields } from './body.ts';
+import { objectBody, optionalMetadata, optionalString, refuseAdminFields } from '../core/body.ts';
 
 const ALLOWED = new Set(['email', 'password', 'current_password', 'nonce', 'user_metadata', 'data']);
 

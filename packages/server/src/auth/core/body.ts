@@ -1,22 +1,31 @@
-// Request-body checks shared by the auth routes: the body must be a JSON object, fields
-// have the stated types, and admin-only fields are refused with the fields named.
+// Request-body checks shared by every auth route (core, email, OAuth, admin users): the
+// body must be a JSON object, fields have the stated types, and admin-only fields are
+// refused with the fields named.
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '../../http/index.ts';
 
 export type Body = Record<string, unknown>;
 
-export function objectBody(request: FastifyRequest, optional = false): Body {
-  const body = request.body;
-  if (body === undefined || body === null) {
-    if (optional) return {};
-    throw new AppError('INVALID_REQUEST_BODY', { message: 'Send a JSON object body' });
-  }
+/** The parsed body as an object; no body reads as `{}` (required fields then report themselves). */
+export function objectOrEmpty(body: unknown): Body {
+  if (body === undefined || body === null) return {};
   if (typeof body !== 'object' || Array.isArray(body)) throw new AppError('INVALID_REQUEST_BODY', { message: 'The body must be a JSON object' });
   return body as Body;
 }
 
-const invalid = (field: string, problem: string) =>
-  new AppError('VALIDATION_FAILED', { message: `${field} ${problem}`, details: { fields: { [field]: problem } } });
+export function objectBody(request: FastifyRequest, optional = false): Body {
+  if ((request.body === undefined || request.body === null) && !optional) {
+    throw new AppError('INVALID_REQUEST_BODY', { message: 'Send a JSON object body' });
+  }
+  return objectOrEmpty(request.body);
+}
+
+/** 400 VALIDATION_FAILED naming the field. */
+export function invalidField(field: string, problem: string): AppError {
+  return new AppError('VALIDATION_FAILED', { message: `${field} ${problem}`, details: { fields: { [field]: problem } } });
+}
+
+const invalid = invalidField;
 
 export function requiredString(body: Body, field: string, max = 4096): string {
   const v = body[field];
