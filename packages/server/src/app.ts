@@ -22,14 +22,18 @@ export interface AppDeps {
   plugins?: ((app: FastifyInstance, deps: AppDeps) => void)[];
 }
 
-const READY_TIMEOUT_MS = 3000;
+/** /ready answers 503 when the pool cannot run its check within this time (e.g. every slot is stuck). */
+const READY_TIMEOUT_MS = 2000;
 
 function systemStatus(db: Database): SystemStatus {
+  const embeddedRunning = () => (db.embedded?.status() ?? 'running') === 'running';
   return {
-    databaseHealthy: () => db.pool.healthy(),
+    databaseHealthy: () => db.pool.healthy() && embeddedRunning(),
+    embeddedStatus: () => db.embedded?.status(),
     realtimeHealthy: () => false, // realtime is not served yet
     poolStats: () => db.pool.stats(),
     async readiness() {
+      if (!embeddedRunning()) return { database: false, migrations: false };
       const check = db.pool
         .withConnection((conn) => migrationsCurrent(conn, db.migrations))
         .then((migrations) => ({ database: true, migrations }))
@@ -64,7 +68,12 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     globalRateLimit: rl.enabled ? new RateLimiter('global', rl.global, rateLimitStore, 'Too many requests') : undefined,
     requireApiKey: config.auth.require_api_key,
     trustedProxies: config.server.trusted_proxies,
-    requestTimeoutMs: config.server.request_timeout,
+    timeouts: {
+      requestMs: config.server.request_timeout,
+      headersMs: config.server.headers_timeout,
+      handlerMs: config.server.handler_timeout,
+      keepAliveMs: config.server.keep_alive_timeout,
+    },
     hsts: config.server.public_url.startsWith('https:'),
     idempotency,
     isAdminUser: auth.isAdminUser,

@@ -7,7 +7,7 @@ import { mintApiKeys, type ApiKeys } from './auth/index.ts';
 import { loadConfig, resolveSecrets, type Config, type LoadOptions } from './config/index.ts';
 import { createSchemaCache, openDatabase, redactUrl, type Database, type SchemaCache } from './db/index.ts';
 import { warnIfMultiInstance } from './http/index.ts';
-import { createLogger, createMetrics, type Logger, type Metrics } from './observability/index.ts';
+import { createLogger, createMetrics, createObserver, type Logger, type Metrics } from './observability/index.ts';
 
 export interface StartOptions {
   /** A resolved config (tests) or how to load one. */
@@ -53,6 +53,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   }
   if (config.rate_limit.enabled) warnIfMultiInstance(process.env, logger, config.redis.url.trim() !== '');
   const started = performance.now();
+  const metrics = createMetrics({ processMetrics: options.processMetrics });
   const db = await openDatabase({
     url: config.database.url,
     dataDir: config.data_dir,
@@ -61,15 +62,16 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     statementTimeoutMs: config.database.statement_timeout,
     connectTimeoutMs: config.database.connect_timeout,
     poolWaitTimeoutMs: config.database.pool_wait_timeout,
+    handlerTimeoutMs: config.server.handler_timeout,
+    embeddedRestartAttempts: config.database.embedded_restart_attempts,
+    observe: createObserver(logger, metrics),
     encryptionKey: config.encryptionKeyBytes,
   }, logger);
 
   let app: FastifyInstance;
-  let metrics: Metrics;
   const schema = createSchemaCache({ sql: db.admin, exposedSchemas: config.api.exposed_schemas, logger });
   try {
     await schema.start();
-    metrics = createMetrics({ processMetrics: options.processMetrics });
     app = buildApp({ config, db, schema, logger, metrics, plugins: options.plugins });
     await app.listen({ host: config.server.host, port: config.server.port });
   } catch (err) {

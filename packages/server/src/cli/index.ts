@@ -5,7 +5,7 @@ import { ConfigError } from '../config/index.ts';
 import { DatabaseConnectError, DEFAULT_MIGRATIONS_DIR, loadMigrations, migrateDown, migrateUp, MigrationError, startEmbeddedPostgres } from '../db/index.ts';
 import { resolveConfig, startServer } from '../main.ts';
 import { createLogger } from '../observability/index.ts';
-import { installSignalHandlers } from './lifecycle.ts';
+import { installFaultHandlers, installSignalHandlers } from './lifecycle.ts';
 import { registerEncryptionKeyCommand } from './encryption-key.ts';
 import { registerServiceKeysCommand } from './service-keys.ts';
 import { typesGenerate, TypesCommandError, type TypesGenerateOptions } from './types.ts';
@@ -33,11 +33,13 @@ program
     try {
       const overrides = opts.port !== undefined ? { server: { port: opts.port } } : undefined;
       const server = await startServer({ load: { file: program.opts<{ config?: string }>().config, overrides }, banner: true });
-      installSignalHandlers(server, {
-        info: (m) => server.logger.info(m),
-        warn: (m) => server.logger.warn(m),
-        error: (o, m) => server.logger.error(o, m),
-      });
+      const log = {
+        info: (m: string) => server.logger.info(m),
+        warn: (m: string) => server.logger.warn(m),
+        error: (o: unknown, m: string) => server.logger.error(o, m),
+      };
+      installSignalHandlers(server, log);
+      installFaultHandlers(server, log, server.metrics.processFaults);
     } catch (err) {
       fail(err);
     }

@@ -135,8 +135,16 @@ export function loadConfig(options: LoadOptions = {}): ConfigValues {
   if (problems.length > 0) throw new ConfigError(problems);
   if (oauth !== undefined) setPath(values, 'auth.oauth', oauth);
 
-  // 3. Derived defaults.
+  // 3. Rules between keys.
   const cfg = values as unknown as ConfigValues;
+  const { server } = cfg;
+  if (server.request_timeout > 0 && server.headers_timeout > server.request_timeout) {
+    problems.push(`server.headers_timeout (${server.headers_timeout} ms) must not exceed server.request_timeout (${server.request_timeout} ms)`);
+  }
+  if (server.headers_timeout <= 0) problems.push('server.headers_timeout must be greater than 0');
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  // 4. Derived defaults.
   cfg.auth.site_url ??= cfg.server.public_url;
   cfg.storage.local_path ??= path.join(cfg.data_dir, 'storage');
   cfg.logging.format ??= cfg.env === 'development' ? 'pretty' : 'json';

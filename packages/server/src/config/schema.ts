@@ -44,7 +44,10 @@ const keys = [
   k('server.port', int(0, 65535), 8080, 'TCP port of the HTTP server (0 picks a free port).'),
   k('server.public_url', url(), 'http://localhost:8080', 'URL clients use to reach this server; HSTS is sent when it is https.'),
   k('server.trusted_proxies', list(), [], 'Proxy addresses whose X-Forwarded-For is believed when finding the client IP.'),
-  k('server.request_timeout', duration(), '60s', 'Longest time a request may take before the connection is closed.'),
+  k('server.request_timeout', duration(), '60s', 'Longest time a client may take to send a whole request (headers and body); answered 408 REQUEST_TIMEOUT. 0 disables.'),
+  k('server.headers_timeout', duration(), '20s', 'Longest time a client may take to send the request headers (slowloris); answered 408 REQUEST_TIMEOUT. At most `request_timeout`.'),
+  k('server.handler_timeout', duration(), '40s', 'Longest time the server works on one request; answered 504 HANDLER_TIMEOUT and its database connection released. Keep it above `database.statement_timeout`. 0 disables.'),
+  k('server.keep_alive_timeout', duration(), '72s', 'How long an idle keep-alive connection stays open; keep it above your load balancer\'s idle timeout.'),
   k('server.shutdown_timeout', duration(), '30s', 'On SIGTERM/SIGINT, how long in-flight requests may finish before connections are closed.'),
   k('server.body_limits.enabled', bool(), true, 'Enforce per-route body limits.'),
   k('server.body_limits.default_limit', size(), '1MB', 'Body limit for routes outside /api and /rest.'),
@@ -66,6 +69,7 @@ const keys = [
   k('database.statement_timeout', duration(), '30s', 'PostgreSQL statement_timeout of pool connections.'),
   k('database.connect_timeout', duration(), '10s', 'Timeout for opening one connection.'),
   k('database.pool_wait_timeout', duration(), '5s', 'How long a request waits for a free connection before 503 SERVICE_UNAVAILABLE.'),
+  k('database.embedded_restart_attempts', int(0, 1000), 10, 'Embedded PostgreSQL only: attempts to restart the postmaster after it exits unexpectedly (backoff 0.5 s doubling to 10 s) before giving up. 0 disables supervision.'),
 
   // ── api ───────────────────────────────────────────────────────────────────
   k('api.exposed_schemas', list(), ['public'], 'Schemas reachable through REST and GraphQL.'),

@@ -2,11 +2,11 @@
 // connection (migrations, setup), and the request pool logged in as the authenticator.
 import { createHmac } from 'node:crypto';
 import postgres from 'postgres';
-import type { Logger } from '../observability/index.ts';
+import type { Logger, Observer } from '../observability/index.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded.ts';
 import { redactUrl } from './errors.ts';
 import { DEFAULT_MIGRATIONS_DIR, loadMigrations, migrateUp, type Migration } from './migrate.ts';
-import { createPool, type Pool } from './pool.ts';
+import { createPool, reconnectBackoff, type Pool } from './pool.ts';
 
 export const AUTHENTICATOR_ROLE = 'fluxbase_authenticator';
 
@@ -18,6 +18,12 @@ export interface DatabaseSettings {
   statementTimeoutMs: number;
   connectTimeoutMs: number;
   poolWaitTimeoutMs: number;
+  /** Longest a request may hold a connection (server.handler_timeout); 0 = unbounded. */
+  handlerTimeoutMs?: number;
+  /** Embedded only: restart attempts after the postmaster exits unexpectedly (0 = unsupervised). */
+  embeddedRestartAttempts?: number;
+  /** Database events (pool availability, supervision), for logs and metrics. */
+  observe?: Observer;
   /** Key from which the authenticator's password is derived (all instances share it). */
   encryptionKey: Buffer;
   migrate?: boolean;
@@ -95,11 +101,17 @@ export async function openDatabase(settings: DatabaseSettings, logger: Logger): 
   let embedded: EmbeddedPostgres | undefined;
   let url = settings.url;
   if (!url) {
-    embedded = await startEmbeddedPostgres({ dataDir: settings.dataDir, logger });
+    const attempts = settings.embeddedRestartAttempts ?? 0;
+    embedded = await startEmbeddedPostgres({
+      dataDir: settings.dataDir, logger,
+      supervise: attempts > 0 ? { maxAttempts: attempts, observe: settings.observe ?? (() => {}) } : undefined,
+    });
     url = embedded.url;
   }
+  // The owner connection also carries the LISTEN channels (schema reloads, session
+  // revocations): it reconnects as quickly as the pool does after an outage.
   const admin = postgres(url, {
-    max: 2, idle_timeout: 30, connect_timeout: Math.ceil(settings.connectTimeoutMs / 1000), onnotice: () => {},
+    max: 2, idle_timeout: 30, connect_timeout: Math.ceil(settings.connectTimeoutMs / 1000), onnotice: () => {}, backoff: reconnectBackoff,
   });
   try {
     await checkReachable(admin, url);
@@ -111,6 +123,8 @@ export async function openDatabase(settings: DatabaseSettings, logger: Logger): 
     const password = authenticatorPassword(settings.encryptionKey);
     const poolUrl = withCredentials(url, AUTHENTICATOR_ROLE, password);
     await ensureAuthenticatorLogin(admin, poolUrl, password);
+    const [versionRow] = await admin<{ version: number }[]>`select current_setting('server_version_num')::int as version`;
+    const version = versionRow?.version ?? 0;
     const pool = createPool({
       url: poolUrl,
       max: settings.maxConnections,
@@ -118,6 +132,9 @@ export async function openDatabase(settings: DatabaseSettings, logger: Logger): 
       statementTimeoutMs: settings.statementTimeoutMs,
       connectTimeoutMs: settings.connectTimeoutMs,
       poolWaitTimeoutMs: settings.poolWaitTimeoutMs,
+      maxHoldMs: settings.handlerTimeoutMs,
+      clientCheckIntervalMs: version >= 140000 ? 1000 : undefined,
+      observe: settings.observe,
     });
     await pool.warm();
     return {

@@ -15,7 +15,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import postgres from 'postgres';
-import type { Logger } from '../observability/index.ts';
+import type { Logger, Observer } from '../observability/index.ts';
+import { superviseEmbedded, type Postmaster, type Supervisor, type SupervisorOptions, type SupervisorStatus } from './embedded-supervisor.ts';
 
 export interface EmbeddedPostgresOptions {
   /** Fluxbase data directory; the cluster lives in `<dataDir>/postgres`. */
@@ -25,6 +26,13 @@ export interface EmbeddedPostgresOptions {
   port?: number;
   /** PostgreSQL max_connections (default 200). */
   maxConnections?: number;
+  /** Restart the postmaster when it exits unexpectedly (the server does; tools and tests need not). */
+  supervise?: {
+    maxAttempts: number;
+    observe: Observer;
+    /** Backoff, polling and takeover timings (tests shorten them). */
+    timings?: Pick<SupervisorOptions, 'backoffMs' | 'pollMs' | 'takeoverDelayMs' | 'stableAfterMs'>;
+  };
 }
 
 export interface EmbeddedPostgres {
@@ -32,8 +40,11 @@ export interface EmbeddedPostgres {
   url: string;
   port: number;
   clusterDir: string;
-  /** False when another process already runs this cluster and we attached to it. */
-  owned: boolean;
+  /** Whether this instance runs the postmaster now (false when attached to another process's). */
+  readonly owned: boolean;
+  /** `running`, or `restarting`/`failed` while supervision brings it back (always `running` unsupervised). */
+  status(): SupervisorStatus;
+  /** Stop supervising, and stop the postmaster if this instance runs it. */
   stop(): Promise<void>;
   /** Ask the server to shut down without waiting (used when the process must exit at once). */
   stopNow(): void;
@@ -172,6 +183,65 @@ function tail(file: string, lines = 15): string {
   }
 }
 
+/** The cluster as prepared for launching: binaries, OS user, directories, credentials. */
+interface Cluster {
+  dataDir: string;
+  clusterDir: string;
+  pgBin: string;
+  logFile: string;
+  spawnIds: { uid?: number; gid?: number };
+  env: NodeJS.ProcessEnv;
+  password: string;
+  maxConnections: number;
+}
+
+function urlFor(password: string, port: number): string {
+  return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
+}
+
+/** The live postmaster of a cluster, from its postmaster.pid (pid and port), if any. */
+function runningPostmaster(clusterDir: string): { pid: number; port: number } | undefined {
+  try {
+    const lines = readFileSync(path.join(clusterDir, 'postmaster.pid'), 'utf8').split('\n');
+    const pid = Number(lines[0]);
+    const port = Number(lines[3]);
+    return pid > 0 && port > 0 && pidAlive(pid) ? { pid, port } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Start the postmaster on `port` and wait until it accepts connections. */
+async function launchPostmaster(cluster: Cluster, port: number): Promise<Postmaster> {
+  const logFd = openSync(cluster.logFile, 'a', 0o600);
+  const child = spawn(cluster.pgBin, [
+    '-D', cluster.clusterDir, '-p', String(port),
+    '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=',
+    '-c', `max_connections=${cluster.maxConnections}`,
+    '-c', 'fsync=on', '-c', 'shared_buffers=64MB',
+  ], { ...cluster.spawnIds, env: cluster.env, detached: true, stdio: ['ignore', logFd, logFd] });
+  closeSync(logFd);
+  child.unref(); // the database outlives nothing by accident: stop() or stopNow() ends it
+  let exitedHow: string | undefined;
+  const exited = new Promise<string>((resolve) => {
+    child.once('exit', (code, signal) => {
+      exitedHow = `code ${code ?? 'null'}, signal ${signal ?? 'null'}`;
+      resolve(exitedHow);
+    });
+    child.once('error', (err) => {
+      exitedHow = `spawn failed: ${err.message}`;
+      resolve(exitedHow);
+    });
+  });
+  try {
+    await waitReady(urlFor(cluster.password, port), () => (exitedHow ? `${exitedHow}\n${tail(cluster.logFile)}` : undefined), 60_000);
+  } catch (err) {
+    if (!exitedHow) child.kill('SIGQUIT');
+    throw err;
+  }
+  return { pid: child.pid ?? 0, exited, kill: (signal) => exitedHow === undefined && child.kill(signal) };
+}
+
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
   const { logger } = options;
   const dataDir = path.resolve(options.dataDir);
@@ -216,20 +286,30 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 
   const spawnIds = user ? { uid: user.uid, gid: user.gid } : {};
   const env = { ...process.env, LC_ALL: 'C', LANG: 'C' };
+  const cluster: Cluster = {
+    dataDir, clusterDir, pgBin, spawnIds, env, password: state.password,
+    logFile: path.join(dataDir, 'postgres.log'), maxConnections: options.maxConnections ?? 200,
+  };
+  const supervise = (initial: { owned: Postmaster } | { attachedPid: number }, port: number): Supervisor | undefined => {
+    if (!options.supervise) return undefined;
+    const observe = options.supervise.observe;
+    return superviseEmbedded(initial, {
+      launch: () => launchPostmaster(cluster, port),
+      runningPid: () => runningPostmaster(clusterDir)?.pid,
+      observe,
+      maxAttempts: options.supervise.maxAttempts,
+      ...options.supervise.timings,
+    });
+  };
 
   // Already running (another Fluxbase process on the same data dir, or an orphan of a
   // process that was killed)? Attach to it instead of starting a second postmaster.
-  const pidFile = path.join(clusterDir, 'postmaster.pid');
-  if (existsSync(pidFile)) {
-    const lines = readFileSync(pidFile, 'utf8').split('\n');
-    const pid = Number(lines[0]);
-    const port = Number(lines[3]);
-    if (pid > 0 && pidAlive(pid) && port > 0) {
-      const url = `postgres://postgres:${encodeURIComponent(state.password)}@127.0.0.1:${port}/postgres`;
-      await waitReady(url, () => undefined, 10_000);
-      logger.info({ pid, port, clusterDir }, 'embedded PostgreSQL already running; attaching to it');
-      return { url, port, clusterDir, owned: false, stop: async () => {}, stopNow: () => {} };
-    }
+  const running = runningPostmaster(clusterDir);
+  if (running) {
+    const url = urlFor(state.password, running.port);
+    await waitReady(url, () => undefined, 10_000);
+    logger.info({ pid: running.pid, port: running.port, clusterDir }, 'embedded PostgreSQL already running; attaching to it');
+    return embeddedHandle(url, running.port, clusterDir, supervise({ attachedPid: running.pid }, running.port), logger);
   }
 
   if (!existsSync(path.join(clusterDir, 'PG_VERSION'))) {
@@ -260,50 +340,39 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   writeState(stateFile, state);
 
   const port = options.port ?? (await freePort(state.port));
-  const logFile = path.join(dataDir, 'postgres.log');
-  const logFd = openSync(logFile, 'a', 0o600);
-  const child = spawn(pgBin, [
-    '-D', clusterDir, '-p', String(port),
-    '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=',
-    '-c', `max_connections=${options.maxConnections ?? 200}`,
-    '-c', 'fsync=on', '-c', 'shared_buffers=64MB',
-  ], { ...spawnIds, env, detached: true, stdio: ['ignore', logFd, logFd] });
-  closeSync(logFd);
-  child.unref(); // the database outlives nothing by accident: stop() or stopNow() ends it
-  let exited: string | undefined;
-  const exitPromise = new Promise<void>((resolve) => {
-    child.once('exit', (code, signal) => {
-      exited = `code ${code ?? 'null'}, signal ${signal ?? 'null'}`;
-      resolve();
-    });
-  });
-  const url = `postgres://postgres:${encodeURIComponent(state.password)}@127.0.0.1:${port}/postgres`;
-  try {
-    await waitReady(url, () => (exited ? `${exited}\n${tail(logFile)}` : undefined), 60_000);
-  } catch (err) {
-    if (!exited) child.kill('SIGQUIT');
-    throw err;
-  }
+  const postmaster = await launchPostmaster(cluster, port);
   state.port = port;
   writeState(stateFile, state);
-  logger.info({ port, clusterDir, log: logFile }, 'embedded PostgreSQL started');
+  logger.info({ port, clusterDir, log: cluster.logFile }, 'embedded PostgreSQL started');
+  return embeddedHandle(urlFor(state.password, port), port, clusterDir, supervise({ owned: postmaster }, port), logger, postmaster);
+}
 
+/** The handle returned to callers: stop() ends the postmaster this instance owns now. */
+function embeddedHandle(url: string, port: number, clusterDir: string, supervisor: Supervisor | undefined, logger: Logger, started?: Postmaster): EmbeddedPostgres {
+  const ownedNow = () => (supervisor ? supervisor.owned() : started);
   let stopping: Promise<void> | undefined;
   return {
-    url, port, clusterDir, owned: true,
+    url, port, clusterDir,
+    get owned() {
+      return ownedNow() !== undefined;
+    },
+    status: () => supervisor?.status() ?? 'running',
     stop: () => {
       stopping ??= (async () => {
-        if (exited) return;
-        child.kill('SIGINT'); // fast shutdown: roll back open transactions, checkpoint, exit
-        const timer = setTimeout(() => child.kill('SIGQUIT'), 30_000);
-        await exitPromise;
+        supervisor?.stop();
+        const pm = ownedNow();
+        if (!pm) return;
+        pm.kill('SIGINT'); // fast shutdown: roll back open transactions, checkpoint, exit
+        const timer = setTimeout(() => pm.kill('SIGQUIT'), 30_000);
+        await pm.exited;
         clearTimeout(timer);
         logger.info('embedded PostgreSQL stopped');
       })();
       return stopping;
     },
     stopNow: () => {
-      if (!exited) child.kill('SIGINT');
+      supervisor?.stop();
+      ownedNow()?.kill('SIGINT');
     },
   };
 }

@@ -5,7 +5,8 @@
 export class DatabaseUnavailableError extends Error {
   constructor(
     message: string,
-    public readonly reason: 'unreachable' | 'pool_wait_timeout' | 'shutting_down',
+    /** `held_too_long`: the connection was destroyed because the request held it past server.handler_timeout. */
+    public readonly reason: 'unreachable' | 'pool_wait_timeout' | 'shutting_down' | 'held_too_long',
     options?: { cause?: unknown },
   ) {
     super(message, options);

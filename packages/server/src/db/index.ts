@@ -3,7 +3,8 @@
 // it must not import Fastify or anything from http/ and above.
 export { openDatabase, authenticatorPassword, AUTHENTICATOR_ROLE, DatabaseConnectError, type Database, type DatabaseSettings } from './database.ts';
 export { startEmbeddedPostgres, type EmbeddedPostgres, type EmbeddedPostgresOptions } from './embedded.ts';
-export { createPool, type Pool, type PoolOptions, type PoolStats, type Sql, type ReservedSql } from './pool.ts';
+export { superviseEmbedded, defaultBackoffMs, type Postmaster, type Supervisor, type SupervisorOptions, type SupervisorStatus } from './embedded-supervisor.ts';
+export { createPool, reconnectBackoff, type Pool, type PoolOptions, type PoolStats, type Sql, type ReservedSql } from './pool.ts';
 export { withRequestTx, contextParams, CONTEXT_SQL, type DbRole, type RequestContext, type TxOptions, type QueryObserver } from './context.ts';
 export {
   loadMigrations, migrateUp, migrateDown, migrationsCurrent, MigrationError, DEFAULT_MIGRATIONS_DIR,

@@ -1,11 +1,24 @@
 // The connection pool (postgres.js) behind a counting gate. The gate bounds how many
 // requests hold a connection and how long others wait (`database.pool_wait_timeout`),
 // and gives exact in-use/waiting figures for metrics, which postgres.js does not expose.
+//
+// Surviving the database (docs/operations.md): every step of holding a connection has a
+// time bound. Waiting for a permit is bounded by `pool_wait_timeout`; reserving a
+// connection by `connect_timeout` (plus a margin, in case the driver never answers);
+// statements by `statement_timeout` on the server; and the whole hold by `maxHoldMs`
+// (`server.handler_timeout`): a reservation held longer is destroyed (its socket dropped,
+// its queries failed) and its permit returned, so a hung server cannot keep the slots.
+// Dead connections are never reused: the driver patch (patches/postgres+3.4.9.patch)
+// fails every query written to a closed connection and keeps a closed reservation out of
+// the pool; the driver reconnects with a short backoff once the server is back.
 import postgres from 'postgres';
+import type { Observer } from '../observability/index.ts';
 import { DatabaseUnavailableError, isUnavailable, redactUrl } from './errors.ts';
 
 export type Sql = postgres.Sql;
 export type ReservedSql = postgres.ReservedSql;
+/** What the patched driver adds to a reserved connection (patches/postgres+3.4.9.patch). */
+type DestroyableReservedSql = ReservedSql & { destroy?: () => void };
 
 export interface PoolOptions {
   url: string;
@@ -14,7 +27,14 @@ export interface PoolOptions {
   statementTimeoutMs: number;
   connectTimeoutMs: number;
   poolWaitTimeoutMs: number;
+  /** Longest a connection may be held (server.handler_timeout); 0 = unbounded. */
+  maxHoldMs?: number;
   applicationName?: string;
+  /** PostgreSQL 14+: have the server check every this many ms that the client is still there
+   * during a long statement, so the backend of a destroyed connection ends too. */
+  clientCheckIntervalMs?: number;
+  /** Pool events (unavailable, recovered, abandoned connections), for logs and metrics. */
+  observe?: Observer;
 }
 
 export interface PoolStats {
@@ -22,6 +42,15 @@ export interface PoolStats {
   waiting: number;
   max: number;
 }
+
+/** Reconnect delay in seconds after the n-th consecutive failed connection: 50 ms doubling to 500 ms,
+ * so requests succeed within about half a second of PostgreSQL accepting connections again. */
+export function reconnectBackoff(retries: number): number {
+  return Math.min(0.05 * 2 ** Math.max(0, retries - 1), 0.5);
+}
+
+/** Extra time given to the driver beyond connect_timeout before a reservation is given up. */
+const RESERVE_MARGIN_MS = 1000;
 
 /** FIFO counting semaphore with a wait timeout. */
 class Gate {
@@ -61,18 +90,25 @@ class Gate {
   }
 }
 
+/** One held connection: when it was taken, and whether the hold sweep already gave it up. */
+interface Hold {
+  conn: DestroyableReservedSql;
+  since: number;
+  abandoned: boolean;
+}
+
 export interface Pool {
   readonly sql: Sql;
   /** Called with each request transaction's duration (wired to metrics by app.ts). */
   observer: ((operation: string, seconds: number) => void) | undefined;
-  /** Reserve one connection for the duration of `fn`, honouring the gate. */
+  /** Reserve one connection for the duration of `fn`, honouring the gate and the time bounds. */
   withConnection<T>(fn: (conn: ReservedSql) => Promise<T>): Promise<T>;
   stats(): PoolStats;
   /** Open `min` connections now so the first requests do not pay for them. */
   warm(): Promise<void>;
   /** Whether the last database interaction succeeded (cheap liveness for /health). */
   healthy(): boolean;
-  markHealthy(ok: boolean): void;
+  markHealthy(ok: boolean, cause?: unknown): void;
   close(timeoutMs?: number): Promise<void>;
 }
 
@@ -81,16 +117,71 @@ export function createPool(options: PoolOptions): Pool {
     max: options.max,
     idle_timeout: 0, // keep connections: bounded by `max`, and `min` are opened at start
     connect_timeout: Math.max(1, Math.ceil(options.connectTimeoutMs / 1000)),
+    backoff: reconnectBackoff,
     prepare: true,
     onnotice: () => {},
     connection: {
       statement_timeout: options.statementTimeoutMs,
       application_name: options.applicationName ?? 'fluxbase',
+      ...(options.clientCheckIntervalMs ? { client_connection_check_interval: options.clientCheckIntervalMs } : {}),
     },
   });
   const gate = new Gate(options.max);
+  const holds = new Set<Hold>();
+  const observe = options.observe ?? (() => {});
+  const reserveTimeoutMs = options.connectTimeoutMs + RESERVE_MARGIN_MS;
   let ok = true;
   let closing = false;
+
+  const setHealthy = (value: boolean, cause?: unknown): void => {
+    if (value === ok) return;
+    ok = value;
+    observe(value ? { type: 'db.recovered' } : { type: 'db.unavailable', error: cause instanceof Error ? cause.message : String(cause ?? 'unknown') });
+  };
+
+  const unreachable = (err: unknown): DatabaseUnavailableError =>
+    err instanceof DatabaseUnavailableError
+      ? err
+      : new DatabaseUnavailableError(`database at ${redactUrl(options.url)} is unreachable: ${(err as Error).message}`, 'unreachable', { cause: err });
+
+  /** sql.reserve(), given up after reserveTimeoutMs; a connection that arrives later goes straight back. */
+  const reserve = (): Promise<DestroyableReservedSql> =>
+    new Promise((resolve, reject) => {
+      let settled = false;
+      const timer = setTimeout(() => {
+        settled = true;
+        reject(new DatabaseUnavailableError(`no database connection within ${reserveTimeoutMs} ms`, 'unreachable'));
+      }, reserveTimeoutMs);
+      sql.reserve().then(
+        (conn) => {
+          clearTimeout(timer);
+          if (settled) conn.release();
+          else resolve(conn);
+        },
+        (err: unknown) => {
+          clearTimeout(timer);
+          if (!settled) reject(err);
+        },
+      );
+    });
+
+  // The hold sweep: the backstop that returns slots held past maxHoldMs (a hung server,
+  // or a handler stuck elsewhere). Checked a few times per bound, at most once a second.
+  const maxHoldMs = options.maxHoldMs ?? 0;
+  const sweep = maxHoldMs > 0
+    ? setInterval(() => {
+      const now = performance.now();
+      for (const hold of holds) {
+        if (hold.abandoned || now - hold.since <= maxHoldMs) continue;
+        hold.abandoned = true;
+        holds.delete(hold);
+        hold.conn.destroy?.();
+        gate.release();
+        observe({ type: 'db.connection_abandoned', heldMs: Math.round(now - hold.since) });
+      }
+    }, Math.min(1000, Math.max(10, Math.floor(maxHoldMs / 4))))
+    : undefined;
+  sweep?.unref();
 
   return {
     sql,
@@ -98,27 +189,37 @@ export function createPool(options: PoolOptions): Pool {
     async withConnection(fn) {
       if (closing) throw new DatabaseUnavailableError('the server is shutting down', 'shutting_down');
       await gate.acquire(options.poolWaitTimeoutMs);
-      let conn: ReservedSql | undefined;
+      let conn: DestroyableReservedSql;
       try {
-        conn = await sql.reserve();
+        conn = await reserve();
       } catch (err) {
         gate.release();
         if (isUnavailable(err)) {
-          ok = false;
-          throw new DatabaseUnavailableError(`database at ${redactUrl(options.url)} is unreachable: ${(err as Error).message}`, 'unreachable', { cause: err });
+          const e = unreachable(err);
+          setHealthy(false, e);
+          throw e;
         }
         throw err;
       }
+      const hold: Hold = { conn, since: performance.now(), abandoned: false };
+      holds.add(hold);
       try {
         const result = await fn(conn);
-        ok = true;
+        setHealthy(true);
         return result;
       } catch (err) {
-        if (isUnavailable(err)) ok = false;
+        if (hold.abandoned) {
+          // Its connection was destroyed by the hold sweep: say why, not "connection closed".
+          throw new DatabaseUnavailableError(`the connection was held past ${maxHoldMs} ms and destroyed`, 'held_too_long', { cause: err });
+        }
+        if (isUnavailable(err)) setHealthy(false, err);
         throw err;
       } finally {
-        conn.release();
-        gate.release();
+        if (!hold.abandoned) {
+          holds.delete(hold);
+          conn.release(); // a no-op for a connection that closed meanwhile (the driver reconnects it on demand)
+          gate.release();
+        }
       }
     },
     stats: () => ({ ...gate.stats(), max: options.max }),
@@ -129,11 +230,10 @@ export function createPool(options: PoolOptions): Pool {
       for (const c of conns) c.release();
     },
     healthy: () => ok,
-    markHealthy(value) {
-      ok = value;
-    },
+    markHealthy: setHealthy,
     async close(timeoutMs = 5000) {
       closing = true;
+      if (sweep) clearInterval(sweep);
       await sql.end({ timeout: timeoutMs / 1000 });
     },
   };

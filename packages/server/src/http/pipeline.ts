@@ -2,14 +2,12 @@
 // JSON depth → principal → rate limit → idempotency → handler; plus the error renderer, the 404/405
 // fallback, security headers and HTTP metrics. Subsystems register routes on the
 // instance this returns and inherit all of it.
-import { randomUUID } from 'node:crypto';
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import FindMyWay from 'find-my-way';
 import type { Logger, Metrics } from '../observability/index.ts';
 import { bodyLimitFor, parseJsonBody, payloadTooLarge, type BodyLimits } from './body.ts';
-import { applyCors, type CorsOptions } from './cors.ts';
+import type { CorsOptions } from './cors.ts';
+import { clientErrorHandler, createRawServer, requestIdOf, type ServerTimeouts } from './raw-server.ts';
 import { installAdminLookup, type AdminUserLookup } from './admin-guard.ts';
 import { type AppError, errors, mountOf, renderError, toAppError } from './errors/index.ts';
 import { idempotencyApplies, idempotencyHooks, type IdempotencyStore } from './idempotency.ts';
@@ -39,7 +37,7 @@ export interface PipelineOptions {
   globalRateLimit?: RateLimiter | undefined;
   requireApiKey: boolean;
   trustedProxies: string[];
-  requestTimeoutMs: number;
+  timeouts: ServerTimeouts;
   /** Send HSTS (server.public_url is https). */
   hsts: boolean;
   /** Honour Idempotency-Key on /api/v1 and /rest/v1 writes (absent: the header is ignored). */
@@ -48,63 +46,18 @@ export interface PipelineOptions {
   isAdminUser?: AdminUserLookup | undefined;
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
-
-const REQUEST_ID_KEY = Symbol('fluxbase.requestId');
-type RawRequest = IncomingMessage & { [REQUEST_ID_KEY]?: string };
-
-function requestIdOf(raw: RawRequest): string {
-  const stashed = raw[REQUEST_ID_KEY];
-  if (stashed !== undefined) return stashed;
-  const given = raw.headers['x-request-id'];
-  const id = Array.isArray(given) ? given[0] : given;
-  return id !== undefined && REQUEST_ID.test(id) ? id : randomUUID();
-}
-
-/** Raw-socket answer for requests Node cannot even parse (oversized or malformed headers). */
-function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
-  if (!socket.writable) {
-    socket.destroy();
-    return;
-  }
-  const headerTooLarge = err.code === 'HPE_HEADER_OVERFLOW';
-  const status = headerTooLarge ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-  const body = JSON.stringify(headerTooLarge
-    ? { error: 'Request headers too large', code: 'HEADER_TOO_LARGE', message: 'Request headers exceed 16 KB', request_id: randomUUID() }
-    : { error: 'Bad request', code: 'INVALID_FORMAT', message: 'The request could not be parsed as HTTP', request_id: randomUUID() });
-  const reason = headerTooLarge ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-}
 
 export function createHttpServer(options: PipelineOptions): FastifyInstance {
   const { metrics } = options;
-  // In-flight requests, read by the gauge at scrape time (cheaper than a gauge update per request).
-  let inFlight = 0;
-  metrics.readInFlight = () => inFlight;
-  const fixedHeaders: [string, string][] = [
-    ['X-Content-Type-Options', 'nosniff'],
-    ['X-Frame-Options', 'DENY'],
-    ['Referrer-Policy', 'strict-origin-when-cross-origin'],
-  ];
-  if (options.hsts) fixedHeaders.push(['Strict-Transport-Security', 'max-age=31536000; includeSubDomains']);
-
-  // 1. Request id, security headers and CORS run on the raw request before Fastify sees
-  // it: the same work as an onRequest hook, without a hook's cost on every request.
-  const serverFactory = (handler: (req: IncomingMessage, res: ServerResponse) => void) => {
-    const server = http.createServer((req: RawRequest, res) => {
-      const id = requestIdOf(req);
-      req[REQUEST_ID_KEY] = id;
-      for (const [name, value] of fixedHeaders) res.setHeader(name, value);
-      res.setHeader('X-Request-ID', id);
-      if (req.headers.origin !== undefined && applyCors(req, res, options.cors)) return; // preflight answered
-      inFlight++;
-      handler(req, res);
-    });
-    server.keepAliveTimeout = 72_000;
-    server.requestTimeout = options.requestTimeoutMs;
-    return server;
-  };
+  // 1. Request id, security headers, CORS, the in-flight count and the handler deadline
+  // run on the raw request before Fastify sees it (raw-server.ts).
+  const raw = createRawServer({
+    cors: options.cors, hsts: options.hsts, timeouts: options.timeouts,
+    onHandlerTimeout: () => metrics.handlerTimeouts.inc(),
+  });
+  metrics.readInFlight = raw.inFlight;
+  const serverFactory = raw.factory;
 
   const app = Fastify({
     serverFactory,
@@ -116,7 +69,8 @@ export function createHttpServer(options: PipelineOptions): FastifyInstance {
     genReqId: requestIdOf,
     trustProxy: options.trustedProxies.length > 0 ? options.trustedProxies : false,
     clientErrorHandler,
-    return503OnClosing: true,
+    // Requests arriving during shutdown are answered by raw-server.ts in our envelope.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
   }) as unknown as FastifyInstance;
@@ -181,7 +135,8 @@ export function createHttpServer(options: PipelineOptions): FastifyInstance {
     }
   });
 
-  app.setErrorHandler((err, request, reply) => sendError(request, reply, err, options));
+  const errorOptions = { ...options, onHandlerTimeout: () => metrics.handlerTimeouts.inc() };
+  app.setErrorHandler((err, request, reply) => sendError(request, reply, err, errorOptions));
 
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0]!;
@@ -192,15 +147,22 @@ export function createHttpServer(options: PipelineOptions): FastifyInstance {
     return sendError(request, reply, err, options);
   });
 
+  app.addHook('preClose', (done) => {
+    raw.startClosing();
+    done();
+  });
+  app.addHook('onClose', (_app, done) => {
+    raw.stop();
+    done();
+  });
+
   // Metrics per route pattern; unmatched paths share one label so cardinality stays bounded.
   app.addHook('onResponse', (request, reply, done) => {
-    inFlight--;
     metrics.http.record(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
   // An aborted request never reaches onResponse.
   app.addHook('onRequestAbort', (request, done) => {
-    inFlight--;
     metrics.http.record(request.method, request.routeOptions.url ?? 'unmatched', 499, 0);
     done();
   });
@@ -208,7 +170,11 @@ export function createHttpServer(options: PipelineOptions): FastifyInstance {
   return app;
 }
 
-export function sendError(request: FastifyRequest, reply: FastifyReply, thrown: unknown, options: Pick<PipelineOptions, 'bodyLimits' | 'logger'>): FastifyReply {
+export function sendError(
+  request: FastifyRequest, reply: FastifyReply, thrown: unknown,
+  options: Pick<PipelineOptions, 'bodyLimits' | 'logger'> & { onHandlerTimeout?: () => void },
+): FastifyReply {
+  if (reply.sent) return reply; // answered already (504 HANDLER_TIMEOUT): the late failure is moot
   let err: AppError;
   const code = (thrown as { code?: unknown }).code;
   if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
@@ -216,6 +182,7 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, thrown: 
   } else {
     err = toAppError(thrown, { anonymous: (request.principal?.role ?? 'anon') === 'anon' });
   }
+  if (err.code === 'HANDLER_TIMEOUT') options.onHandlerTimeout?.(); // the pool gave up first (raw-server.ts counts its own)
   if (err.status >= 500 && err.status !== 503) {
     request.log.error({ err: (err.cause ?? thrown) as Error, code: err.code, url: request.routeOptions.url ?? request.url, request_id: request.id }, 'request failed');
   } else if (err.status === 503) {

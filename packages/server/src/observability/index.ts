@@ -5,3 +5,4 @@ export { createLogger, type Logger, type LoggerOptions } from './logger.ts';
 export { createMetrics, type Metrics } from './metrics.ts';
 export { HttpMetrics } from './http-metrics.ts';
 export type { Observation, Observer } from './events.ts';
+export { createObserver } from './observe.ts';

@@ -13,6 +13,18 @@ export interface Metrics {
   dbPool: Gauge<'state'>;
   dbQueryDuration: Histogram<'operation'>;
   rateLimitHits: Counter<'limiter'>;
+  /** Requests answered 504 HANDLER_TIMEOUT (server.handler_timeout). */
+  handlerTimeouts: Counter;
+  /** Times the pool lost the database (transitions from available). */
+  dbUnavailable: Counter;
+  /** Connections destroyed because a request held them past server.handler_timeout. */
+  dbConnectionsAbandoned: Counter;
+  /** Restart attempts of the embedded postmaster by outcome (started, attached, failed, gave_up). */
+  embeddedRestarts: Counter<'outcome'>;
+  /** 1 while the embedded postmaster runs, 0 while it is down (absent with an external database). */
+  embeddedUp: Gauge;
+  /** Faults no code handled (uncaught_exception, unhandled_rejection): each one is a bug to fix. */
+  processFaults: Counter<'kind'>;
 }
 
 export function createMetrics(options: { processMetrics?: boolean } = {}): Metrics {
@@ -40,6 +52,26 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
     rateLimitHits: new Counter({
       name: 'fluxbase_rate_limit_hits_total', help: 'Requests refused by a rate limiter',
       labelNames: ['limiter'], registers: [registry],
+    }),
+    handlerTimeouts: new Counter({
+      name: 'fluxbase_http_handler_timeouts_total', help: 'Requests answered 504 because they ran past server.handler_timeout', registers: [registry],
+    }),
+    dbUnavailable: new Counter({
+      name: 'fluxbase_db_unavailable_total', help: 'Times the connection pool lost the database', registers: [registry],
+    }),
+    dbConnectionsAbandoned: new Counter({
+      name: 'fluxbase_db_connections_abandoned_total', help: 'Pool connections destroyed because they were held past server.handler_timeout', registers: [registry],
+    }),
+    embeddedRestarts: new Counter({
+      name: 'fluxbase_embedded_postgres_restarts_total', help: 'Restart attempts of the embedded PostgreSQL by outcome',
+      labelNames: ['outcome'], registers: [registry],
+    }),
+    embeddedUp: new Gauge({
+      name: 'fluxbase_embedded_postgres_up', help: '1 while the embedded PostgreSQL runs, 0 while it is down or restarting', registers: [registry],
+    }),
+    processFaults: new Counter({
+      name: 'fluxbase_process_faults_total', help: 'Exceptions and promise rejections no code handled (each is a bug)',
+      labelNames: ['kind'], registers: [registry],
     }),
   };
   return metrics;

@@ -69,5 +69,12 @@ export const errors = {
     new AppError('MISSING_AUTHENTICATION', { message }),
   serviceUnavailable: (message: string, retryAfterSeconds = 5, details?: Record<string, unknown>) =>
     new AppError('SERVICE_UNAVAILABLE', { message, details, headers: { 'Retry-After': String(retryAfterSeconds) } }),
+  handlerTimeout: (timeoutMs: number) =>
+    new AppError('HANDLER_TIMEOUT', {
+      message: `The request did not complete within ${timeoutMs / 1000} s (server.handler_timeout); its work was abandoned`,
+      hint: 'Retry; if it keeps happening, look for slow queries or locks (docs/operations.md)',
+    }),
+  requestTimeout: () =>
+    new AppError('REQUEST_TIMEOUT', { message: 'The request was not received in time (server.headers_timeout / server.request_timeout)' }),
   internal: (cause?: unknown) => new AppError('INTERNAL_ERROR', { message: 'An unexpected error occurred', cause }),
 };

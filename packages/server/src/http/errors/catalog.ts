@@ -72,6 +72,7 @@ export const CATALOG = {
   CONFLICT: { status: 409, error: 'Conflict' },
   TRANSACTION_CONFLICT: { status: 409, error: 'Transaction conflict' },
   IDEMPOTENCY_REQUEST_IN_PROGRESS: { status: 409, error: 'Request in progress' },
+  REQUEST_TIMEOUT: { status: 408, error: 'Request timeout' },
   PRECONDITION_FAILED: { status: 412, error: 'Precondition failed' },
   PAYLOAD_TOO_LARGE: { status: 413, error: 'Payload Too Large' },
   FILE_TOO_LARGE: { status: 413, error: 'File too large' },
@@ -93,6 +94,7 @@ export const CATALOG = {
   SERVICE_UNAVAILABLE: { status: 503, error: 'Service unavailable', pgrst: 'PGRST003' },
   STATEMENT_TIMEOUT: { status: 504, error: 'Statement timeout' },
   FUNCTION_TIMEOUT: { status: 504, error: 'Function timeout' },
+  HANDLER_TIMEOUT: { status: 504, error: 'Handler timeout' },
   // Retired upstream codes, never emitted (API.md §3.2):
   //   REVOKED_TOKEN → TOKEN_REVOKED; RATE_LIMIT_EXCEEDED, TOO_MANY_REQUESTS → RATE_LIMITED;
   //   INVALID_USER_ID → INVALID_ID; INVALID_ROLE → VALIDATION_FAILED;

@@ -20,7 +20,7 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
 
 const STATUS_CODES: Record<number, ErrorCode> = {
   400: 'INVALID_FORMAT', 401: 'INVALID_TOKEN', 403: 'INSUFFICIENT_PERMISSIONS', 404: 'NOT_FOUND', 405: 'METHOD_NOT_ALLOWED',
-  406: 'NOT_ACCEPTABLE', 409: 'CONFLICT', 413: 'PAYLOAD_TOO_LARGE', 415: 'UNSUPPORTED_MEDIA_TYPE', 416: 'RANGE_NOT_SATISFIABLE',
+  406: 'NOT_ACCEPTABLE', 408: 'REQUEST_TIMEOUT', 409: 'CONFLICT', 413: 'PAYLOAD_TOO_LARGE', 415: 'UNSUPPORTED_MEDIA_TYPE', 416: 'RANGE_NOT_SATISFIABLE',
   429: 'RATE_LIMITED', 431: 'HEADER_TOO_LARGE', 503: 'SERVICE_UNAVAILABLE',
 };
 
@@ -31,6 +31,13 @@ export interface NormaliseContext {
 export function toAppError(err: unknown, ctx: NormaliseContext): AppError {
   if (err instanceof AppError) return err;
   if (isQueryError(err)) return new AppError(err.code, { message: err.message, details: err.details, hint: err.hint });
+  if (err instanceof DatabaseUnavailableError && err.reason === 'held_too_long') {
+    return new AppError('HANDLER_TIMEOUT', {
+      message: 'The request did not complete within server.handler_timeout; its work was abandoned',
+      hint: 'Retry; if it keeps happening, look for slow queries or locks (docs/operations.md)',
+      cause: err,
+    });
+  }
   if (err instanceof DatabaseUnavailableError) {
     const message = err.reason === 'pool_wait_timeout'
       ? 'All database connections are busy; retry shortly'

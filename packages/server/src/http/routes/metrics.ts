@@ -22,6 +22,8 @@ export function registerMetricsRoute(app: FastifyInstance, metrics: Metrics, sta
     const pool = status.poolStats();
     metrics.dbPool.set({ state: 'in_use' }, pool.inUse);
     metrics.dbPool.set({ state: 'waiting' }, pool.waiting);
+    const embedded = status.embeddedStatus();
+    if (embedded !== undefined) metrics.embeddedUp.set(embedded === 'running' ? 1 : 0);
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 }

@@ -3,6 +3,8 @@
 export interface SystemStatus {
   databaseHealthy(): boolean;
   realtimeHealthy(): boolean;
+  /** Supervision state of the embedded PostgreSQL; undefined with an external database. */
+  embeddedStatus(): 'running' | 'restarting' | 'failed' | 'stopped' | undefined;
   readiness(): Promise<{ database: boolean; migrations: boolean }>;
   poolStats(): { inUse: number; waiting: number };
 }
