@@ -10,7 +10,7 @@ import { formatSize, parseDuration, parseSize } from './values.ts';
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'fluxbase-config-'));
 
 describe('value parsers', () => {
-  it.each([['30s', 30_000], ['500ms', 500], ['5m', 300_000], ['1h', 3_600_000], ['7d', 604_800_000], ['1.5s', 1500]])('duration %s', (input, ms) => {
+  it.each([['30s', 30_000], ['500ms', 500], ['5m', 300_000], ['1h', 3_600_000], ['7d', 604_800_000], ['1.5s', 1500], ['30', 30_000], ['0', 0]])('duration %s', (input, ms) => {
     expect(parseDuration(input)).toBe(ms);
   });
   it.each([['64KB', 65_536], ['1MB', 1_048_576], ['5GB', 5 * 1024 ** 3], ['100', 100], ['1.5MB', 1_572_864]])('size %s', (input, bytes) => {
@@ -92,6 +92,15 @@ describe('loadConfig', () => {
     expect(problems).toMatch(/rate_limit\.global .*rate like 100\/1m/);
     expect(problems).toMatch(/logging\.level/);
     expect((error as ConfigError).problems.length).toBe(6);
+  });
+
+  it('refuses a header timeout longer than the request timeout, or none, naming both keys', () => {
+    const dir = tmp();
+    expect(() => loadConfig({ cwd: dir, env: { FLUXBASE_SERVER_HEADERS_TIMEOUT: '90s', FLUXBASE_SERVER_REQUEST_TIMEOUT: '60s' } }))
+      .toThrow(/server\.headers_timeout \(90000 ms\) must not exceed server\.request_timeout \(60000 ms\)/);
+    expect(() => loadConfig({ cwd: dir, env: { FLUXBASE_SERVER_HEADERS_TIMEOUT: '0s' } })).toThrow(/server\.headers_timeout must be greater than 0/);
+    // request_timeout 0 (disabled) leaves headers_timeout free.
+    expect(loadConfig({ cwd: dir, env: { FLUXBASE_SERVER_HEADERS_TIMEOUT: '90s', FLUXBASE_SERVER_REQUEST_TIMEOUT: '0' } }).server.headers_timeout).toBe(90_000);
   });
 
   it('reports a YAML syntax error with the file name', () => {

@@ -7,9 +7,10 @@ const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3
 const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
 
 export function parseDuration(input: string): number | undefined {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$/i.exec(input);
+  // A bare number is seconds, as docs/configuration.md says (environment values are strings).
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/i.exec(input);
   if (!m) return undefined;
-  return Math.round(Number(m[1]) * (DURATION_UNITS[m[2]!.toLowerCase()] ?? 1));
+  return Math.round(Number(m[1]) * (DURATION_UNITS[(m[2] ?? 's').toLowerCase()] ?? 1));
 }
 
 export function parseSize(input: string): number | undefined {
