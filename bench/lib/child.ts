@@ -46,8 +46,13 @@ export function track(child: ChildProcess): void {
 export function startSide(bench: string, side: SideName, options: ServeOptions): Promise<ChildSide> {
   // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") goes to the servers' node.
   const extra = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter((a) => a !== '');
-  const child = spawn(process.execPath, [...extra, '--import', 'tsx', SERVE_ENTRY, bench, side], {
-    cwd: REPO_ROOT,
+  // BENCH_AB_CHECKOUT=<another checkout, installed>: A/B mode. The baseline side is that
+  // checkout's Fluxbase side, so the ratio is this build ÷ that build (e.g. "R1 unchanged").
+  const ab = side === 'baseline' ? process.env.BENCH_AB_CHECKOUT : undefined;
+  const root = ab ? path.resolve(ab) : REPO_ROOT;
+  const entry = ab ? path.join(root, 'bench', 'lib', 'serve.ts') : SERVE_ENTRY;
+  const child = spawn(process.execPath, [...extra, '--import', 'tsx', entry, bench, ab ? 'fluxbase' : side], {
+    cwd: root,
     env: { ...process.env, NODE_ENV: 'production', BENCH_SERVE_OPTIONS: JSON.stringify(options) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

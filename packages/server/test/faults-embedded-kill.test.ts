@@ -106,7 +106,10 @@ describe('embedded PostgreSQL killed with SIGKILL under 20 writers', () => {
     const before = load.outcomes.length;
 
     process.kill(postmasterPid(), 'SIGKILL');
+    // The supervisor waits 500 ms before its first restart attempt: /health says degraded meanwhile.
+    const degraded = await eventually(async () => ((await (await fetch(`${first.url}/health`)).json()) as { status: string }).status === 'degraded', 3000, 25);
     const acceptedAt = await waitAcceptingLogins(url);
+    expect(degraded, '/health said degraded while PostgreSQL was restarting').toBe(true);
     const succeededAfter = () => load.outcomes.slice(before).find((o) => o.status === 201 && o.at >= acceptedAt);
     expect(await eventually(async () => succeededAfter() !== undefined, 30_000, 20)).toBe(true);
     await new Promise((r) => setTimeout(r, 1000));

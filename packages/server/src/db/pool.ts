@@ -144,44 +144,57 @@ export function createPool(options: PoolOptions): Pool {
       ? err
       : new DatabaseUnavailableError(`database at ${redactUrl(options.url)} is unreachable: ${(err as Error).message}`, 'unreachable', { cause: err });
 
+  // Reservations in progress, given up by the sweep after reserveTimeoutMs (a Set and the
+  // one sweep timer cost less per request than a timer per reservation).
+  const reserving = new Set<{ since: number; giveUp: () => void }>();
   /** sql.reserve(), given up after reserveTimeoutMs; a connection that arrives later goes straight back. */
   const reserve = (): Promise<DestroyableReservedSql> =>
     new Promise((resolve, reject) => {
       let settled = false;
-      const timer = setTimeout(() => {
-        settled = true;
-        reject(new DatabaseUnavailableError(`no database connection within ${reserveTimeoutMs} ms`, 'unreachable'));
-      }, reserveTimeoutMs);
+      const entry = {
+        since: performance.now(),
+        giveUp: () => {
+          settled = true;
+          reject(new DatabaseUnavailableError(`no database connection within ${reserveTimeoutMs} ms`, 'unreachable'));
+        },
+      };
+      reserving.add(entry);
       sql.reserve().then(
         (conn) => {
-          clearTimeout(timer);
+          reserving.delete(entry);
           if (settled) conn.release();
           else resolve(conn);
         },
         (err: unknown) => {
-          clearTimeout(timer);
+          reserving.delete(entry);
           if (!settled) reject(err);
         },
       );
     });
 
-  // The hold sweep: the backstop that returns slots held past maxHoldMs (a hung server,
-  // or a handler stuck elsewhere). Checked a few times per bound, at most once a second.
+  // The sweep: the backstop that gives up reservations the driver never answers and
+  // returns slots held past maxHoldMs (a hung server, or a handler stuck elsewhere).
+  // Checked a few times per bound, at most once a second.
   const maxHoldMs = options.maxHoldMs ?? 0;
-  const sweep = maxHoldMs > 0
-    ? setInterval(() => {
-      const now = performance.now();
-      for (const hold of holds) {
-        if (hold.abandoned || now - hold.since <= maxHoldMs) continue;
-        hold.abandoned = true;
-        holds.delete(hold);
-        hold.conn.destroy?.();
-        gate.release();
-        observe({ type: 'db.connection_abandoned', heldMs: Math.round(now - hold.since) });
-      }
-    }, Math.min(1000, Math.max(10, Math.floor(maxHoldMs / 4))))
-    : undefined;
-  sweep?.unref();
+  const sweepEveryMs = Math.min(1000, Math.max(10, Math.floor(Math.min(reserveTimeoutMs, maxHoldMs || Infinity) / 4)));
+  const sweep = setInterval(() => {
+    const now = performance.now();
+    for (const entry of reserving) {
+      if (now - entry.since <= reserveTimeoutMs) continue;
+      reserving.delete(entry);
+      entry.giveUp();
+    }
+    if (maxHoldMs <= 0) return;
+    for (const hold of holds) {
+      if (hold.abandoned || now - hold.since <= maxHoldMs) continue;
+      hold.abandoned = true;
+      holds.delete(hold);
+      hold.conn.destroy?.();
+      gate.release();
+      observe({ type: 'db.connection_abandoned', heldMs: Math.round(now - hold.since) });
+    }
+  }, sweepEveryMs);
+  sweep.unref();
 
   return {
     sql,
@@ -233,7 +246,7 @@ export function createPool(options: PoolOptions): Pool {
     markHealthy: setHealthy,
     async close(timeoutMs = 5000) {
       closing = true;
-      if (sweep) clearInterval(sweep);
+      clearInterval(sweep);
       await sql.end({ timeout: timeoutMs / 1000 });
     },
   };

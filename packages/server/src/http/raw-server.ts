@@ -147,7 +147,7 @@ export function createRawServer(options: RawServerOptions): RawServer {
           (res as TrackedResponse)[STARTED_AT] = performance.now();
           pending.add(res as TrackedResponse);
         }
-        res.once('close', onClose);
+        res.on('close', onClose); // emitted once per response
         handler(req, res);
       });
       return server;
