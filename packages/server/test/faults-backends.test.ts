@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { atRest, eventually, runLoad, spawnServer, timedFetch, type ChildServer, type Outcome } from './harness/child-server.ts';
+import { eventually, expectRecoveredAtRest, runLoad, spawnServer, timedFetch, type ChildServer, type Outcome } from './harness/child-server.ts';
 import { createTestDatabase, TEST_ENCRYPTION_KEY, TEST_JWT_SECRET, type TestDatabase } from './harness/index.ts';
 
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
@@ -50,14 +50,6 @@ afterAll(async () => {
 });
 
 const auth = () => ({ apikey: server.keys.service_role, Authorization: `Bearer ${server.keys.service_role}` });
-
-async function expectAtRest(): Promise<void> {
-  expect(await eventually(async () => atRest(await server.metrics()), 10_000), 'pool and in-flight gauges back to rest').toBe(true);
-  const m = await server.metrics();
-  expect(m.value('fluxbase_process_faults_total', { kind: 'uncaught_exception' })).toBe(0);
-  expect(m.value('fluxbase_process_faults_total', { kind: 'unhandled_rejection' })).toBe(0);
-  expect(server.alive()).toBe(true);
-}
 
 describe('pool backends terminated mid-request', () => {
   it('answers 503 for the requests it loses, stores every acknowledged write, and recovers at once', async () => {
@@ -111,7 +103,7 @@ describe('pool backends terminated mid-request', () => {
 
     const stored = new Set((await db.sql<{ v: string }[]>`select v from public.entries`).map((r) => r.v));
     expect(outcomes.filter((o) => o.status === 201 && !stored.has(o.value!)), 'acknowledged writes missing').toEqual([]);
-    await expectAtRest();
+    await expectRecoveredAtRest(server);
   });
 });
 
@@ -134,7 +126,7 @@ describe('a request stuck past server.handler_timeout', () => {
       expect(api.requestIdMatches).toBe(true);
 
       // The lock is still held, yet the slots come back and other requests are served.
-      await expectAtRest();
+      await expectRecoveredAtRest(server);
       const other = await timedFetch(`${server.url}/rest/v1/entries?limit=1`, { headers: auth() }, 5_000);
       expect(other.status).toBe(200);
       const m = await server.metrics();

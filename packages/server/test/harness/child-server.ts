@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 
 const BIN = fileURLToPath(new URL('../../bin/fluxbase.js', import.meta.url));
 
@@ -192,4 +193,13 @@ export function atRest(m: Metrics): boolean {
   return m.value('fluxbase_db_pool_connections', { state: 'in_use' }) === 0
     && m.value('fluxbase_db_pool_connections', { state: 'waiting' }) === 0
     && m.value('fluxbase_http_requests_in_flight') === 1;
+}
+
+/** After a fault: gauges back to rest, the process alive, and no fault escaped to the last-resort handlers. */
+export async function expectRecoveredAtRest(server: ChildServer): Promise<void> {
+  expect(await eventually(async () => atRest(await server.metrics()), 10_000), 'pool and in-flight gauges back to rest').toBe(true);
+  const m = await server.metrics();
+  expect(m.value('fluxbase_process_faults_total', { kind: 'uncaught_exception' })).toBe(0);
+  expect(m.value('fluxbase_process_faults_total', { kind: 'unhandled_rejection' })).toBe(0);
+  expect(server.alive()).toBe(true);
 }
