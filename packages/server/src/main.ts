@@ -3,7 +3,7 @@
 // pool, stop the embedded database.
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppDeps } from './app.ts';
-import { mintApiKeys, type ApiKeys } from './auth/index.ts';
+import { currentApiKeys, mintApiKeys, type ApiKeys } from './auth/index.ts';
 import { loadConfig, resolveSecrets, type Config, type LoadOptions } from './config/index.ts';
 import { createSchemaCache, openDatabase, redactUrl, type Database, type SchemaCache } from './db/index.ts';
 import { warnIfMultiInstance } from './http/index.ts';
@@ -65,6 +65,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     handlerTimeoutMs: config.server.handler_timeout,
     embeddedRestartAttempts: config.database.embedded_restart_attempts,
     observe: createObserver(logger, metrics),
+    userMigrationsDir: config.migrations.apply_on_start ? config.migrations.dir : undefined,
     encryptionKey: config.encryptionKeyBytes,
   }, logger);
 
@@ -83,7 +84,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const port = typeof address === 'object' && address ? address.port : config.server.port;
   const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? 'localhost' : config.server.host;
   const url = `http://${host}:${port}`;
-  const keys = mintApiKeys(config.auth.jwt_secret);
+  // The keys as valid now (past a service-role revocation); the same on every start otherwise.
+  const keys = await currentApiKeys(db.admin, config.auth.jwt_secret).catch(() => mintApiKeys(config.auth.jwt_secret));
 
   // Keep /health truthful without traffic: probe the database every 5 s.
   const probe = setInterval(() => {

@@ -55,8 +55,12 @@ async function serve(env: Record<string, string>, port: number, uid?: number, gi
 }
 
 function run(args: string[], env: Record<string, string>): { code: number; stdout: string; stderr: string } {
+  return runIn(os.tmpdir(), args, env);
+}
+
+function runIn(cwd: string, args: string[], env: Record<string, string>): { code: number; stdout: string; stderr: string } {
   try {
-    const stdout = execFileSync(process.execPath, [BIN, ...args], { env: { ...cleanEnv(), ...env }, cwd: os.tmpdir(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const stdout = execFileSync(process.execPath, [BIN, ...args], { env: { ...cleanEnv(), ...env }, cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     return { code: 0, stdout, stderr: '' };
   } catch (err) {
     const e = err as { status: number; stdout: string; stderr: string };
@@ -90,6 +94,9 @@ describe('fluxbase serve on the embedded database', () => {
     }
     const pidFile = path.join(dataDir, 'postgres', 'postmaster.pid');
     expect(existsSync(pidFile)).toBe(true);
+    // `fluxbase keys` in that data dir prints the very keys of the banner.
+    const printed = JSON.parse(run(['keys', '--json'], { FLUXBASE_DATA_DIR: dataDir }).stdout) as { anon: string; service_role: string };
+    expect(printed).toMatchObject({ anon: banner.anon_key, service_role: banner.service_role_key });
 
     first.child.kill('SIGTERM');
     expect(await first.exit).toBe(0);
@@ -100,6 +107,10 @@ describe('fluxbase serve on the embedded database', () => {
     const second = await serve({ FLUXBASE_DATA_DIR: dataDir }, port);
     expect(second.output()).not.toContain('initialising embedded PostgreSQL');
     expect(second.output()).not.toContain('development secrets generated');
+    const secondBanner = second.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, string>)
+      .find((l) => typeof l.msg === 'string' && l.msg.startsWith('Fluxbase is ready at'))!;
+    expect(secondBanner.anon_key, 'the same keys on every start for the same secret').toBe(banner.anon_key);
+    expect(secondBanner.service_role_key).toBe(banner.service_role_key);
     const res = await fetch(`http://127.0.0.1:${port}/health`);
     expect(((await res.json()) as { status: string }).status).toBe('ok');
     second.child.kill('SIGINT');
@@ -107,28 +118,22 @@ describe('fluxbase serve on the embedded database', () => {
     expect(existsSync(pidFile)).toBe(false);
   });
 
-  it('runs as an unprivileged user too (when the tests run as root)', async () => {
-    if (process.getuid?.() !== 0) {
-      // Not root: every other test in this file already ran the unprivileged path.
-      expect(process.getuid?.()).not.toBe(0);
-      return;
+  const isRoot = process.getuid?.() === 0;
+  const nobody = isRoot ? Number(execFileSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).trim()) : -1;
+  const nogroup = isRoot ? Number(execFileSync('id', ['-g', 'nobody'], { encoding: 'utf8' }).trim()) : -1;
+  // A checkout under a directory `nobody` cannot enter (e.g. /root) cannot be run by any normal user.
+  const nobodyCanReach = isRoot && (() => {
+    try {
+      execFileSync('setpriv', ['--reuid', String(nobody), '--regid', String(nogroup), '--clear-groups', 'test', '-r', BIN]);
+      return true;
+    } catch {
+      return false;
     }
-    const nobody = Number(execFileSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).trim());
-    const nogroup = Number(execFileSync('id', ['-g', 'nobody'], { encoding: 'utf8' }).trim());
-    const canReach = (() => {
-      try {
-        execFileSync('setpriv', ['--reuid', String(nobody), '--regid', String(nogroup), '--clear-groups', 'test', '-r', BIN]);
-        return true;
-      } catch {
-        return false;
-      }
-    })();
-    if (!canReach) {
-      // The checkout sits under a directory `nobody` cannot enter (e.g. /root): running
-      // there as a normal user is impossible for any program, so assert just that.
-      expect(canReach).toBe(false);
-      return;
-    }
+  })();
+
+  it.skipIf(!isRoot || !nobodyCanReach)(
+    `runs as an unprivileged user too${!isRoot ? ' (skipped: the tests do not run as root, so every other test ran that path)' : !nobodyCanReach ? ' (skipped: user nobody cannot reach this checkout)' : ''}`,
+    async () => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'fluxbase-nobody-'));
     dirs.push(dataDir);
     chownSync(dataDir, nobody, nogroup);
@@ -138,7 +143,8 @@ describe('fluxbase serve on the embedded database', () => {
     expect(statSync(path.join(dataDir, 'postgres')).uid).toBe(nobody);
     s.child.kill('SIGTERM');
     expect(await s.exit).toBe(0);
-  });
+    },
+  );
 });
 
 describe('graceful stop', () => {
@@ -162,20 +168,44 @@ describe('graceful stop', () => {
 });
 
 describe('fluxbase keys and migrate', () => {
-  it('prints anon and service_role keys for the configured secret', () => {
+  it('prints anon and service_role keys for the configured secret, the same every time', () => {
     const secret = 'cli-secret-0123456789abcdefghijklmnop';
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'fluxbase-keys-'));
     dirs.push(dataDir);
     const r = run(['keys', '--json'], { FLUXBASE_AUTH_JWT_SECRET: secret, FLUXBASE_DATA_DIR: dataDir });
     expect(r.code).toBe(0);
-    const keys = JSON.parse(r.stdout) as { anon: string; service_role: string };
+    const keys = JSON.parse(r.stdout) as { url: string; anon: string; service_role: string };
+    expect(keys.url).toBe('http://localhost:8080');
     const anon = verifyJwt(keys.anon, { secret, leewaySeconds: 30 });
     const service = verifyJwt(keys.service_role, { secret, leewaySeconds: 30 });
     expect(anon.ok && anon.claims).toMatchObject({ iss: 'fluxbase', role: 'anon' });
     expect(service.ok && service.claims).toMatchObject({ iss: 'fluxbase', role: 'service_role' });
-    expect(service.ok && typeof service.claims.jti).toBe('string');
+    expect(anon.ok && anon.claims.iat).toBe(service.ok && service.claims.iat);
+    const again = JSON.parse(run(['keys', '--json'], { FLUXBASE_AUTH_JWT_SECRET: secret, FLUXBASE_DATA_DIR: dataDir }).stdout) as typeof keys;
+    expect(again).toEqual(keys);
     const text = run(['keys'], { FLUXBASE_AUTH_JWT_SECRET: secret, FLUXBASE_DATA_DIR: dataDir });
     expect(text.stdout).toMatch(/anon key: +ey/);
+    expect(existsSync(path.join(dataDir, 'secrets.json')), 'keys generates no secrets').toBe(false);
+  });
+
+  it('prints shell export lines with --env, with the configured port in the URL', () => {
+    const secret = 'cli-secret-0123456789abcdefghijklmnop';
+    const r = run(['keys', '--env'], { FLUXBASE_AUTH_JWT_SECRET: secret, FLUXBASE_SERVER_PORT: '9090' });
+    expect(r.code).toBe(0);
+    const out = execFileSync('bash', ['-c', `${r.stdout}\necho "$FLUXBASE_URL|\${FLUXBASE_ANON_KEY:0:3}|\${FLUXBASE_SERVICE_ROLE_KEY:0:3}"`], { encoding: 'utf8' });
+    expect(out.trim()).toBe('http://localhost:9090|eyJ|eyJ');
+  });
+
+  it('refuses, without creating secrets, in a folder where no server was configured, saying where it looked', () => {
+    const empty = mkdtempSync(path.join(os.tmpdir(), 'fluxbase-nokeys-'));
+    dirs.push(empty);
+    const r = runIn(empty, ['keys'], {});
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('FLUXBASE_AUTH_JWT_SECRET');
+    expect(r.stderr).toContain(path.join(empty, '.fluxbase', 'secrets.json'));
+    expect(r.stderr).toMatch(/--data-dir .*--config/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(existsSync(path.join(empty, '.fluxbase'))).toBe(false);
   });
 
   it('applies migrations to an external database and reports them up to date after', async () => {
@@ -186,16 +216,48 @@ describe('fluxbase keys and migrate', () => {
     const env = { FLUXBASE_DATABASE_URL: db.url, FLUXBASE_DATA_DIR: dataDir, FLUXBASE_LOGGING_FORMAT: 'json' };
     const first = run(['migrate'], env);
     expect(first.code).toBe(0);
-    expect(first.stdout).toContain('"msg":"migration applied"');
+    expect(first.stdout).toMatch(/^applied 001_foundation \(\d+ ms\)$/m);
     const { n } = (await db.sql<{ n: number }[]>`select count(*)::int as n from fluxbase.schema_migrations`)[0]!;
     expect(n).toBeGreaterThan(0);
     const second = run(['migrate'], env);
     expect(second.code).toBe(0);
-    expect(second.stdout).toContain('"applied":0');
+    expect(second.stdout).toContain('(0 applied now,');
+  });
+});
+
+describe('the command line itself', () => {
+  it('prints its version with --version and -v', () => {
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(run(['--version'], {})).toMatchObject({ code: 0, stdout: `${version}\n` });
+    expect(run(['-v'], {}).stdout).toBe(`${version}\n`);
+  });
+
+  it('answers a mistyped command with exit code 2 and the way to list commands', () => {
+    const r = run(['serv'], {});
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("unknown command 'serv'");
+    expect(r.stderr).toContain('fluxbase --help');
   });
 });
 
 describe('start-up failures name their fix', () => {
+  it('a port in use: one line naming FLUXBASE_SERVER_PORT, exit 1, no stack trace', async () => {
+    const busy = net.createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const port = (busy.address() as net.AddressInfo).port;
+    const db = await createTestDatabase();
+    dbs.push(db);
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'fluxbase-busy-'));
+    dirs.push(dataDir);
+    try {
+      const r = run(['serve'], { FLUXBASE_DATABASE_URL: db.url, FLUXBASE_DATA_DIR: dataDir, FLUXBASE_SERVER_PORT: String(port), FLUXBASE_SERVER_HOST: '127.0.0.1', FLUXBASE_LOGGING_LEVEL: 'error' });
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim()).toBe(`fluxbase: port ${port} is already in use (another Fluxbase or another program). Use another port: FLUXBASE_SERVER_PORT=<port> npm start, --port <port>, or server.port in fluxbase.yaml`);
+    } finally {
+      busy.close();
+    }
+  });
+
   it('refuses production without secrets, naming the variables', () => {
     const r = run(['serve'], { FLUXBASE_ENV: 'production', FLUXBASE_DATA_DIR: os.tmpdir() });
     expect(r.code).toBe(1);

@@ -15,12 +15,13 @@ import { createEmailFlows, createMailer, registerEmailRoutes } from './email/ind
 import { enabledOAuthProviderNames, registerOAuthRoutes } from './oauth/index.ts';
 import { createAuthLimits } from './rate-limits.ts';
 import { registerCoreRoutes } from './routes/index.ts';
-import { createServiceKeys, registerServiceKeyRoutes } from './service-keys/index.ts';
+import { createServiceKeys, latestServiceRoleRevocation, registerServiceKeyRoutes } from './service-keys/index.ts';
+import { mintApiKeys, type ApiKeys } from './api-keys.ts';
 import { deleteExpiredTotpRows, registerTotpRoutes, rekeyTotpSecrets } from './totp/index.ts';
 import { rekeySealedColumns } from './core/rekey.ts';
 import { createSecretBox } from './core/secret-box.ts';
 
-export { mintApiKeys, type ApiKeys } from './api-keys.ts';
+export { mintApiKeys, stableIssuedAt, type ApiKeys, type MintOptions } from './api-keys.ts';
 export { normalizeEmail } from './core/email.ts';
 export type { AuthDeps, AuthCore } from './deps.ts';
 export type { User, Session, UserRow } from './core/types.ts';
@@ -36,6 +37,12 @@ export async function rotateEncryptionKey(sql: postgres.Sql, oldKey: Buffer, new
   const totp = await rekeyTotpSecrets(sql, from, to);
   const rest = await sql.begin((tx) => rekeySealedColumns(tx, from, to));
   return { resealed: totp.resealed + rest.resealed, unchanged: totp.unchanged + rest.unchanged };
+}
+
+/** The API keys as they are valid now: past the last service-role revocation, if there was one. */
+export async function currentApiKeys(sql: postgres.Sql, jwtSecret: string): Promise<ApiKeys> {
+  const before = await latestServiceRoleRevocation(sql);
+  return mintApiKeys(jwtSecret, { notBefore: before ? Math.ceil(before.getTime() / 1000) : null });
 }
 
 export interface AuthOptions {

@@ -1,38 +1,64 @@
-// The `fluxbase` command line: serve (default), migrate, keys, types generate.
+// The `fluxbase` command line: serve (default), keys, db, sql, migrate, types,
+// service-keys, encryption-key. Exit codes (docs/getting-started.md): 0 done, 1 failed
+// (configuration, database, port, a command's error: one line naming the fix), 2 wrong
+// usage, 70 an internal fault of a running server.
+import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { mintApiKeys } from '../auth/index.ts';
-import { ConfigError } from '../config/index.ts';
-import { DatabaseConnectError, DEFAULT_MIGRATIONS_DIR, loadMigrations, migrateDown, migrateUp, MigrationError, startEmbeddedPostgres } from '../db/index.ts';
-import { resolveConfig, startServer } from '../main.ts';
-import { createLogger } from '../observability/index.ts';
-import { installFaultHandlers, installSignalHandlers } from './lifecycle.ts';
+import { DEFAULT_MIGRATIONS_DIR, loadMigrations, migrateDown, migrateUp, MigrationError } from '../db/index.ts';
+import { startServer } from '../main.ts';
+import { registerDbCommand } from './db.ts';
+import { CliError, cliLogger, EXIT, fail, globalOptions, loadCliConfig, openOwnerDatabase } from './context.ts';
 import { registerEncryptionKeyCommand } from './encryption-key.ts';
+import { registerKeysCommand } from './keys.ts';
+import { installFaultHandlers, installSignalHandlers } from './lifecycle.ts';
 import { registerServiceKeysCommand } from './service-keys.ts';
+import { registerSqlCommand } from './sql.ts';
 import { typesGenerate, TypesCommandError, type TypesGenerateOptions } from './types.ts';
-import postgres from 'postgres';
 
-function fail(err: unknown): never {
-  if (err instanceof ConfigError || err instanceof MigrationError || err instanceof DatabaseConnectError) {
-    console.error(`fluxbase: ${err.message}`);
-  } else {
-    console.error('fluxbase: failed to start:', err);
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/** Start failures that name their fix instead of a stack trace. */
+function startFailure(err: unknown, port: string | number): Error {
+  const e = err as NodeJS.ErrnoException;
+  if (e.code === 'EADDRINUSE') {
+    return new CliError(`port ${port} is already in use (another Fluxbase or another program). Use another port: FLUXBASE_SERVER_PORT=<port> npm start, --port <port>, or server.port in fluxbase.yaml`);
   }
-  process.exit(1);
+  if (e.code === 'EACCES' && e.syscall === 'listen') {
+    return new CliError(`not allowed to listen on port ${port}: ports below 1024 need privileges. Use another port: FLUXBASE_SERVER_PORT=<port> (or server.port)`);
+  }
+  if (e.code === 'EADDRNOTAVAIL') {
+    return new CliError(`cannot listen on the configured address: ${e.message}. Check FLUXBASE_SERVER_HOST (server.host)`);
+  }
+  return err as Error;
 }
 
 const program = new Command()
   .name('fluxbase')
   .description('Fluxbase: a Backend-as-a-Service on PostgreSQL')
-  .addOption(new Option('-c, --config <file>', 'configuration file (default: ./fluxbase.yaml when present)'));
+  .version(version, '-v, --version', 'print the version')
+  .addOption(new Option('-c, --config <file>', 'configuration file (default: ./fluxbase.yaml when present)'))
+  .addOption(new Option('--data-dir <dir>', 'data directory of the server (default: data_dir, ./.fluxbase)'))
+  .showSuggestionAfterError()
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? EXIT.ok : EXIT.usage));
 
 program
   .command('serve', { isDefault: true })
   .description('start the server (embedded PostgreSQL unless FLUXBASE_DATABASE_URL is set)')
   .option('-p, --port <port>', 'port to listen on (overrides server.port)')
-  .action(async (opts: { port?: string }) => {
+  .argument('[unknown...]')
+  .action(async (unknown: string[], opts: { port?: string }) => {
+    // `serve` is the default command, so a mistyped command lands here.
+    if (unknown.length > 0) {
+      console.error(`fluxbase: unknown command '${unknown[0]}' (see fluxbase --help)`);
+      process.exit(EXIT.usage);
+    }
+    const g = globalOptions(program);
+    const overrides = {
+      ...(opts.port !== undefined ? { server: { port: opts.port } } : {}),
+      ...(g.dataDir !== undefined ? { data_dir: g.dataDir } : {}),
+    };
     try {
-      const overrides = opts.port !== undefined ? { server: { port: opts.port } } : undefined;
-      const server = await startServer({ load: { file: program.opts<{ config?: string }>().config, overrides }, banner: true });
+      const server = await startServer({ load: { file: g.config, overrides }, banner: true });
       const log = {
         info: (m: string) => server.logger.info(m),
         warn: (m: string) => server.logger.warn(m),
@@ -41,51 +67,33 @@ program
       installSignalHandlers(server, log);
       installFaultHandlers(server, log, server.metrics.processFaults);
     } catch (err) {
-      fail(err);
+      fail(startFailure(err, opts.port ?? process.env.FLUXBASE_SERVER_PORT ?? 8080));
     }
   });
 
 program
   .command('migrate')
-  .description('apply pending migrations (or revert with --down) and exit')
-  .option('--down <steps>', 'revert the last <steps> migrations')
+  .description('apply pending migrations, Fluxbase\'s and the project\'s (or revert Fluxbase\'s own with --down) and exit')
+  .option('--down <steps>', 'revert the last <steps> of Fluxbase\'s own migrations')
   .action(async (opts: { down?: string }) => {
     try {
-      const { config } = resolveConfig({ file: program.opts<{ config?: string }>().config });
-      const logger = createLogger({ level: config.logging.level, format: config.logging.format ?? 'json' });
-      const embedded = config.database.url ? undefined : await startEmbeddedPostgres({ dataDir: config.data_dir, logger });
-      const sql = postgres(config.database.url || embedded!.url, { max: 1, onnotice: () => {} });
+      const config = loadCliConfig(program, { generateSecrets: true });
+      const logger = cliLogger(config);
+      const db = await openOwnerDatabase(config, logger);
       try {
         const migrations = loadMigrations(DEFAULT_MIGRATIONS_DIR);
         if (opts.down !== undefined) {
           const steps = Number(opts.down);
           if (!Number.isInteger(steps) || steps < 1) throw new MigrationError('--down takes a positive number of steps');
-          const reverted = await migrateDown(sql, migrations, steps);
-          for (const m of reverted) logger.info({ version: m.version, migration: m.name }, 'migration reverted');
+          const reverted = await migrateDown(db.sql, migrations, steps);
+          for (const m of reverted) console.log(`reverted ${String(m.version).padStart(3, '0')}_${m.name}`);
         } else {
-          const result = await migrateUp(sql, migrations, (m, ms) => logger.info({ version: m.version, migration: m.name, ms: Math.round(ms) }, 'migration applied'));
-          logger.info({ applied: result.applied.length, already_applied: result.alreadyApplied }, 'migrations up to date');
+          const result = await migrateUp(db.sql, migrations, (m, ms) => console.log(`applied ${String(m.version).padStart(3, '0')}_${m.name} (${Math.round(ms)} ms)`));
+          console.log(`Fluxbase migrations up to date (${result.applied.length} applied now, ${result.alreadyApplied} before); project migrations: fluxbase db migrate`);
         }
       } finally {
-        await sql.end({ timeout: 1 });
-        await embedded?.stop();
+        await db.close();
       }
-      logger.flush?.();
-    } catch (err) {
-      fail(err);
-    }
-  });
-
-program
-  .command('keys')
-  .description('print the anon and service_role API keys for the configured auth.jwt_secret')
-  .option('--json', 'print JSON')
-  .action((opts: { json?: boolean }) => {
-    try {
-      const { config } = resolveConfig({ file: program.opts<{ config?: string }>().config });
-      const keys = mintApiKeys(config.auth.jwt_secret);
-      if (opts.json) console.log(JSON.stringify(keys));
-      else console.log(`anon key:         ${keys.anon}\nservice_role key: ${keys.service_role}`);
     } catch (err) {
       fail(err);
     }
@@ -105,17 +113,16 @@ program
   .option('-o, --output <file>', 'write to this file instead of stdout')
   .action(async (opts: TypesGenerateOptions) => {
     try {
-      await typesGenerate(opts, program.opts<{ config?: string }>().config);
+      await typesGenerate(opts, globalOptions(program).config);
       if (opts.output !== undefined) console.error(`fluxbase: types written to ${opts.output}`);
     } catch (err) {
-      if (err instanceof TypesCommandError) {
-        console.error(`fluxbase: ${err.message}`);
-        process.exit(1);
-      }
-      fail(err);
+      fail(err instanceof TypesCommandError ? new CliError(err.message) : err);
     }
   });
 
+registerKeysCommand(program);
+registerDbCommand(program);
+registerSqlCommand(program);
 registerServiceKeysCommand(program, fail);
 registerEncryptionKeyCommand(program);
 

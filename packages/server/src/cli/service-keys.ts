@@ -6,6 +6,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { mintApiKeys } from '../auth/index.ts';
 import { resolveConfig } from '../main.ts';
+import { table } from './table.ts';
 
 export interface ConnectionOptions {
   url?: string;
@@ -64,13 +65,6 @@ export async function adminRequest(target: Target, method: string, path: string,
   }
   if (!res.ok) throw new ServiceKeysCommandError(describeError(res.status, (parsed ?? {}) as Json));
   return parsed;
-}
-
-/** Plain left-aligned columns. */
-export function table(headers: string[], rows: string[][]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
-  return [line(headers), ...rows.map(line)].join('\n');
 }
 
 const show = (v: unknown): string => (v === null || v === undefined ? '-' : Array.isArray(v) ? v.join(',') : String(v));

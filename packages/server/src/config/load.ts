@@ -149,6 +149,8 @@ export function loadConfig(options: LoadOptions = {}): ConfigValues {
   cfg.storage.local_path ??= path.join(cfg.data_dir, 'storage');
   cfg.logging.format ??= cfg.env === 'development' ? 'pretty' : 'json';
   cfg.data_dir = path.resolve(cwd, cfg.data_dir);
+  cfg.migrations.dir = path.resolve(cwd, cfg.migrations.dir);
+  cfg.migrations.seed_file = path.resolve(cwd, cfg.migrations.seed_file);
   return cfg;
 }
 

@@ -62,6 +62,11 @@ const keys = [
   k('cors.allowed_origins', list(), ['*'], 'Allowed origins; `*` allows any (without credentials). An explicit list echoes the matching origin with credentials.'),
   k('cors.max_age', int(0, 86400), 300, 'Seconds browsers may cache a preflight answer.'),
 
+  // ── migrations (the project's own) ────────────────────────────────────────
+  k('migrations.dir', str(), './fluxbase/migrations', 'Folder of the project\'s SQL migrations (`NNNN_name.sql`), relative to the working directory; see docs/migrations.md.'),
+  k('migrations.apply_on_start', bool(), true, 'Apply pending project migrations when the server starts (else only `fluxbase db migrate` does).'),
+  k('migrations.seed_file', str(), './fluxbase/seed.sql', 'SQL run after the migrations by `fluxbase db reset` (development data), if the file exists.'),
+
   // ── database ──────────────────────────────────────────────────────────────
   k('database.url', str(), '', 'PostgreSQL URL of the owner role that runs migrations (`DATABASE_URL` is also read). Empty: embedded PostgreSQL in `data_dir`.', { secret: true }),
   k('database.max_connections', int(1, 10000), 50, 'Most pool connections; requests beyond wait up to `pool_wait_timeout`.'),

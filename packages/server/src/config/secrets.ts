@@ -32,7 +32,41 @@ export function decodeEncryptionKey(value: string): Buffer | undefined {
   return undefined;
 }
 
-export function resolveSecrets(values: ConfigValues): SecretsOutcome {
+/** Secrets were needed, absent, and not to be generated (`fluxbase keys` and the other tools). */
+export class SecretsNotFoundError extends Error {
+  override name = 'SecretsNotFoundError';
+}
+
+export interface ResolveSecretsOptions {
+  /** Generate missing development secrets into the data dir (the server does; tools must not). Default true. */
+  generate?: boolean;
+  /** Where the configuration file was looked for, for the not-found message. */
+  configFile?: string | undefined;
+}
+
+/**
+ * auth.jwt_secret as the server would use it (configured, or the development one in the
+ * data dir), for tools that need only it (`fluxbase keys`); never generates one.
+ */
+export function findJwtSecret(values: ConfigValues, configFile?: string): string {
+  if (values.auth.jwt_secret) return values.auth.jwt_secret;
+  const file = path.join(values.data_dir, 'secrets.json');
+  let stored: { jwt_secret?: unknown } = {};
+  try {
+    stored = JSON.parse(readFileSync(file, 'utf8')) as typeof stored;
+  } catch {
+    // absent or unreadable: reported below
+  }
+  if (typeof stored.jwt_secret === 'string' && stored.jwt_secret !== '') return stored.jwt_secret;
+  throw new SecretsNotFoundError(
+    `no Fluxbase server configuration found: auth.jwt_secret is not set (looked in ${configFile ?? 'fluxbase.yaml in the working directory'} ` +
+      `and ${envName('auth.jwt_secret')}) and ${file} (the secrets a development server generates in its data dir) ${existsSync(file) ? 'has none' : 'does not exist'}. ` +
+      'Run this in the folder where you started the server (`npm start` / `fluxbase serve`), or point at that server with ' +
+      '--data-dir <its data dir> or --config <its fluxbase.yaml>.',
+  );
+}
+
+export function resolveSecrets(values: ConfigValues, options: ResolveSecretsOptions = {}): SecretsOutcome {
   const file = path.join(values.data_dir, 'secrets.json');
   const problems: string[] = [];
   const generated: string[] = [];
@@ -42,6 +76,9 @@ export function resolveSecrets(values: ConfigValues): SecretsOutcome {
   if (values.env === 'production') {
     if (!jwtSecret) problems.push(`auth.jwt_secret is required in production: set ${envName('auth.jwt_secret')} (at least 32 characters)`);
     if (!encryptionKey) problems.push(`encryption_key is required in production: set ${envName('encryption_key')} (32 bytes: 64 hex characters or base64)`);
+  } else if ((!jwtSecret || !encryptionKey) && options.generate === false && !existsSync(file)) {
+    findJwtSecret(values, options.configFile); // throws the not-found message
+    problems.push(`encryption_key is not set and ${file} does not exist; set ${envName('encryption_key')}`);
   } else if (!jwtSecret || !encryptionKey) {
     let stored: { jwt_secret?: string; encryption_key?: string } = {};
     if (existsSync(file)) {

@@ -7,6 +7,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded.ts';
 import { redactUrl } from './errors.ts';
 import { DEFAULT_MIGRATIONS_DIR, loadMigrations, migrateUp, type Migration } from './migrate.ts';
 import { createPool, reconnectBackoff, type Pool } from './pool.ts';
+import { applyUserMigrations, loadUserMigrations } from './user-migrations.ts';
 
 export const AUTHENTICATOR_ROLE = 'fluxbase_authenticator';
 
@@ -28,6 +29,8 @@ export interface DatabaseSettings {
   encryptionKey: Buffer;
   migrate?: boolean;
   migrationsDir?: string;
+  /** The project's own migrations folder (migrations.dir), applied after Fluxbase's; absent: none. */
+  userMigrationsDir?: string | undefined;
 }
 
 export interface Database {
@@ -119,6 +122,10 @@ export async function openDatabase(settings: DatabaseSettings, logger: Logger): 
     if (settings.migrate !== false) {
       const result = await migrateUp(admin, migrations, (m, ms) => logger.info({ version: m.version, migration: m.name, ms: Math.round(ms) }, 'migration applied'));
       if (result.applied.length === 0) logger.debug({ applied: result.alreadyApplied }, 'migrations up to date');
+      if (settings.userMigrationsDir) {
+        const own = await applyUserMigrations(admin, loadUserMigrations(settings.userMigrationsDir), (m, ms) => logger.info({ migration: m.file, ms: Math.round(ms) }, 'project migration applied'));
+        if (own.applied.length > 0 || own.alreadyApplied > 0) logger.debug({ applied: own.applied.length, already_applied: own.alreadyApplied }, 'project migrations up to date');
+      }
     }
     const password = authenticatorPassword(settings.encryptionKey);
     const poolUrl = withCredentials(url, AUTHENTICATOR_ROLE, password);

@@ -183,6 +183,20 @@ function tail(file: string, lines = 15): string {
   }
 }
 
+/**
+ * The superuser URL of the embedded cluster of `dataDir` if its postmaster is running now
+ * (for tools that must not start it); undefined otherwise. `url` is set either way once
+ * the cluster was created, with the port it last used.
+ */
+export function embeddedClusterInfo(dataDir: string): { url: string | undefined; running: boolean; initialised: boolean } {
+  const state = readState(path.join(path.resolve(dataDir), 'embedded-postgres.json'));
+  if (!state) return { url: undefined, running: false, initialised: false };
+  const clusterDir = state.cluster_dir ?? path.join(path.resolve(dataDir), 'postgres');
+  const running = runningPostmaster(clusterDir);
+  const port = running?.port ?? state.port;
+  return { url: port ? urlFor(state.password, port) : undefined, running: running !== undefined, initialised: existsSync(path.join(clusterDir, 'PG_VERSION')) };
+}
+
 /** The cluster as prepared for launching: binaries, OS user, directories, credentials. */
 interface Cluster {
   dataDir: string;

@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 
@@ -39,7 +40,12 @@ export interface ChildServer {
 export async function spawnServer(env: Record<string, string>, options: { readyTimeoutMs?: number } = {}): Promise<ChildServer> {
   const port = env.FLUXBASE_SERVER_PORT ?? String(await freePort());
   const child = spawn(process.execPath, [BIN, 'serve'], {
-    env: { ...cleanEnv(), FLUXBASE_SERVER_HOST: '127.0.0.1', FLUXBASE_LOGGING_FORMAT: 'json', FLUXBASE_SERVER_PORT: port, ...env },
+    env: {
+      ...cleanEnv(), FLUXBASE_SERVER_HOST: '127.0.0.1', FLUXBASE_LOGGING_FORMAT: 'json', FLUXBASE_SERVER_PORT: port,
+      // No project migrations unless a test gives a folder (the working directory is shared).
+      FLUXBASE_MIGRATIONS_DIR: path.join(os.tmpdir(), `fluxbase-no-migrations-${process.pid}`),
+      ...env,
+    },
     cwd: os.tmpdir(), stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -69,9 +69,12 @@ export type Overrides = Record<string, unknown>;
 
 /** A resolved config for tests: the given database, port 0, fixed secrets, no env influence. */
 export function testConfig(databaseUrl: string, overrides: Overrides = {}): Config {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'fluxbase-app-'));
   const base: Overrides = {
     env: 'test',
-    data_dir: mkdtempSync(path.join(os.tmpdir(), 'fluxbase-app-')),
+    data_dir: dataDir,
+    // No project migrations unless a test points here (the folder does not exist).
+    migrations: { dir: path.join(dataDir, 'migrations') },
     encryption_key: TEST_ENCRYPTION_KEY,
     server: { host: '127.0.0.1', port: 0, shutdown_timeout: '5s' },
     database: { url: databaseUrl, max_connections: 5, min_connections: 1 },

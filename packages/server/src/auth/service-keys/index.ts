@@ -14,6 +14,7 @@ import { registerKeysWrite } from './routes/keys-write.ts';
 import { ServiceKeysRuntime, type KeyCacheControl } from './service-keys.ts';
 
 export { SCOPES } from './key-input.ts';
+export { latestServiceRoleRevocation } from './key-store.ts';
 
 export interface ServiceKeysOptions {
   config: Config;

@@ -1,7 +1,7 @@
 // SQL for auth.service_keys and its history tables. Every function takes the connection
 // (or transaction) to run on; values are always parameters. NOTIFY on CHANNEL tells
 // every instance to drop its cached keys (payload: a key id, or `service_role`).
-import type { ReservedSql } from '../../db/index.ts';
+import type { ReservedSql, Sql } from '../../db/index.ts';
 import type { ServiceKeyRow } from './key-status.ts';
 
 export const CHANNEL = 'fluxbase_service_keys';
@@ -140,7 +140,7 @@ export async function insertServiceRoleRevocation(sql: ReservedSql, reason: stri
   return row!.revoked_before;
 }
 
-export async function latestServiceRoleRevocation(sql: ReservedSql): Promise<Date | null> {
+export async function latestServiceRoleRevocation(sql: ReservedSql | Sql): Promise<Date | null> {
   const [row] = await sql<{ before: Date | null }[]>`select max(revoked_before) as before from auth.service_role_revocations`;
   return row?.before ?? null;
 }
