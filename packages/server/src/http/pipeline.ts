@@ -11,6 +11,7 @@ import { clientErrorHandler, createRawServer, requestIdOf, type ServerTimeouts }
 import { installAdminLookup, type AdminUserLookup } from './admin-guard.ts';
 import { type AppError, errors, mountOf, renderError, toAppError } from './errors/index.ts';
 import { idempotencyApplies, idempotencyHooks, type IdempotencyStore } from './idempotency.ts';
+import { notYetServed } from './not-yet-served.ts';
 import { ANONYMOUS, type Principal, type PrincipalResolver } from './principal.ts';
 import type { RateLimiter } from './rate-limit.ts';
 
@@ -143,7 +144,7 @@ export function createHttpServer(options: PipelineOptions): FastifyInstance {
     const allowed = METHODS.filter((m) => methodIndex.find(m, path) !== null);
     const err = allowed.length > 0 && !allowed.includes(request.method as (typeof METHODS)[number])
       ? errors.methodNotAllowed(request.method, allowed)
-      : errors.routeNotFound(request.method, path);
+      : notYetServed(path) ?? errors.routeNotFound(request.method, path);
     return sendError(request, reply, err, options);
   });
 
@@ -179,6 +180,8 @@ export function sendError(
   const code = (thrown as { code?: unknown }).code;
   if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     err = payloadTooLarge(bodyLimitFor(request.routeOptions.url ?? request.url, options.bodyLimits));
+  } else if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    err = errors.unsupportedMediaType(request.headers['content-type']);
   } else {
     err = toAppError(thrown, { anonymous: (request.principal?.role ?? 'anon') === 'anon' });
   }

@@ -11,7 +11,9 @@ export type QueryErrorCode =
 
 export interface QueryErrorInit {
   details?: Record<string, unknown>;
-  hint?: string;
+  hint?: string | undefined;
+  /** What PostgreSQL would have raised, shown on /rest/v1 as `code` and `message` (PostgREST's behaviour). */
+  pg?: { sqlstate: string; message: string };
 }
 
 export class QueryError extends Error {
@@ -19,11 +21,13 @@ export class QueryError extends Error {
   readonly code: QueryErrorCode;
   readonly details: Record<string, unknown> | undefined;
   readonly hint: string | undefined;
+  readonly pg: { sqlstate: string; message: string } | undefined;
   constructor(code: QueryErrorCode, message: string, init: QueryErrorInit = {}) {
     super(message);
     this.code = code;
     this.details = init.details;
     this.hint = init.hint;
+    this.pg = init.pg;
   }
 }
 

@@ -63,7 +63,10 @@ export const errors = {
   jsonTooDeep: (max: number) => new AppError('JSON_TOO_DEEP', { message: `JSON nesting exceeds maximum depth of ${max}` }),
   unsupportedMediaType: (got: string | undefined, expected = 'application/json') =>
     new AppError('UNSUPPORTED_MEDIA_TYPE', {
-      message: got ? `Content-Type ${got} is not supported here; send ${expected}` : `Send the body as ${expected}`,
+      message: got
+        ? `Content-Type ${got} is not supported here; send the body as JSON with the header Content-Type: ${expected}`
+        : `The request has a body but no Content-Type; send it as JSON with the header Content-Type: ${expected}`,
+      hint: `curl: -H 'Content-Type: ${expected}'`,
     }),
   missingAuthentication: (message = 'This endpoint needs a user or service credential') =>
     new AppError('MISSING_AUTHENTICATION', { message }),

@@ -24,13 +24,25 @@ const STATUS_CODES: Record<number, ErrorCode> = {
   429: 'RATE_LIMITED', 431: 'HEADER_TOO_LARGE', 503: 'SERVICE_UNAVAILABLE',
 };
 
+/** `details` as PostgREST's one-line `details` string: `table: public.todos, column: id, …`. */
+function describeDetails(details: Record<string, unknown> | undefined): string | null {
+  if (!details) return null;
+  return Object.entries(details).map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`).join(', ');
+}
+
 export interface NormaliseContext {
   anonymous: boolean;
 }
 
 export function toAppError(err: unknown, ctx: NormaliseContext): AppError {
   if (err instanceof AppError) return err;
-  if (isQueryError(err)) return new AppError(err.code, { message: err.message, details: err.details, hint: err.hint });
+  if (isQueryError(err)) {
+    // On /rest/v1 PostgreSQL's own code and message, with ours in details (PostgREST clients show `message`).
+    const pg = err.pg
+      ? { code: err.pg.sqlstate, message: err.pg.message, detail: `${err.message} (${describeDetails(err.details)})`, hint: err.hint ?? null }
+      : undefined;
+    return new AppError(err.code, { message: err.message, details: err.details, hint: err.hint, pg });
+  }
   if (err instanceof DatabaseUnavailableError && err.reason === 'held_too_long') {
     return new AppError('HANDLER_TIMEOUT', {
       message: 'The request did not complete within server.handler_timeout; its work was abandoned',

@@ -4,6 +4,7 @@
 import type { Column, SchemaSnapshot, Table } from '../../db/index.ts';
 import type { CountMode, FieldRef, FilterNode, OrderTerm, QueryRequest, SelectItem } from '../ast.ts';
 import { QueryError, quoteInput } from '../errors.ts';
+import { checkFilterValues } from './values.ts';
 import { closestName } from '../suggest.ts';
 import { resolveCast } from './casts.ts';
 import { decodeCursor } from './cursor.ts';
@@ -143,6 +144,7 @@ function checkFilter(node: ReadNode, filter: FilterNode): void {
     return;
   }
   columnOf(node.table, column);
+  checkFilterValues(node.table, filter);
 }
 
 function planOrder(node: ReadNode, term: OrderTerm): PlannedOrder {

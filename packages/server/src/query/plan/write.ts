@@ -2,6 +2,7 @@
 // The returned rows (`Prefer: return=representation`) are a ReadPlan over the written
 // rows, so writes can embed and select like reads.
 import type { Column, Table } from '../../db/index.ts';
+import { checkFilterValues } from './values.ts';
 import type { FilterNode } from '../ast.ts';
 import { QueryError, quoteInput } from '../errors.ts';
 import { columnOf } from './read.ts';
@@ -119,5 +120,6 @@ export function planDelete(table: Table, filters: FilterNode[], returning: ReadP
   if (requireFilter && filters.length === 0) {
     throw new QueryError('FILTER_REQUIRED', 'Deleting without a filter would remove every row', { hint: 'Add a filter such as ?id=eq.1 (api.require_filter_for_mutations)' });
   }
+  for (const f of filters) checkFilterValues(table, f);
   return { kind: 'delete', table, filters, returning };
 }

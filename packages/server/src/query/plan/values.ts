@@ -1,0 +1,87 @@
+// Filter values checked against their column's type while planning, so a common mistake
+// (`id=eq.abc` on an integer column) is a 400 that names the column, its type and the
+// value, instead of PostgreSQL's bare `invalid input syntax for type integer`. Only
+// types with an unambiguous text form are checked (integers, numbers, booleans, uuids);
+// anything else is left to PostgreSQL, whose error is mapped to 400 INVALID_INPUT too.
+import type { Column, Table } from '../../db/index.ts';
+import type { FilterNode } from '../ast.ts';
+import { QueryError, quoteInput } from '../errors.ts';
+
+const INTEGER_RANGES: Record<string, [bigint, bigint]> = {
+  int2: [-32768n, 32767n],
+  int4: [-2147483648n, 2147483647n],
+  int8: [-9223372036854775808n, 9223372036854775807n],
+};
+const FLOATS = new Set(['float4', 'float8', 'numeric']);
+const NUMBER = /^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i;
+const SPECIAL_NUMBER = /^\s*([+-]?(infinity|inf)|nan)\s*$/i;
+// PostgreSQL's boolean input: the words and their unique prefixes, on/off, 1/0.
+const BOOLEAN = /^\s*(t|tr|tru|true|y|ye|yes|on|1|f|fa|fal|fals|false|n|no|off|0)\s*$/i;
+
+interface Kind {
+  /** How the type is named in the message: "an integer", "a number", ... */
+  noun: string;
+  example: string;
+  /** PostgreSQL's name of the type in its own messages. */
+  pgName: string;
+  /** Undefined when valid; else whether it is malformed (22P02) or out of range (22003). */
+  problem(value: string): 'malformed' | 'out_of_range' | undefined;
+}
+
+const PG_NAMES: Record<string, string> = {
+  int2: 'smallint', int4: 'integer', int8: 'bigint', float4: 'real', float8: 'double precision', numeric: 'numeric', bool: 'boolean', uuid: 'uuid',
+};
+
+function kindOf(column: Column): Kind | undefined {
+  const range = INTEGER_RANGES[column.udtName];
+  const pgName = PG_NAMES[column.udtName] ?? column.udtName;
+  const when = (ok: boolean) => (ok ? undefined : 'malformed' as const);
+  if (range) {
+    return {
+      noun: `an integer between ${range[0]} and ${range[1]}`, example: '1', pgName,
+      problem: (v) => {
+        if (!/^\s*[+-]?\d+\s*$/.test(v)) return 'malformed';
+        const n = BigInt(v.trim());
+        return n >= range[0] && n <= range[1] ? undefined : 'out_of_range';
+      },
+    };
+  }
+  if (FLOATS.has(column.udtName)) return { noun: 'a number', example: '1.5', pgName, problem: (v) => when(NUMBER.test(v) || SPECIAL_NUMBER.test(v)) };
+  if (column.udtName === 'bool') return { noun: 'true or false', example: 'true', pgName, problem: (v) => when(BOOLEAN.test(v)) };
+  if (column.udtName === 'uuid') {
+    return {
+      noun: 'a UUID', example: '8b1b2b7e-0c1a-4a33-9a57-3a4b1d1c2f00', pgName,
+      problem: (v) => when(/^[0-9a-f]{32}$/i.test(v.trim().replace(/^\{(.*)\}$/, '$1').replace(/-/g, ''))),
+    };
+  }
+  return undefined;
+}
+
+const CHECKED_OPS = new Set(['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'isdistinct', 'in']);
+
+function check(table: Table, column: Column, op: string, value: string): void {
+  const kind = kindOf(column);
+  const problem = kind?.problem(value);
+  if (!kind || !problem) return;
+  throw new QueryError('INVALID_INPUT', `${quoteInput(value)} is not a valid value for column ${quoteInput(column.name)}: it is ${column.type}, so the value must be ${kind.noun}`, {
+    details: { table: `${table.schema}.${table.name}`, column: column.name, type: column.type, value: value.length > 60 ? `${value.slice(0, 60)}…` : value },
+    hint: `For example ?${column.name}=${op}.${op === 'in' ? `(${kind.example})` : kind.example}`,
+    pg: problem === 'malformed'
+      ? { sqlstate: '22P02', message: `invalid input syntax for type ${kind.pgName}: ${JSON.stringify(value)}` }
+      : { sqlstate: '22003', message: `value ${JSON.stringify(value)} is out of range for type ${kind.pgName}` },
+  });
+}
+
+/** Throw INVALID_INPUT for a comparison value that cannot be of its column's type. */
+export function checkFilterValues(table: Table, filter: FilterNode): void {
+  if (filter.kind !== 'filter') {
+    for (const child of filter.children) checkFilterValues(table, child);
+    return;
+  }
+  if (filter.field.path.length > 0) return; // JSON paths compare text or jsonb
+  const column = table.columnMap.get(filter.field.column);
+  const operation = filter.operation;
+  if (!column || column.category === 'A' || !CHECKED_OPS.has(operation.op)) return;
+  if ('values' in operation) for (const v of operation.values) check(table, column, operation.op, v);
+  else if ('value' in operation && typeof operation.value === 'string') check(table, column, operation.op, operation.value);
+}
