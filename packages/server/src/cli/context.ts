@@ -5,7 +5,8 @@
 // one line on stderr naming the fix, and an exit code (docs/getting-started.md, "Exit codes").
 import type { Command } from 'commander';
 import postgres from 'postgres';
-import { ConfigError, loadConfig, resolveSecrets, SecretsNotFoundError, type Config, type ConfigValues } from '../config/index.ts';
+import { mintApiKeys } from '../auth/index.ts';
+import { ConfigError, findJwtSecret, loadConfig, resolveSecrets, SecretsNotFoundError, type Config, type ConfigValues } from '../config/index.ts';
 import { DatabaseConnectError, embeddedClusterInfo, MigrationError, redactUrl, startEmbeddedPostgres } from '../db/index.ts';
 import { createLogger, type Logger } from '../observability/index.ts';
 
@@ -79,6 +80,35 @@ export async function openOwnerDatabase(config: ConfigValues, logger: Logger): P
       await embedded.stop(); // a no-op when we attached to the server's
     },
   };
+}
+
+/** The URL clients use: server.public_url, or localhost with the configured port when public_url is the default. */
+export function clientUrl(config: ConfigValues): string {
+  return config.server.public_url === 'http://localhost:8080' ? `http://localhost:${config.server.port}` : config.server.public_url.replace(/\/+$/, '');
+}
+
+/**
+ * Ask the server configured here, if it runs, to reload its schema cache now, so a table
+ * a command just created is served by the next request (the server also reloads by
+ * itself after DDL, a moment later). Best effort: silent when no server answers.
+ */
+export async function refreshRunningServer(config: ConfigValues, configFile: string | undefined): Promise<boolean> {
+  let secret: string;
+  try {
+    secret = findJwtSecret(config, configFile);
+  } catch {
+    return false;
+  }
+  try {
+    const res = await fetch(`${clientUrl(config)}/api/v1/admin/schema/refresh`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${mintApiKeys(secret).service_role}` },
+      signal: AbortSignal.timeout(3000),
+    });
+    return res.ok;
+  } catch {
+    return false;
+  }
 }
 
 /** Print a failure as one line (no stack unless FLUXBASE_DEBUG is set) and exit. */

@@ -8,7 +8,7 @@ import {
   applyUserMigrations, embeddedClusterInfo, loadMigrations, loadUserMigrations, migrateUp, newUserMigration,
   resetUserSchemas, userMigrationStatus, type UserMigration,
 } from '../db/index.ts';
-import { CliError, cliLogger, fail, loadCliValues, openOwnerDatabase, type OwnerDatabase } from './context.ts';
+import { CliError, cliLogger, fail, globalOptions, loadCliValues, openOwnerDatabase, refreshRunningServer, type OwnerDatabase } from './context.ts';
 import { cell, table } from './table.ts';
 
 const relative = (p: string) => path.relative(process.cwd(), p) || '.';
@@ -17,6 +17,11 @@ async function applyAll(db: OwnerDatabase, dir: string): Promise<{ applied: User
   await migrateUp(db.sql, loadMigrations());
   const result = await applyUserMigrations(db.sql, loadUserMigrations(dir), (m, ms) => console.log(`applied ${m.file} (${Math.round(ms)} ms)`));
   return { applied: result.applied, already: result.alreadyApplied };
+}
+
+/** After a schema change: have a running server serve it from the next request. */
+async function refreshServer(program: Command, config: ReturnType<typeof loadCliValues>): Promise<void> {
+  if (await refreshRunningServer(config, globalOptions(program).config)) console.log('the running server reloaded its schema');
 }
 
 async function withDatabase<T>(program: Command, fn: (db: OwnerDatabase, config: ReturnType<typeof loadCliValues>) => Promise<T>): Promise<T> {
@@ -53,6 +58,7 @@ export function registerDbCommand(program: Command): void {
           console.log(applied.length === 0
             ? `no pending migrations (${already} applied, folder ${relative(config.migrations.dir)})`
             : `${applied.length} migration(s) applied, ${already} were already applied`);
+          if (applied.length > 0) await refreshServer(program, config);
         });
       } catch (err) {
         fail(err);
@@ -100,6 +106,7 @@ export function registerDbCommand(program: Command): void {
             console.log(`seeded from ${relative(seed)}`);
           }
           console.log(`reset done: ${applied.length} migration(s) applied`);
+          await refreshServer(program, config);
         });
       } catch (err) {
         fail(err);

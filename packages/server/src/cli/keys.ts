@@ -8,12 +8,7 @@ import postgres from 'postgres';
 import { currentApiKeys, mintApiKeys, type ApiKeys } from '../auth/index.ts';
 import { findJwtSecret, type ConfigValues } from '../config/index.ts';
 import { embeddedClusterInfo } from '../db/index.ts';
-import { fail, globalOptions, loadCliValues } from './context.ts';
-
-/** The URL clients use: server.public_url, or localhost with the configured port when public_url is the default. */
-export function clientUrl(config: ConfigValues): string {
-  return config.server.public_url === 'http://localhost:8080' ? `http://localhost:${config.server.port}` : config.server.public_url.replace(/\/+$/, '');
-}
+import { clientUrl, fail, globalOptions, loadCliValues } from './context.ts';
 
 async function keysNow(config: ConfigValues, secret: string): Promise<ApiKeys> {
   const embedded = embeddedClusterInfo(config.data_dir);

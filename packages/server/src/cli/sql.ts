@@ -4,8 +4,10 @@
 // run as one simple-protocol batch, so they commit or fail together.
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { CliError, cliLogger, fail, loadCliValues, openOwnerDatabase } from './context.ts';
+import { CliError, cliLogger, fail, globalOptions, loadCliValues, openOwnerDatabase, refreshRunningServer } from './context.ts';
 import { cell, table } from './table.ts';
+
+const DATA_COMMANDS = new Set(['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'MERGE', 'SHOW', 'EXPLAIN', 'COPY', 'FETCH', 'VALUES']);
 
 interface ResultSet extends Array<Record<string, unknown>> {
   command?: string;
@@ -63,6 +65,8 @@ export function registerSqlCommand(program: Command): void {
           const results: ResultSet[] = Array.isArray(out[0]) ? (out as ResultSet[]) : [out as ResultSet];
           if (opts.json) console.log(JSON.stringify([...(results.at(-1) ?? [])]));
           else console.log(results.map(renderResult).join('\n\n'));
+          // DDL (anything but plain data statements): let a running server serve it at once.
+          if (results.some((r) => !DATA_COMMANDS.has(r.command ?? ''))) await refreshRunningServer(config, globalOptions(program).config);
         } finally {
           await db.close();
         }

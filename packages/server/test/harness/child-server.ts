@@ -37,7 +37,7 @@ export interface ChildServer {
 }
 
 /** Start `fluxbase serve` with these FLUXBASE_* variables and wait until /ready is 200 and the banner is printed. */
-export async function spawnServer(env: Record<string, string>, options: { readyTimeoutMs?: number } = {}): Promise<ChildServer> {
+export async function spawnServer(env: Record<string, string>, options: { readyTimeoutMs?: number; cwd?: string } = {}): Promise<ChildServer> {
   const port = env.FLUXBASE_SERVER_PORT ?? String(await freePort());
   const child = spawn(process.execPath, [BIN, 'serve'], {
     env: {
@@ -46,7 +46,7 @@ export async function spawnServer(env: Record<string, string>, options: { readyT
       FLUXBASE_MIGRATIONS_DIR: path.join(os.tmpdir(), `fluxbase-no-migrations-${process.pid}`),
       ...env,
     },
-    cwd: os.tmpdir(), stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: options.cwd ?? os.tmpdir(), stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
