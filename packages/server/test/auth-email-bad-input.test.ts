@@ -85,9 +85,12 @@ describe('invalid input', () => {
     }
   });
 
-  it('answers phone OTP with 501 NOT_IMPLEMENTED', async () => {
-    expect(await post('/api/v1/auth/otp/signin', { phone: '+15550100' })).toMatchObject({ status: 501, body: { code: 'NOT_IMPLEMENTED' } });
-    expect(await post('/api/v1/auth/otp/verify', { phone: '+15550100', token: '123456', type: 'sms' })).toMatchObject({ status: 501, body: { code: 'NOT_IMPLEMENTED' } });
+  it('answers phone OTP with 400 PHONE_PROVIDER_DISABLED, and /auth/config says phone is off', async () => {
+    expect(await post('/api/v1/auth/otp/signin', { phone: '+15550100' })).toMatchObject({ status: 400, body: { code: 'PHONE_PROVIDER_DISABLED' } });
+    const verify = await post('/api/v1/auth/otp/verify', { phone: '+15550100', token: '123456', type: 'sms' });
+    expect(verify).toMatchObject({ status: 400, body: { code: 'PHONE_PROVIDER_DISABLED', error: 'Phone sign-in is not available' } });
+    expect((verify.body as { message: string }).message).toContain('SMS provider');
+    expect(((await (await app.fetch('/api/v1/auth/config')).json()) as { phone_enabled: boolean }).phone_enabled).toBe(false);
   });
 });
 

@@ -59,9 +59,10 @@ describe('/rest/v1/rpc', () => {
     const r = await call('POST', '/rest/v1/rpc/fail', { msg: 'nope, not today' });
     expect(r.status).toBe(400);
     expect(r.json).toMatchObject({ code: 'P0001', message: 'nope, not today' });
+    // The raised text is the envelope's `error`, which the Fluxbase SDK shows.
     const f = await call('POST', '/api/v1/rpc/default/fail', { params: { msg: 'nope' } });
     expect(f.status).toBe(400);
-    expect(f.json).toMatchObject({ code: 'RAISED_EXCEPTION', message: 'nope' });
+    expect(f.json).toMatchObject({ code: 'RAISED_EXCEPTION', error: 'nope' });
   });
 });
 

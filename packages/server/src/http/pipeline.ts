@@ -12,6 +12,7 @@ import { installAdminLookup, type AdminUserLookup } from './admin-guard.ts';
 import { type AppError, errors, mountOf, renderError, toAppError } from './errors/index.ts';
 import { idempotencyApplies, idempotencyHooks, type IdempotencyStore } from './idempotency.ts';
 import { notYetServed } from './not-yet-served.ts';
+import { lingerOnClose } from './lingering-close.ts';
 import { ANONYMOUS, type Principal, type PrincipalResolver } from './principal.ts';
 import type { RateLimiter } from './rate-limit.ts';
 
@@ -59,6 +60,8 @@ export function createHttpServer(options: PipelineOptions): FastifyInstance {
   });
   metrics.readInFlight = raw.inFlight;
   const serverFactory = raw.factory;
+  // Set once the options below exist; the framework-error hook runs only for requests.
+  const errorOptionsRef: { current?: Parameters<typeof sendError>[3] } = {};
 
   const app = Fastify({
     serverFactory,
@@ -70,6 +73,9 @@ export function createHttpServer(options: PipelineOptions): FastifyInstance {
     genReqId: requestIdOf,
     trustProxy: options.trustedProxies.length > 0 ? options.trustedProxies : false,
     clientErrorHandler,
+    // The router's own refusals (a malformed percent-encoded path, an overlong path
+    // parameter) go through our error renderer too, not Fastify's body.
+    frameworkErrors: (err: Error, request: FastifyRequest, reply: FastifyReply) => sendError(request, reply, err, errorOptionsRef.current!),
     // Requests arriving during shutdown are answered by raw-server.ts in our envelope.
     return503OnClosing: false,
     forceCloseConnections: 'idle',
@@ -137,6 +143,7 @@ export function createHttpServer(options: PipelineOptions): FastifyInstance {
   });
 
   const errorOptions = { ...options, onHandlerTimeout: () => metrics.handlerTimeouts.inc() };
+  errorOptionsRef.current = errorOptions;
   app.setErrorHandler((err, request, reply) => sendError(request, reply, err, errorOptions));
 
   app.setNotFoundHandler((request, reply) => {
@@ -192,6 +199,11 @@ export function sendError(
     request.log.warn({ code: err.code, request_id: request.id }, err.message);
   }
   const body = renderError(err, request.id, mountOf(request.url));
-  if (err.status === 413 || code === 'FST_ERR_CTP_BODY_TOO_LARGE') reply.header('Connection', 'close'); // the rest of the body is not read
+  if (err.status === 413 || code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    // The rest of the body is not wanted: close after the answer, but lingering, so a
+    // client still writing its body reads the 413 instead of a reset (lingering-close.ts).
+    reply.header('Connection', 'close');
+    lingerOnClose(request.raw.socket);
+  }
   return reply.code(err.status).headers(err.headers).type('application/json; charset=utf-8').send(body);
 }

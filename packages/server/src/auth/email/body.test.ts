@@ -32,8 +32,8 @@ describe('email route bodies', () => {
     expect(codeOf(() => optionalObject({ options: [] }, 'options'))).toBe('VALIDATION_FAILED');
   });
 
-  it('answers 501 for phone OTP', () => {
-    expect(codeOf(() => rejectPhone({ phone: '+15550100' }))).toBe('NOT_IMPLEMENTED');
+  it('answers 400 PHONE_PROVIDER_DISABLED for phone OTP', () => {
+    expect(codeOf(() => rejectPhone({ phone: '+15550100' }))).toBe('PHONE_PROVIDER_DISABLED');
     expect(codeOf(() => rejectPhone({ email: 'a@b.co', type: 'sms' }))).toBe('NOT_IMPLEMENTED');
     expect(codeOf(() => rejectPhone({ email: 'a@b.co', type: 'email' }))).toBeUndefined();
   });

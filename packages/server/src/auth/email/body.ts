@@ -36,10 +36,14 @@ export function optionalObject(body: Body, field: string): Body | undefined {
   return value as Body;
 }
 
-/** 501 for the phone variants of the OTP routes (only email is implemented). */
+/** 400 for the phone variants of the OTP routes: sending SMS needs a provider, and none can be configured yet (Supabase answers the same). */
 export function rejectPhone(body: Body): void {
   const type = body.type;
   if (body.phone !== undefined || type === 'sms' || type === 'phone' || type === 'phone_change') {
-    throw new AppError('NOT_IMPLEMENTED', { message: 'Phone OTP is not supported; use email', details: { feature: 'phone_otp' } });
+    throw new AppError('PHONE_PROVIDER_DISABLED', {
+      message: 'Phone sign-in needs an SMS provider, and this server has none; sign in with an email address instead',
+      details: { feature: 'phone_otp' },
+      hint: 'GET /api/v1/auth/config lists the sign-in methods this server offers (phone: false)',
+    });
   }
 }

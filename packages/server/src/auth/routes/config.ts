@@ -13,6 +13,8 @@ export function registerConfigRoutes(app: FastifyInstance, deps: AuthDeps, provi
     magic_link_enabled: a.magic_link_enabled,
     password_login_enabled: a.password_login_enabled,
     anonymous_signin_enabled: a.anonymous_signin_enabled,
+    // No SMS provider can be configured yet: phone sign-in answers 400 PHONE_PROVIDER_DISABLED.
+    phone_enabled: false,
     mfa_available: true,
     password_min_length: a.password_min_length,
     password_max_length: a.password_max_length,

@@ -36,6 +36,7 @@ export const CATALOG = {
   INVALID_REDIRECT_URL: { status: 400, error: 'Invalid redirect URL' },
   INVALID_OAUTH_STATE: { status: 400, error: 'Invalid OAuth state' },
   FUNCTION_BUNDLE_ERROR: { status: 400, error: 'Function bundle error' },
+  PHONE_PROVIDER_DISABLED: { status: 400, error: 'Phone sign-in is not available' },
   MISSING_AUTHENTICATION: { status: 401, error: 'Authentication required', pgrst: 'PGRST302' },
   AUTHENTICATION_REQUIRED: { status: 401, error: 'Authentication required' },
   INVALID_TOKEN: { status: 401, error: 'Invalid token', pgrst: 'PGRST301' },

@@ -58,6 +58,16 @@ export function toAppError(err: unknown, ctx: NormaliseContext): AppError {
   }
   if (isPgError(err)) return fromPgError(err, ctx);
   const e = err as { code?: unknown; statusCode?: unknown; message?: unknown; validation?: unknown };
+  if (e.code === 'FST_ERR_BAD_URL') {
+    return new AppError('INVALID_FORMAT', {
+      message: 'The URL path is not valid: it has malformed percent-encoding or encodes invalid UTF-8',
+      hint: 'Percent-encode reserved characters as %XX with two hex digits, and only UTF-8 text',
+      cause: err,
+    });
+  }
+  if (e.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    return new AppError('INVALID_FORMAT', { message: 'A path segment is longer than 500 characters', cause: err });
+  }
   if (typeof e.code === 'string') {
     const mapped = FASTIFY_CODES[e.code];
     if (mapped) {
