@@ -22,6 +22,10 @@ export function benchConfig(serve: ServeOptions, overrides: Overrides = {}): Con
     // The limiter stays in the path (its cost is measured) but never refuses: one user
     // token makes every request, far beyond the default 1000/1m.
     rate_limit: { global: '1000000000/1m' },
+    // Production requires SMTP; no benchmark sends mail, so nothing listens there.
+    email: { smtp_url: 'smtp://127.0.0.1:9' },
+    // Project migrations: none (the data dir is empty).
+    migrations: { dir: path.join(os.tmpdir(), 'fluxbase-bench-no-migrations') },
   };
   return resolveSecrets(loadConfig({ env: {}, overrides: mergeOverrides(base, overrides), cwd: os.tmpdir() })).config;
 }

@@ -86,8 +86,13 @@ describe('rpc errors', () => {
 });
 
 describe('rpc.list', () => {
+  it('needs a signed-in user or a service key', async () => {
+    expect((await anon.rpc.list('public')).error).toMatchObject({ code: 'MISSING_AUTHENTICATION', status: 401 });
+  });
+
   it('lists the callable functions with their arguments', async () => {
-    const res = await anon.rpc.list('public');
+    const service = createClient<Database>(app.url, app.keys.service_role);
+    const res = await service.rpc.list('public');
     expect(res.error).toBeNull();
     const add = res.data?.find((p) => p.name === 'add_numbers');
     expect(add).toMatchObject({ name: 'add_numbers', namespace: 'public', returns_set: false });

@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppDeps } from './app.ts';
 import { currentApiKeys, mintApiKeys, type ApiKeys } from './auth/index.ts';
-import { loadConfig, resolveSecrets, type Config, type LoadOptions } from './config/index.ts';
+import { ConfigError, loadConfig, resolveSecrets, type Config, type LoadOptions } from './config/index.ts';
 import { createSchemaCache, openDatabase, redactUrl, type Database, type SchemaCache } from './db/index.ts';
 import { warnIfMultiInstance } from './http/index.ts';
 import { createLogger, createMetrics, createObserver, type Logger, type Metrics } from './observability/index.ts';
@@ -47,6 +47,10 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   let generated: string[] = [];
   let secretsFile = '';
   if (!config) ({ config, generated, secretsFile } = resolveConfig(options.load));
+  if (config.env === 'production' && !config.email.smtp_url) {
+    // Without SMTP, sign-in links, codes and resets would stay in the development outbox.
+    throw new ConfigError(['email.smtp_url is required in production: without it sign-in links, codes and password resets would never reach users (set FLUXBASE_EMAIL_SMTP_URL=smtp://user:pass@host:587)']);
+  }
   const logger = options.logger ?? createLogger({ level: config.logging.level, format: config.logging.format ?? 'json' });
   if (generated.length > 0) {
     logger.warn({ generated, file: secretsFile }, 'development secrets generated and stored in the data dir; set them explicitly in production');
@@ -70,11 +74,13 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   }, logger);
 
   let app: FastifyInstance;
+  // Always set by loadConfig (127.0.0.1 outside production); a hand-built config may omit it.
+  const listenHost = config.server.host ?? '127.0.0.1';
   const schema = createSchemaCache({ sql: db.admin, exposedSchemas: config.api.exposed_schemas, logger });
   try {
     await schema.start();
     app = buildApp({ config, db, schema, logger, metrics, plugins: options.plugins });
-    await app.listen({ host: config.server.host, port: config.server.port });
+    await app.listen({ host: listenHost, port: config.server.port });
   } catch (err) {
     await schema.stop().catch(() => {});
     await db.close();
@@ -82,7 +88,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.server.port;
-  const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? 'localhost' : config.server.host;
+  const host = ['0.0.0.0', '::', '127.0.0.1', '::1'].includes(listenHost) ? 'localhost' : listenHost;
   const url = `http://${host}:${port}`;
   // The keys as valid now (past a service-role revocation); the same on every start otherwise.
   const keys = await currentApiKeys(db.admin, config.auth.jwt_secret).catch(() => mintApiKeys(config.auth.jwt_secret));

@@ -399,7 +399,7 @@ describe('config, anonymous sign-in and admin users', () => {
     expect(r.status).toBe(200);
     expect(r.body).toEqual({
       signup_enabled: true, require_email_verification: false, magic_link_enabled: true, password_login_enabled: true,
-      anonymous_signin_enabled: false, mfa_available: true, password_min_length: 8, password_max_length: 128,
+      anonymous_signin_enabled: false, phone_enabled: false, mfa_available: true, password_min_length: 8, password_max_length: 128,
       oauth_providers: [], captcha: { enabled: false },
     });
     expect((await call(app, 'GET', '/api/v1/auth/captcha/config')).body).toEqual({ enabled: false });

@@ -208,6 +208,25 @@ describe('email change', () => {
     expect((await post('/api/v1/auth/verify-email', { token: link.token })).body.details.reason).toBe('used');
   });
 
+  it('answers a change to an address of another account exactly as any change, tells that owner, and changes nothing', async () => {
+    const s = await signUp(app, uniqueEmail('change-taken'));
+    const taken = uniqueEmail('change-taken-owner');
+    await signUp(app, taken);
+    const free = uniqueEmail('change-free');
+    const toTaken = await call(app, 'PATCH', '/api/v1/auth/user', { email: taken }, s.access_token);
+    const toFree = await call(app, 'PATCH', '/api/v1/auth/user', { email: free }, s.access_token);
+    expect(toTaken.status).toBe(200);
+    expect(toTaken.status).toBe(toFree.status);
+    expect(Object.keys(toTaken.body).sort()).toEqual(Object.keys(toFree.body).sort());
+    expect(toTaken.body.new_email).toBe(taken);
+    let notice = await smtp.waitFor(taken);
+    while (notice.subject !== 'Someone tried to move their account to your email') notice = await smtp.waitFor(taken);
+    expect(notice.text).not.toMatch(/token=/);
+    expect(await smtp.waitFor(free)).toMatchObject({ subject: 'Confirm your new email address' });
+    const [row] = await db.sql`select email from auth.users where id = ${s.user.id}`;
+    expect(row!.email).toBe(s.user.email);
+  });
+
   it('refuses the link when the new address was taken meanwhile (409), leaving the account as it was', async () => {
     const s = await signUp(app, uniqueEmail('change-race'));
     const next = uniqueEmail('change-race-new');

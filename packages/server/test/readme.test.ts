@@ -57,7 +57,7 @@ beforeAll(async () => {
   folder = mkdtempSync(path.join(os.tmpdir(), 'fluxbase-readme-'));
   symlinkSync(path.join(ROOT, 'node_modules'), path.join(folder, 'node_modules'), 'dir');
   port = String(await freePort());
-  server = await spawnServer({ FLUXBASE_SERVER_PORT: port, FLUXBASE_SERVER_HOST: '0.0.0.0', FLUXBASE_MIGRATIONS_DIR: '' }, { cwd: folder, readyTimeoutMs: 120_000 });
+  server = await spawnServer({ FLUXBASE_SERVER_PORT: port, FLUXBASE_MIGRATIONS_DIR: '' }, { cwd: folder, readyTimeoutMs: 120_000 });
 });
 
 afterAll(async () => {

@@ -85,8 +85,23 @@ describe('/api/v1/rpc', () => {
     expect((await call('POST', '/api/v1/rpc/auth/uid', {})).json.code).toBe('SCHEMA_NOT_EXPOSED');
   });
 
+  it('lists procedures only to signed-in users and service keys', async () => {
+    expect((await call('GET', '/api/v1/rpc/procedures')).json).toMatchObject({ code: 'MISSING_AUTHENTICATION' });
+    expect((await call('GET', '/api/v1/rpc/procedures', undefined, { apikey: app.keys.anon })).status).toBe(401);
+  });
+
+  it('lists only the functions the caller may execute', async () => {
+    await db.sql`create function public.admin_only() returns int language sql as 'select 1'`;
+    await db.sql`revoke execute on function public.admin_only() from public, anon, authenticated`;
+    await app.server.schema.reload();
+    const names = async (token: string) =>
+      ((await call('GET', '/api/v1/rpc/procedures', undefined, { Authorization: `Bearer ${token}` })).json.procedures as { name: string }[]).map((p) => p.name);
+    expect(await names(app.userToken('11111111-1111-4111-8111-111111111111'))).not.toContain('admin_only');
+    expect(await names(app.keys.service_role)).toContain('admin_only');
+  });
+
   it('lists procedures of the exposed schemas', async () => {
-    const r = await call('GET', '/api/v1/rpc/procedures');
+    const r = await call('GET', '/api/v1/rpc/procedures', undefined, { Authorization: `Bearer ${app.keys.service_role}` });
     expect(r.json.count).toBe(r.json.procedures.length);
     const add = r.json.procedures.find((p: { name: string }) => p.name === 'add');
     expect(add).toEqual({

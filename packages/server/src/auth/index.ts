@@ -77,7 +77,7 @@ export function createAuth(options: AuthOptions): Auth {
 
   const revocation: RevocationChecker = {
     async check(claims: JwtClaims, principal: Principal) {
-      if (principal.kind === 'user' && typeof claims.session_id === 'string') await liveness.assertLive(claims.session_id);
+      if (principal.kind === 'user' && typeof claims.session_id === 'string') await liveness.assertLive(claims.session_id, principal.userId);
       else if (principal.kind === 'service_role') keys.checkServiceRoleJwt(claims);
     },
   };

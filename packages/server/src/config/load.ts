@@ -145,6 +145,7 @@ export function loadConfig(options: LoadOptions = {}): ConfigValues {
   if (problems.length > 0) throw new ConfigError(problems);
 
   // 4. Derived defaults.
+  cfg.server.host ??= cfg.env === 'production' ? '0.0.0.0' : '127.0.0.1';
   cfg.auth.site_url ??= cfg.server.public_url;
   cfg.storage.local_path ??= path.join(cfg.data_dir, 'storage');
   cfg.logging.format ??= cfg.env === 'development' ? 'pretty' : 'json';

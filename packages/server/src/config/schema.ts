@@ -40,7 +40,7 @@ const keys = [
     { note: 'required in production; generated and kept in `data_dir` in development', secret: true }),
 
   // ── server ────────────────────────────────────────────────────────────────
-  k('server.host', str(), '0.0.0.0', 'Interface the HTTP server listens on.'),
+  k('server.host', str(), undefined, 'Interface the HTTP server listens on: `0.0.0.0` for every interface. By default only this machine can connect outside production (as PocketBase does); set it to `0.0.0.0` to serve the network (containers, other machines).', { note: '`127.0.0.1` in development and test, `0.0.0.0` in production' }),
   k('server.port', int(0, 65535), 8080, 'TCP port of the HTTP server (0 picks a free port).'),
   k('server.public_url', url(), 'http://localhost:8080', 'URL clients use to reach this server; HSTS is sent when it is https.'),
   k('server.trusted_proxies', list(), [], 'Proxy addresses whose X-Forwarded-For is believed when finding the client IP.'),
@@ -84,6 +84,7 @@ const keys = [
   k('api.require_filter_for_mutations', bool(), true, 'Refuse PATCH and DELETE without a filter.'),
   k('api.aggregates_enabled', bool(), true, 'Allow aggregate functions in select.'),
   k('api.estimated_count_threshold', int(0), 10000, 'Above this many rows `count=estimated` uses the planner estimate.'),
+  k('api.list_procedures_to_anon', bool(), false, 'Let anonymous callers list the functions they may execute (GET /api/v1/rpc/procedures); off: signed-in users and service keys only.'),
 
   // ── idempotency ───────────────────────────────────────────────────────────
   k('idempotency.enabled', bool(), true, 'Honour Idempotency-Key on writes.'),

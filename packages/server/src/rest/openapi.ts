@@ -3,7 +3,7 @@
 // schema, which anon callers need not see.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Column } from '../db/index.ts';
-import { AppError, errors } from '../http/index.ts';
+import { requireAdmin } from '../http/index.ts';
 import type { RestDeps } from './deps.ts';
 import { profileSchema } from './target.ts';
 
@@ -23,11 +23,10 @@ function schemaOf(columns: Column[]): Record<string, unknown> {
   };
 }
 
-export function respondOpenApi(deps: RestDeps, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const p = request.principal;
-  if (p.role !== 'service_role') {
-    throw p.kind === 'anonymous' || p.kind === 'anon_key' ? errors.missingAuthentication('The OpenAPI description needs an admin credential') : new AppError('ADMIN_REQUIRED');
-  }
+export async function respondOpenApi(deps: RestDeps, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  // The same check as every admin route: service role with scope `*` (a stored key scoped
+  // to, say, read:storage may not read the schema), or an admin user.
+  await requireAdmin(request);
   const snapshot = deps.schema.current();
   const schema = profileSchema(request, snapshot, false);
   const paths: Record<string, unknown> = {};

@@ -95,11 +95,14 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function startTestApp(databaseUrl: string, options: { overrides?: Overrides; plugins?: StartOptions['plugins'] } = {}): Promise<TestApp> {
+export async function startTestApp(
+  databaseUrl: string,
+  options: { overrides?: Overrides; plugins?: StartOptions['plugins']; logger?: StartOptions['logger'] } = {},
+): Promise<TestApp> {
   const config = testConfig(databaseUrl, options.overrides);
   const server = await startServer({
     config, plugins: options.plugins, processMetrics: false,
-    logger: createLogger({ level: 'silent', format: 'json' }),
+    logger: options.logger ?? createLogger({ level: 'silent', format: 'json' }),
   });
   return {
     server,

@@ -36,13 +36,14 @@ export class SessionLiveness {
     this.unlisten = undefined;
   }
 
-  async assertLive(sessionId: string): Promise<void> {
+  /** The session is live and belongs to `userId` (the token's `sub`): a session of another user is refused. */
+  async assertLive(sessionId: string, userId: string | null): Promise<void> {
     const now = Date.now();
     let entry = this.cache.get(sessionId);
     if (entry === undefined || now - entry.checkedAt > TTL_MS) {
       entry = await this.load(sessionId, now);
     }
-    if (!entry.live) throw revoked();
+    if (!entry.live || entry.userId !== userId) throw revoked();
   }
 
   /** Forget cached answers locally and on every instance. `target` is `s:<session>` or `u:<user>`. */

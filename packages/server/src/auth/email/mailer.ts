@@ -9,8 +9,7 @@ import { createSmtpMailer } from './smtp-mailer.ts';
 
 export function createMailer(config: Config, db: Database, logger: Logger): Mailer {
   if (config.email.smtp_url) return createSmtpMailer(config.email.smtp_url, config.email.from, logger);
-  if (config.env === 'production') {
-    logger.warn('email.smtp_url is not set: auth emails go to the development outbox (auth.mail_outbox) and the log, not to users');
-  }
+  // Production without SMTP would silently keep sign-in links and codes in a table instead
+  // of mailing them: refuse to start (config/load.ts checks it with the other keys).
   return createOutboxMailer(db.pool, logger);
 }

@@ -1,6 +1,8 @@
-// The development mailer, used when email.smtp_url is empty: each message becomes a row of
-// auth.mail_outbox (readable by admins through GET /api/v1/admin/mail/outbox) and a log
-// line carrying its text, so links and codes can be followed without a mail server.
+// The development mailer, used when email.smtp_url is empty (refused in production): each
+// message becomes a row of auth.mail_outbox, readable by admins through
+// GET /api/v1/admin/mail/outbox, where links and codes can be followed without a mail
+// server. The log line says where it went but never carries the message: its links and
+// codes are credentials, and logs travel further than the database.
 import type { Pool } from '../../db/index.ts';
 import type { Logger } from '../../observability/index.ts';
 import type { Mailer, MailMessage } from '../deps.ts';
@@ -27,7 +29,8 @@ export function createOutboxMailer(pool: Pool, logger: Logger): Mailer {
           values (${message.to}, ${message.subject}, ${message.text}, ${message.html}) returning id`;
         if (row) await sql`delete from auth.mail_outbox where id <= ${Number(row.id) - OUTBOX_KEEP}`;
       });
-      logger.info({ mail: { to: message.to, subject: message.subject, text: message.text } }, 'Email stored in the development outbox (email.smtp_url is not set)');
+      // Not even the subject: some carry the code ("Your sign-in code: 123456").
+      logger.info({ mail: { to: message.to } }, 'Email stored in the development outbox (email.smtp_url is not set): read it at GET /api/v1/admin/mail/outbox');
     },
     close: () => Promise.resolve(),
   };

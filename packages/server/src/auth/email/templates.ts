@@ -80,6 +80,15 @@ export function existingSignupMessage(to: string, siteUrl: string): MailMessage 
   ]);
 }
 
+export function emailTakenMessage(to: string, siteUrl: string): MailMessage {
+  return render(to, 'Someone tried to move their account to your email', [
+    p('Someone signed in to another account asked to change its email address to this one, which already belongs to your account.'),
+    p('Nothing changed: an address can belong to one account only. If it was you, sign in to this account instead:'),
+    { kind: 'link', href: siteUrl, label: 'Go to the application' },
+    p('If it was not you, you can ignore this email.'),
+  ]);
+}
+
 function render(to: string, subject: string, blocks: Block[]): MailMessage {
   const text = blocks.map((b) => (b.kind === 'p' ? b.text : b.kind === 'link' ? b.href : b.code)).join('\n\n');
   const html = blocks.map(htmlBlock).join('\n');

@@ -64,8 +64,7 @@ export function registerUserRoutes(app: FastifyInstance, deps: AuthDeps): void {
     }
     if (passwordHash !== undefined) await core.sessions.revokeUserSessions(user.id, 'password_changed', caller.sessionId);
     if (newEmail !== undefined && newEmail !== user.email) {
-      const taken = await core.users.findByEmail(newEmail);
-      if (taken) throw new AppError('ALREADY_EXISTS', { message: 'An account with this email already exists', details: { resource: 'user' } });
+      // A taken address is answered like a free one (startEmailChange tells its owner instead).
       await deps.emailFlows.startEmailChange(user, newEmail);
       user = (await core.users.findById(user.id)) ?? user;
     }
