@@ -20,6 +20,8 @@ export interface AppDeps {
   metrics: Metrics;
   /** Extra route registrations (tests and benchmarks exercise the pipeline with them). */
   plugins?: ((app: FastifyInstance, deps: AppDeps) => void)[];
+  /** Milliseconds since the epoch for time-based codes (TOTP); tests inject a fixed clock. Default Date.now. */
+  clock?: (() => number) | undefined;
 }
 
 /** /ready answers 503 when the pool cannot run its check within this time (e.g. every slot is stuck). */
@@ -51,7 +53,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const rl = config.rate_limit;
   const idem = config.idempotency;
   const rateLimitStore = createRateLimitStore(config, logger);
-  const auth = createAuth({ config, db, logger, metrics, rateLimitStore });
+  const auth = createAuth({ config, db, logger, metrics, rateLimitStore, clock: deps.clock });
   const idempotency = idem.enabled ? new IdempotencyStore(db.pool, { ttlMs: idem.ttl, processingTimeoutMs: idem.processing_timeout }) : undefined;
   const app = createHttpServer({
     logger,

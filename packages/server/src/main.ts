@@ -15,6 +15,8 @@ export interface StartOptions {
   load?: LoadOptions;
   logger?: Logger;
   plugins?: AppDeps['plugins'];
+  /** For tests: the clock of time-based codes (TOTP). */
+  clock?: AppDeps['clock'];
   /** Print URL, data dir and keys (the CLI does; tests do not). */
   banner?: boolean;
   /** Collect process metrics (off in tests that start many apps in one process). */
@@ -79,7 +81,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const schema = createSchemaCache({ sql: db.admin, exposedSchemas: config.api.exposed_schemas, logger });
   try {
     await schema.start();
-    app = buildApp({ config, db, schema, logger, metrics, plugins: options.plugins });
+    app = buildApp({ config, db, schema, logger, metrics, plugins: options.plugins, clock: options.clock });
     await app.listen({ host: listenHost, port: config.server.port });
   } catch (err) {
     await schema.stop().catch(() => {});

@@ -160,12 +160,13 @@ describe('development outbox', () => {
     expect((await listOutbox(pool, undefined, 2)).map((m) => m.subject)).toEqual(['third', 'second']);
   });
 
-  it('logs each message with its recipient, subject and text (the link or code) at info level', async () => {
+  it('logs each message with its recipient only, never its subject or text (links and codes are credentials)', async () => {
     const lines: string[] = [];
     const destination = new Writable({ write(chunk: Buffer, _enc, done) { lines.push(chunk.toString()); done(); } });
     const mailer = createOutboxMailer(pool, createLogger({ level: 'info', format: 'json', destination }));
     await mailer.send({ to: 'log@example.com', subject: 'Your code', text: 'code 424242', html: '<p>424242</p>' });
     const entry = lines.map((l) => JSON.parse(l) as { level: number; mail?: { to: string; subject: string; text: string } }).find((l) => l.mail);
-    expect(entry).toMatchObject({ level: 30, mail: { to: 'log@example.com', subject: 'Your code', text: 'code 424242' } });
+    expect(entry).toMatchObject({ level: 30, mail: { to: 'log@example.com' } });
+    expect(lines.join('')).not.toMatch(/424242|Your code/);
   });
 });

@@ -4,9 +4,10 @@
 // unaffected; every attempt is recorded with IP and user agent; an admin can unlock or
 // remove the factor. Disable and recovery-code regeneration count toward the same lock.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { base32Decode, deleteExpiredTotpRows, hotp, totpStep } from '../src/auth/totp/index.ts';
+import { deleteExpiredTotpRows } from '../src/auth/totp/index.ts';
 import { call, jwtPayload, signUp, STRONG_PASSWORD, uniqueEmail, type Json } from './harness/auth.ts';
 import { createTestDatabase, startTestApp, type TestApp, type TestDatabase } from './harness/index.ts';
+import { codeAt, totpClock, wrongCode } from './harness/totp.ts';
 
 let db: TestDatabase;
 let app: TestApp;
@@ -16,7 +17,7 @@ const AGENT = 'totp-lockout-test/1.0';
 beforeAll(async () => {
   db = await createTestDatabase();
   const overrides = { rate_limit: { enabled: false } };
-  [app, second] = await Promise.all([startTestApp(db.url, { overrides }), startTestApp(db.url, { overrides })]);
+  [app, second] = await Promise.all([startTestApp(db.url, { overrides, clock: totpClock }), startTestApp(db.url, { overrides, clock: totpClock })]);
 });
 afterAll(async () => {
   await Promise.all([app?.close(), second?.close()]);
@@ -24,20 +25,6 @@ afterAll(async () => {
 });
 
 const post = (path: string, body?: unknown, token?: string, a: TestApp = app) => call(a, 'POST', path, body, token, { 'User-Agent': AGENT });
-const codeAt = (secret: string, offset = 0) => hotp(base32Decode(secret), totpStep(Date.now()) + offset);
-
-function wrongCode(secret: string): string {
-  const valid = new Set([-1, 0, 1].map((o) => codeAt(secret, o)));
-  for (let n = 0; ; n++) {
-    const candidate = String((Number(codeAt(secret)) + 11 + n) % 1_000_000).padStart(6, '0');
-    if (!valid.has(candidate)) return candidate;
-  }
-}
-
-async function stepMargin(seconds = 6): Promise<void> {
-  while (30 - ((Date.now() / 1000) % 30) < seconds) await new Promise((r) => setTimeout(r, 200));
-}
-
 interface TwoFactorUser {
   email: string;
   id: string;
@@ -51,7 +38,6 @@ async function enrolledUser(): Promise<TwoFactorUser> {
   const session = await signUp(app, email);
   const setup = await post('/api/v1/auth/2fa/setup', {}, session.access_token);
   const secret = setup.body.totp.secret as string;
-  await stepMargin();
   const enable = await post('/api/v1/auth/2fa/enable', { code: codeAt(secret, -1) }, session.access_token);
   expect(enable.status).toBe(200);
   return { email, id: session.user.id, session, secret, backupCodes: enable.body.backup_codes };

@@ -5,16 +5,17 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSecretBox } from '../src/auth/core/secret-box.ts';
-import { base32Decode, hotp, rekeyTotpSecrets, totpStep } from '../src/auth/totp/index.ts';
+import { base32Decode, rekeyTotpSecrets } from '../src/auth/totp/index.ts';
 import { call, jwtPayload, signUp, STRONG_PASSWORD, uniqueEmail, type Json } from './harness/auth.ts';
 import { createTestDatabase, startTestApp, TEST_ENCRYPTION_KEY, type TestApp, type TestDatabase } from './harness/index.ts';
+import { codeAt, totpClock, wrongCode } from './harness/totp.ts';
 
 let db: TestDatabase;
 let app: TestApp;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  app = await startTestApp(db.url, { overrides: { rate_limit: { enabled: false } } });
+  app = await startTestApp(db.url, { clock: totpClock, overrides: { rate_limit: { enabled: false } } });
 });
 afterAll(async () => {
   await app?.close();
@@ -23,26 +24,6 @@ afterAll(async () => {
 
 const post = (path: string, body?: unknown, token?: string, a: TestApp = app) => call(a, 'POST', path, body, token);
 const get = (path: string, token?: string) => call(app, 'GET', path, undefined, token);
-
-/** The code of the step `offset` steps from now. */
-const codeAt = (secret: string, offset = 0) => hotp(base32Decode(secret), totpStep(Date.now()) + offset);
-
-/** A 6-digit code that matches none of the accepted steps. */
-function wrongCode(secret: string): string {
-  const valid = new Set([-1, 0, 1].map((o) => codeAt(secret, o)));
-  for (let n = 0; ; n++) {
-    const candidate = String((Number(codeAt(secret)) + 7 + n) % 1_000_000).padStart(6, '0');
-    if (!valid.has(candidate)) return candidate;
-  }
-}
-
-/**
- * Wait (polling) until at least `seconds` remain in the current 30-second step, so that a
- * sequence of codes computed now stays inside the ±1-step window while the server checks it.
- */
-async function stepMargin(seconds = 6): Promise<void> {
-  while (30 - ((Date.now() / 1000) % 30) < seconds) await new Promise((r) => setTimeout(r, 200));
-}
 
 interface TwoFactorUser {
   email: string;
@@ -59,7 +40,6 @@ async function enrolledUser(a: TestApp = app): Promise<TwoFactorUser> {
   const setup = await post('/api/v1/auth/2fa/setup', {}, session.access_token, a);
   expect(setup.status).toBe(200);
   const secret = setup.body.totp.secret as string;
-  await stepMargin();
   const enable = await post('/api/v1/auth/2fa/enable', { code: codeAt(secret, -1) }, session.access_token, a);
   expect(enable.status).toBe(200);
   return { email, id: session.user.id, session, secret, backupCodes: enable.body.backup_codes };
@@ -86,7 +66,6 @@ describe('enrolment and sign-in', () => {
     expect(uri).toBe(`otpauth://totp/Acme%20Notes:${encodeURIComponent(email)}?secret=${secret}&issuer=Acme%20Notes&algorithm=SHA1&digits=6&period=30`);
     expect(qr_code).toMatch(/^data:image\/png;base64,[A-Za-z0-9+/]+=*$/);
 
-    await stepMargin();
     const enable = await post('/api/v1/auth/2fa/enable', { code: codeAt(secret, -1) }, session.access_token);
     expect(enable.status).toBe(200);
     expect(enable.body.success).toBe(true);
@@ -130,7 +109,6 @@ describe('enrolment and sign-in', () => {
     expect(box.decrypt(pending!.secret_enc)).toBe(secret);
     await scan();
 
-    await stepMargin();
     expect((await post('/api/v1/auth/2fa/enable', { code: codeAt(secret, -1) }, session.access_token)).status).toBe(200);
     const [enabled] = await db.sql`select secret_enc from auth.totp_factors where user_id = ${session.user.id}`;
     const sealed = Buffer.from(enabled!.secret_enc, 'base64');
@@ -163,7 +141,6 @@ describe('enrolment and sign-in', () => {
     const session = await signUp(app);
     const email = session.user.email as string;
     const setup = await post('/api/v1/auth/2fa/setup', {}, session.access_token);
-    await stepMargin();
     const code = codeAt(setup.body.totp.secret);
     expect((await post('/api/v1/auth/2fa/enable', { code }, session.access_token)).status).toBe(200);
     const challenge = await post('/api/v1/auth/signin', { email, password: STRONG_PASSWORD });
@@ -329,7 +306,7 @@ describe('/2fa/verify bad input', () => {
 describe('encryption_key rotation', () => {
   it('re-seals secrets under a new key; a server with the new key verifies, and a re-run changes nothing', async () => {
     const rotDb = await createTestDatabase();
-    const oldApp = await startTestApp(rotDb.url, { overrides: { rate_limit: { enabled: false } } });
+    const oldApp = await startTestApp(rotDb.url, { clock: totpClock, overrides: { rate_limit: { enabled: false } } });
     const u = await enrolledUser(oldApp);
     const pending = await signUp(oldApp);
     await post('/api/v1/auth/2fa/setup', {}, pending.access_token, oldApp);
@@ -342,7 +319,7 @@ describe('encryption_key rotation', () => {
     expect(await rekeyTotpSecrets(rotDb.sql, from, to)).toEqual({ resealed: 0, unchanged: 2 });
     await expect(rekeyTotpSecrets(rotDb.sql, createSecretBox(randomBytes(32)), createSecretBox(randomBytes(32)))).rejects.toThrow(/neither key/);
 
-    const newApp = await startTestApp(rotDb.url, { overrides: { rate_limit: { enabled: false }, encryption_key: newKey.toString('hex') } });
+    const newApp = await startTestApp(rotDb.url, { clock: totpClock, overrides: { rate_limit: { enabled: false }, encryption_key: newKey.toString('hex') } });
     try {
       const ch = await challengeFor(u, newApp);
       const r = await post('/api/v1/auth/2fa/verify', { user_id: u.id, code: codeAt(u.secret), challenge_token: ch.challenge_token }, undefined, newApp);

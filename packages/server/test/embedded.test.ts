@@ -40,25 +40,38 @@ describe('embedded PostgreSQL placement', () => {
     expect(existsSync(path.join(pg.clusterDir, 'postmaster.pid'))).toBe(false);
   });
 
-  it('as root, moves the cluster to a reachable location when the data dir is private', async () => {
+  const isRoot = process.getuid?.() === 0;
+
+  /** A data dir inside a private (0700) directory, like /root. */
+  function privateDataDir(): string {
     const parent = mkdtempSync(path.join(os.tmpdir(), 'fluxbase-private-'));
     cleanup.push(parent);
     chmodSync(parent, 0o700); // like /root: only its owner may enter
     const dataDir = path.join(parent, 'data');
     mkdirSync(dataDir);
+    return dataDir;
+  }
+
+  it.skipIf(!isRoot)(`as root, moves the cluster to a reachable location when the data dir is private${isRoot ? '' : ' (skipped: not running as root)'}`, async () => {
+    const dataDir = privateDataDir();
     const { logger, lines } = capture();
     const pg = await startEmbeddedPostgres({ dataDir, logger });
     try {
-      if (process.getuid?.() === 0) {
-        expect(pg.clusterDir.startsWith('/var/lib/fluxbase/cluster-')).toBe(true);
-        cleanup.push(path.dirname(pg.clusterDir));
-        expect(lines.join('')).toContain('not reachable by the \\"postgres\\" OS user');
-        // Remembered, so the next start finds the same cluster.
-        expect(JSON.parse(readFileSync(path.join(dataDir, 'embedded-postgres.json'), 'utf8')).cluster_dir).toBe(pg.clusterDir);
-      } else {
-        // A normal user runs PostgreSQL itself: its own private directory is fine.
-        expect(pg.clusterDir).toBe(path.join(dataDir, 'postgres'));
-      }
+      expect(pg.clusterDir.startsWith('/var/lib/fluxbase/cluster-')).toBe(true);
+      cleanup.push(path.dirname(pg.clusterDir));
+      expect(lines.join('')).toContain('not reachable by the \\"postgres\\" OS user');
+      // Remembered, so the next start finds the same cluster.
+      expect(JSON.parse(readFileSync(path.join(dataDir, 'embedded-postgres.json'), 'utf8')).cluster_dir).toBe(pg.clusterDir);
+    } finally {
+      await pg.stop();
+    }
+  });
+
+  it.skipIf(isRoot)(`as a normal user, keeps the cluster in its own private data dir${isRoot ? ' (skipped: running as root)' : ''}`, async () => {
+    const dataDir = privateDataDir();
+    const pg = await startEmbeddedPostgres({ dataDir, logger: capture().logger });
+    try {
+      expect(pg.clusterDir).toBe(path.join(dataDir, 'postgres'));
     } finally {
       await pg.stop();
     }

@@ -203,12 +203,21 @@ describe('pool and statement bounds', () => {
     const small = await startTestApp(db.url, { overrides: { database: { max_connections: 1, min_connections: 1, pool_wait_timeout: '200ms' } }, plugins: [testRoutes()] });
     try {
       const h = { 'Content-Type': 'application/json', ...bearer(small.keys.service_role) };
-      const slow = small.fetch('/api/v1/__test/sql', { method: 'POST', headers: h, body: JSON.stringify({ sql: 'select pg_sleep(1)' }) });
-      await new Promise((r) => setTimeout(r, 100));
-      const res = await small.fetch('/api/v1/__test/whoami', { headers: bearer(small.keys.service_role) });
-      expect(res.status).toBe(503);
-      expect(res.headers.get('retry-after')).toBe('1');
-      expect(((await res.json()) as { code: string }).code).toBe('SERVICE_UNAVAILABLE');
+      // A gate, not a sleep: the only connection is held by a request blocked on a lock we hold.
+      const gate = await db.sql.reserve();
+      await gate`select pg_advisory_lock(4242)`;
+      const slow = small.fetch('/api/v1/__test/sql', { method: 'POST', headers: h, body: JSON.stringify({ sql: 'select pg_advisory_xact_lock(4242)' }) });
+      try {
+        const deadline = Date.now() + 10_000;
+        while (small.server.db.pool.stats().inUse < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+        const res = await small.fetch('/api/v1/__test/whoami', { headers: bearer(small.keys.service_role) });
+        expect(res.status).toBe(503);
+        expect(res.headers.get('retry-after')).toBe('1');
+        expect(((await res.json()) as { code: string }).code).toBe('SERVICE_UNAVAILABLE');
+      } finally {
+        await gate`select pg_advisory_unlock(4242)`;
+        gate.release();
+      }
       expect((await slow).status).toBe(200);
       expect((await small.fetch('/api/v1/__test/whoami')).status).toBe(200); // the pool recovers
     } finally {

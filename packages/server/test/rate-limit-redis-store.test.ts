@@ -4,7 +4,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RateLimitStoreUnavailableError, RedisRateLimitStore } from '../src/http/index.ts';
-import { startRedis, type TestRedis } from './harness/redis.ts';
+import { redisMissing, startRedis, type TestRedis } from './harness/redis.ts';
 
 let redis: TestRedis;
 let raw: Redis;
@@ -17,6 +17,7 @@ const newStore = (url = redis.url) => {
 const unique = (name: string) => `${name}:${Math.random().toString(36).slice(2)}`;
 
 beforeAll(async () => {
+  if (redisMissing) return;
   redis = await startRedis();
   raw = new Redis(redis.url, { maxRetriesPerRequest: 1 });
 });
@@ -26,7 +27,7 @@ afterAll(async () => {
   await redis?.close();
 });
 
-describe('RedisRateLimitStore', () => {
+describe.skipIf(redisMissing !== undefined)(`RedisRateLimitStore${redisMissing ? ` (${redisMissing})` : ''}`, () => {
   it('shares one counter between store instances, under the fluxbase:rl: prefix with the window as TTL', async () => {
     const a = newStore();
     const b = newStore();

@@ -100,6 +100,8 @@ export interface AuthCore {
   clientInfo(request: FastifyRequest): ClientInfo;
   /** Whether auth.users.role of `userId` is `admin` (read on each call). */
   isAdminUser(userId: string): Promise<boolean>;
+  /** Milliseconds since the epoch for TOTP steps (Date.now; tests inject a fixed clock). */
+  clock(): number;
 }
 
 export interface MailMessage {

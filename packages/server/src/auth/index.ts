@@ -51,6 +51,8 @@ export interface AuthOptions {
   logger: Logger;
   metrics: Metrics;
   rateLimitStore: RateLimitStore;
+  /** Milliseconds since the epoch for TOTP (default Date.now; tests inject one). */
+  clock?: (() => number) | undefined;
 }
 
 export interface Auth {
@@ -67,7 +69,7 @@ const CLEANUP_INTERVAL_MS = 10 * 60_000;
 
 export function createAuth(options: AuthOptions): Auth {
   const { config, db, logger, metrics, rateLimitStore } = options;
-  const { core, liveness } = createAuthCore(config, db, logger);
+  const { core, liveness } = createAuthCore(config, db, logger, options.clock);
   const mailer = createMailer(config, db, logger);
   const limits = createAuthLimits(config, rateLimitStore, metrics);
   const base = { config, db, logger, metrics, core, mailer, limits, rateLimitStore };

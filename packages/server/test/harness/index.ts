@@ -97,11 +97,11 @@ export interface TestApp {
 
 export async function startTestApp(
   databaseUrl: string,
-  options: { overrides?: Overrides; plugins?: StartOptions['plugins']; logger?: StartOptions['logger'] } = {},
+  options: { overrides?: Overrides; plugins?: StartOptions['plugins']; logger?: StartOptions['logger']; clock?: StartOptions['clock'] } = {},
 ): Promise<TestApp> {
   const config = testConfig(databaseUrl, options.overrides);
   const server = await startServer({
-    config, plugins: options.plugins, processMetrics: false,
+    config, plugins: options.plugins, processMetrics: false, clock: options.clock,
     logger: options.logger ?? createLogger({ level: 'silent', format: 'json' }),
   });
   return {

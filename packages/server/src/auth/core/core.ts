@@ -27,7 +27,7 @@ export interface CoreHandle {
 
 const authRequired = (message = 'This endpoint needs a signed-in user') => new AppError('AUTHENTICATION_REQUIRED', { message });
 
-export function createAuthCore(config: Config, db: Database, logger: Logger): CoreHandle {
+export function createAuthCore(config: Config, db: Database, logger: Logger, clock: () => number = Date.now): CoreHandle {
   const pool = db.pool;
   const secrets = createSecretBox(config.encryptionKeyBytes);
   const passwords = createPasswords({ minLength: config.auth.password_min_length, maxLength: config.auth.password_max_length });
@@ -116,6 +116,7 @@ export function createAuthCore(config: Config, db: Database, logger: Logger): Co
       return { ip: request.ip, userAgent: typeof ua === 'string' ? ua : '' };
     },
 
+    clock,
     async isAdminUser(userId) {
       if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(userId)) return false;
       const [row] = await authQuery(pool, (sql) => sql<{ role: string }[]>`select role from auth.users where id = ${userId}::uuid`);

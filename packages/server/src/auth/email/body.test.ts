@@ -34,7 +34,7 @@ describe('email route bodies', () => {
 
   it('answers 400 PHONE_PROVIDER_DISABLED for phone OTP', () => {
     expect(codeOf(() => rejectPhone({ phone: '+15550100' }))).toBe('PHONE_PROVIDER_DISABLED');
-    expect(codeOf(() => rejectPhone({ email: 'a@b.co', type: 'sms' }))).toBe('NOT_IMPLEMENTED');
+    expect(codeOf(() => rejectPhone({ email: 'a@b.co', type: 'sms' }))).toBe('PHONE_PROVIDER_DISABLED');
     expect(codeOf(() => rejectPhone({ email: 'a@b.co', type: 'email' }))).toBeUndefined();
   });
 });

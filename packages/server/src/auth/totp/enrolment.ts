@@ -71,7 +71,7 @@ export async function enableTotp(deps: AuthDeps, user: UserRow, code: string): P
   const outcome = await authTx(deps.db.pool, async (sql) => {
     const setup = await lockSetup(sql, user.id);
     if (!setup) return 'no_pending_setup' as const;
-    const steps = matchingSteps(openSecret(deps.core.secrets, setup.secret_enc), code, Date.now());
+    const steps = matchingSteps(openSecret(deps.core.secrets, setup.secret_enc), code, deps.core.clock());
     const newest = steps[steps.length - 1];
     if (newest === undefined) return 'invalid_code' as const;
     // The enabling code's step counts as used: it cannot sign in afterwards.

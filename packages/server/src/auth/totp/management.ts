@@ -41,7 +41,7 @@ export async function disableTotp(deps: AuthDeps, user: UserRow, proof: DisableP
     return;
   }
   await guardedAttempt(deps, { userId: user.id, client, action: 'disable', codeUsed: proof.code.kind }, async (sql) => {
-    const failure = await checkCode(sql, deps.core.secrets, user.id, proof.code);
+    const failure = await checkCode(sql, deps.core.secrets, user.id, proof.code, deps.core.clock());
     if (failure === null) await removeTotp(sql, user.id);
     return failure;
   });
@@ -51,7 +51,7 @@ export async function regenerateRecoveryCodes(deps: AuthDeps, user: UserRow, cod
   if (!user.totp_enabled) throw notEnabled();
   let codes: string[] = [];
   await guardedAttempt(deps, { userId: user.id, client, action: 'recovery_codes', codeUsed: 'totp' }, async (sql) => {
-    const failure = await checkTotp(sql, deps.core.secrets, user.id, code);
+    const failure = await checkTotp(sql, deps.core.secrets, user.id, code, deps.core.clock());
     if (failure !== null) return failure;
     const fresh = await freshRecoveryCodes();
     await replaceRecoveryCodes(sql, user.id, fresh.hashes);

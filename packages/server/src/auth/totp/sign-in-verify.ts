@@ -36,7 +36,7 @@ export async function verifySecondFactor(deps: AuthDeps, input: VerifyInput, cli
     if (!(await hasPendingChallenge(sql, userId, challengeToken))) {
       return challengeToken === undefined ? 'no_pending_challenge' : 'invalid_challenge';
     }
-    return checkCode(sql, deps.core.secrets, userId, code);
+    return checkCode(sql, deps.core.secrets, userId, code, deps.core.clock());
   });
 
   let challenge: { method: string; sessionId: string | null };

@@ -24,7 +24,7 @@ export function openSecret(secrets: SecretBox, sealed: string): Buffer {
   }
 }
 
-export async function checkTotp(sql: ReservedSql, secrets: SecretBox, userId: string, code: string, nowMs = Date.now()): Promise<FailureReason | null> {
+export async function checkTotp(sql: ReservedSql, secrets: SecretBox, userId: string, code: string, nowMs: number): Promise<FailureReason | null> {
   const factor = await findFactor(sql, userId);
   if (!factor) return 'invalid_code';
   const steps = matchingSteps(openSecret(secrets, factor.secret_enc), code, nowMs);
@@ -44,6 +44,6 @@ export async function checkRecoveryCode(sql: ReservedSql, userId: string, normal
   return (await consumeRecoveryCode(sql, hit.id)) ? null : 'invalid_code';
 }
 
-export function checkCode(sql: ReservedSql, secrets: SecretBox, userId: string, code: ParsedCode): Promise<FailureReason | null> {
-  return code.kind === 'totp' ? checkTotp(sql, secrets, userId, code.value) : checkRecoveryCode(sql, userId, code.value);
+export function checkCode(sql: ReservedSql, secrets: SecretBox, userId: string, code: ParsedCode, nowMs: number): Promise<FailureReason | null> {
+  return code.kind === 'totp' ? checkTotp(sql, secrets, userId, code.value, nowMs) : checkRecoveryCode(sql, userId, code.value);
 }
