@@ -28,7 +28,12 @@ const SIGNIN_CONNECTIONS = 4 * POOL_THREADS;
 const OVERRIDES: Record<string, Record<string, unknown>> = {
   'auth-rest': { auth: { jwt_expiry: '6h' } },
   'auth-signin': { rate_limit: { login: '1000000000/1m', login_per_email: '1000000000/1m' } },
+  // A4 asks many emails for one address: limiters off (the one-per-60-s interval is not configurable).
+  'auth-enum': { rate_limit: { enabled: false }, env: 'test', email: { smtp_url: '' } }, // mail to the development outbox (real inserts)
 };
+
+/** A4: requests per route and kind of address (sequential, alternating known and unknown). */
+const ENUM_SAMPLES = 300;
 
 export const serve: ServeMap = {
   fluxbase: (options) => fluxbaseServer(options, [], OVERRIDES[options.variant ?? ''] ?? {}),
@@ -151,4 +156,50 @@ const authSignin: Benchmark = {
   },
 };
 
-export const benchmarks: Benchmark[] = [authJwt, authRest, authSignin];
+const median = (xs: number[]) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+};
+
+const authEnum: Benchmark = {
+  name: 'auth-enum',
+  group: GROUP,
+  description: 'A4: answer time of password reset, magic link and email code for an address with an account vs one without',
+  needsDatabase: true,
+  async run(ctx) {
+    const options = { ...ctx.serve!, variant: 'auth-enum' };
+    const anon = anonKey(options.jwtSecret);
+    return withAuthSides('auth', options, {}, ['fluxbase'], async ({ fluxbase }) => {
+      const base = fluxbase!.url;
+      const { email: known } = await signUp(base, anon, SIGNIN_PASSWORD);
+      const headers = { apikey: anon, 'content-type': 'application/json' };
+      const rows: Row[] = [];
+      for (const path of ['/api/v1/auth/password/reset', '/api/v1/auth/magiclink', '/api/v1/auth/otp/signin']) {
+        const time = async (email: string) => {
+          const started = performance.now();
+          await expectStatus(`auth-enum ${path}`, await fetch(`${base}${path}`, { method: 'POST', headers, body: JSON.stringify({ email }) }), 200);
+          return performance.now() - started;
+        };
+        // Warm both paths, then alternate, so load and JIT state hit both kinds alike.
+        for (let i = 0; i < 20; i++) await time(i % 2 ? known : `nobody-${i}@example.com`);
+        const knownMs: number[] = [];
+        const unknownMs: number[] = [];
+        for (let i = 0; i < ENUM_SAMPLES; i++) {
+          knownMs.push(await time(known));
+          unknownMs.push(await time(`nobody-${randomBytes(4).toString('hex')}@example.com`));
+        }
+        const k = median(knownMs);
+        const u = median(unknownMs);
+        ctx.log(`auth-enum ${path}: median ${k.toFixed(2)} ms with an account, ${u.toFixed(2)} ms without`);
+        rows.push({
+          kind: 'measure', bench: 'auth-enum', metric: `A4 ${path}: median answer time, account vs none (difference)`,
+          value: Math.abs(k - u) / Math.min(k, u) * 100, unit: '%', max: 10,
+          detail: `${k.toFixed(2)} ms vs ${u.toFixed(2)} ms over ${ENUM_SAMPLES} + ${ENUM_SAMPLES} sequential requests`,
+        });
+      }
+      return rows;
+    });
+  },
+};
+
+export const benchmarks: Benchmark[] = [authJwt, authRest, authSignin, authEnum];

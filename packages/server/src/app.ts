@@ -11,6 +11,13 @@ import {
 } from './http/index.ts';
 import type { Logger, Metrics } from './observability/index.ts';
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Send the queued sign-in mail that is due now (auth/email/mail-requests.ts); for tests and tools. */
+    drainMail(): Promise<number>;
+  }
+}
+
 export interface AppDeps {
   config: Config;
   db: Database;
@@ -80,8 +87,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     idempotency,
     isAdminUser: auth.isAdminUser,
   });
-  // Revocation listeners run before the first request and stop with the server.
+  // Revocation listeners and the mail queue run before the first request and stop with the server.
   app.addHook('onReady', () => auth.start());
+  app.decorate('drainMail', () => auth.drainMail());
   app.addHook('onClose', async () => {
     await auth.close();
     await rateLimitStore.close?.();

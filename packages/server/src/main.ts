@@ -36,6 +36,8 @@ export interface RunningServer {
   close(): Promise<void>;
   /** Immediate stop for a second signal: ask the embedded database to stop and return. */
   stopNow(): void;
+  /** Send the queued sign-in mail that is due now and wait for it (the worker does it by itself; tests use it). */
+  drainMail(): Promise<number>;
 }
 
 export function resolveConfig(load: LoadOptions = {}): { config: Config; generated: string[]; secretsFile: string } {
@@ -138,6 +140,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       })();
       return closing;
     },
+    drainMail: () => app.drainMail(),
     stopNow() {
       clearInterval(probe);
       db.embedded?.stopNow();

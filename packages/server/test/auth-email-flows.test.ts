@@ -138,6 +138,7 @@ describe('email OTP', () => {
     const email = uniqueEmail('otp-new');
     const r = await post('/api/v1/auth/otp/signin', { email, options: { should_create_user: true } });
     expect(r.status).toBe(200);
+    await app.server.drainMail(); // the account is created with the queued mail (mail-requests.ts)
     const [created] = await db.sql`select email_verified, encrypted_password from auth.users where email = ${email}`;
     expect(created).toEqual({ email_verified: false, encrypted_password: null });
     const v = await post('/api/v1/auth/otp/verify', { email, token: codeIn(await smtp.waitFor(email)) });

@@ -25,6 +25,7 @@ describe('development outbox', () => {
     const email = uniqueEmail('outbox');
     await signUp(app, email);
     expect((await call(app, 'POST', '/api/v1/auth/magiclink', { email })).status).toBe(200);
+    await app.server.drainMail();
 
     const r = await outbox(`?to=${encodeURIComponent(email.toUpperCase())}`);
     expect(r.status).toBe(200);
@@ -47,7 +48,9 @@ describe('development outbox', () => {
     const email = uniqueEmail('outbox-list');
     await signUp(app, email);
     await call(app, 'POST', '/api/v1/auth/otp/signin', { email });
+    await app.server.drainMail();
     await call(app, 'POST', '/api/v1/auth/password/reset', { email });
+    await app.server.drainMail();
     const all = await outbox(`?to=${encodeURIComponent(email)}`);
     expect((all.body.messages as Json[]).map((m) => m.subject)).toEqual(['Reset your password', expect.stringMatching(/^Your sign-in code: \d{6}$/)]);
     expect(codeIn({ text: all.body.messages[1].text })).toMatch(/^\d{6}$/);

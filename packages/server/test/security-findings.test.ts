@@ -89,6 +89,7 @@ describe('auth emails and the logs', () => {
     ] as const) {
       expect((await app.fetch(path, json(body))).status).toBe(200);
     }
+    await app.server.drainMail();
     const outbox = await app.fetch('/api/v1/admin/mail/outbox?to=logs@example.com', { headers: { Authorization: `Bearer ${app.keys.service_role}` } });
     const mails = ((await outbox.json()) as { messages: { text: string }[] }).messages;
     expect(mails.length).toBeGreaterThanOrEqual(3);

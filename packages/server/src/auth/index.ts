@@ -11,7 +11,7 @@ import { registerAdminUserRoutes } from './admin-users/index.ts';
 import { deleteExpiredAuthRows } from './core/cleanup.ts';
 import { createAuthCore } from './core/core.ts';
 import type { AuthDeps } from './deps.ts';
-import { createEmailFlows, createMailer, registerEmailRoutes } from './email/index.ts';
+import { createEmailFlows, createMailer, createMailRequestWorker, registerEmailRoutes } from './email/index.ts';
 import { enabledOAuthProviderNames, registerOAuthRoutes } from './oauth/index.ts';
 import { createAuthLimits } from './rate-limits.ts';
 import { registerCoreRoutes } from './routes/index.ts';
@@ -60,8 +60,10 @@ export interface Auth {
   revocation: RevocationChecker;
   isAdminUser: AdminUserLookup;
   register(app: FastifyInstance): void;
-  /** LISTEN for revocations (before the server accepts requests). */
+  /** LISTEN for revocations and queued mail (before the server accepts requests). */
   start(): Promise<void>;
+  /** Send the queued sign-in mail that is due now, and wait for it (tests; the worker does it by itself). */
+  drainMail(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -74,6 +76,7 @@ export function createAuth(options: AuthOptions): Auth {
   const limits = createAuthLimits(config, rateLimitStore, metrics);
   const base = { config, db, logger, metrics, core, mailer, limits, rateLimitStore };
   const deps: AuthDeps = { ...base, emailFlows: createEmailFlows(base) };
+  const mailWorker = createMailRequestWorker(base, db.admin);
   const keys = createServiceKeys({ config, db, logger, rateLimitStore });
   let cleanup: NodeJS.Timeout | undefined;
 
@@ -97,14 +100,16 @@ export function createAuth(options: AuthOptions): Auth {
       registerAdminUserRoutes(app, deps);
     },
     async start() {
-      await Promise.all([liveness.start(), keys.start()]);
+      await Promise.all([liveness.start(), keys.start(), mailWorker.start()]);
       cleanup = setInterval(() => {
         Promise.all([deleteExpiredAuthRows(db.pool), deleteExpiredTotpRows(db.pool)])
           .catch((err: unknown) => logger.warn({ err }, 'auth cleanup failed'));
       }, CLEANUP_INTERVAL_MS).unref();
     },
+    drainMail: () => mailWorker.runOnce(),
     async close() {
       clearInterval(cleanup);
+      await mailWorker.stop().catch(() => {});
       await Promise.allSettled([liveness.stop(), keys.stop(), mailer.close()]);
     },
   };

@@ -1,11 +1,12 @@
 // POST /api/v1/auth/magiclink [email_send] {email, redirect_to?} → {user: null, session: null}
-// (same for unknown emails); POST /magiclink/verify {token} → Session | TwoFactorChallenge.
+// (same for unknown emails, and as fast: the mail is queued, mail-requests.ts); POST /magiclink/verify {token} → Session | TwoFactorChallenge.
 // Both 404 FEATURE_DISABLED when auth.magic_link_enabled is off.
 import type { FastifyInstance } from 'fastify';
 import { normalizeEmail } from '../../core/email.ts';
 import type { AuthDeps } from '../../deps.ts';
 import { bodyOf, requiredString } from '../body.ts';
-import { requireMagicLinks, sendMagicLink, verifyMagicLink } from '../magic-link.ts';
+import { requireMagicLinks, verifyMagicLink } from '../magic-link.ts';
+import { enqueueMailRequest } from '../mail-requests.ts';
 import { optionalRedirect } from './redirect-param.ts';
 import { PUBLIC } from './public.ts';
 
@@ -16,7 +17,7 @@ export function registerMagicLinkRoutes(app: FastifyInstance, deps: AuthDeps): v
     const email = normalizeEmail(body.email);
     const redirectTo = optionalRedirect(deps.config, body.redirect_to);
     await deps.limits.hit(reply, 'email_send', { ip: deps.core.clientInfo(request).ip, email });
-    await sendMagicLink(deps, email, redirectTo);
+    await enqueueMailRequest(deps.db.pool, { kind: 'magiclink', email, redirectTo });
     return { user: null, session: null };
   });
 

@@ -1,11 +1,13 @@
 // Email OTP: POST /otp/signin and /otp/resend [email_send] {email, options?: {purpose?,
 // should_create_user?}} → {user: null, session: null}; POST /otp/verify [totp_verify]
-// {email, token, type: "email"} → Session | TwoFactorChallenge. Phone variants are 501.
+// {email, token, type: "email"} → Session | TwoFactorChallenge. Phone variants are 400
+// PHONE_PROVIDER_DISABLED. The code is mailed by the queue (mail-requests.ts): same answer, same time, for any address.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { normalizeEmail } from '../../core/email.ts';
 import type { AuthDeps } from '../../deps.ts';
 import { bodyOf, invalidField, optionalBoolean, optionalObject, optionalString, rejectPhone, requiredString } from '../body.ts';
-import { sendEmailOtp, verifyEmailOtp } from '../email-otp.ts';
+import { verifyEmailOtp } from '../email-otp.ts';
+import { enqueueMailRequest } from '../mail-requests.ts';
 import { PUBLIC } from './public.ts';
 
 // `magiclink`: the code printed in a magic-link email is an email OTP too.
@@ -20,7 +22,7 @@ export function registerOtpRoutes(app: FastifyInstance, deps: AuthDeps): void {
     const purpose = optionalString(options, 'purpose', 64);
     const createUser = !resend && optionalBoolean(options, 'should_create_user', 'options.should_create_user') === true;
     await deps.limits.hit(reply, 'email_send', { ip: deps.core.clientInfo(request).ip, email });
-    await sendEmailOtp(deps, email, { createUser, purpose });
+    await enqueueMailRequest(deps.db.pool, { kind: 'email_otp', email, createUser, purpose });
     return { user: null, session: null };
   };
   app.post('/api/v1/auth/otp/signin', PUBLIC, send(false));

@@ -1,11 +1,12 @@
 // Password reset: POST /password/reset [email_send] {email, redirect_to?} → {user: null,
-// session: null} (same for unknown emails); /password/reset/verify {token} → {message};
+// session: null} (same for unknown emails, and as fast: the mail is queued); /password/reset/verify {token} → {message};
 // /password/reset/confirm {token, new_password} → Session | TwoFactorChallenge.
 import type { FastifyInstance } from 'fastify';
 import { normalizeEmail } from '../../core/email.ts';
 import type { AuthDeps } from '../../deps.ts';
 import { bodyOf, requiredString } from '../body.ts';
-import { checkResetToken, confirmPasswordReset, sendPasswordReset } from '../password-reset.ts';
+import { checkResetToken, confirmPasswordReset } from '../password-reset.ts';
+import { enqueueMailRequest } from '../mail-requests.ts';
 import { optionalRedirect } from './redirect-param.ts';
 import { PUBLIC } from './public.ts';
 
@@ -15,7 +16,7 @@ export function registerPasswordResetRoutes(app: FastifyInstance, deps: AuthDeps
     const email = normalizeEmail(body.email);
     const redirectTo = optionalRedirect(deps.config, body.redirect_to);
     await deps.limits.hit(reply, 'email_send', { ip: deps.core.clientInfo(request).ip, email });
-    await sendPasswordReset(deps, email, redirectTo);
+    await enqueueMailRequest(deps.db.pool, { kind: 'recovery', email, redirectTo });
     return { user: null, session: null };
   });
 
