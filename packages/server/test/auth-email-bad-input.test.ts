@@ -168,7 +168,10 @@ describe('replayed and expired tokens', () => {
   });
 
   it('expires codes after auth.otp_expiry', async () => {
-    const shortApp = await startTestApp(db.url, { overrides: { rate_limit: { enabled: false }, email: { smtp_url: smtp.url }, auth: { otp_expiry: '1s' } } });
+    // Its own database: instances of one database share the mail queue, and this one's expiry differs.
+    const shortDb = await createTestDatabase();
+    const shortApp = await startTestApp(shortDb.url, { overrides: { rate_limit: { enabled: false }, email: { smtp_url: smtp.url }, auth: { otp_expiry: '1s' } } });
+    const db = shortDb;
     try {
       const email = uniqueEmail('short');
       await signUp(shortApp, email);
@@ -185,6 +188,7 @@ describe('replayed and expired tokens', () => {
       expect(r.body).toMatchObject({ code: 'INVALID_ONE_TIME_TOKEN', details: { reason: 'expired' } });
     } finally {
       await shortApp.close();
+      await shortDb.drop();
     }
   });
 });
