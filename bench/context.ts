@@ -61,8 +61,8 @@ export const benchmark: Benchmark = {
     const headers = { authorization: `Bearer ${userToken(ctx.serve!.jwtSecret)}` };
     return withSides('context', ctx.serve!, async ({ baseline, fluxbase }) => {
       const result = await compareSides('context', {
-        baseline: { url: `${baseline.url}${ROUTE}`, headers },
-        fluxbase: { url: `${fluxbase.url}${ROUTE}`, headers },
+        baseline: { url: `${baseline.url}${ROUTE}`, headers, pid: baseline.pid },
+        fluxbase: { url: `${fluxbase.url}${ROUTE}`, headers, pid: fluxbase.pid },
       }, ctx.options, ctx.log);
       return [{
         kind: 'compare', bench: 'context', what: `GET ${ROUTE}`,

@@ -23,8 +23,8 @@ export const benchmark: Benchmark = {
   async run(ctx) {
     return withSides('health', ctx.serve!, async ({ baseline, fluxbase }) => {
       const result = await compareSides('health', {
-        baseline: { url: `${baseline.url}/health` },
-        fluxbase: { url: `${fluxbase.url}/health` },
+        baseline: { url: `${baseline.url}/health`, pid: baseline.pid },
+        fluxbase: { url: `${fluxbase.url}/health`, pid: fluxbase.pid },
       }, ctx.options, ctx.log);
       return [{
         kind: 'compare', bench: 'health', what: 'GET /health',

@@ -83,7 +83,7 @@ function benchmarkFor(c: RestCase): Benchmark {
         ...(c.query.includes('{id}') ? { path: () => casePath(c) } : {}),
       });
       return withSides('rest', serveOptions, async ({ baseline, fluxbase }) => {
-        const result = await compareSides(c.name, { baseline: target(baseline.url), fluxbase: target(fluxbase.url) }, ctx.options, ctx.log, preflightFor(c));
+        const result = await compareSides(c.name, { baseline: { ...target(baseline.url), pid: baseline.pid }, fluxbase: { ...target(fluxbase.url), pid: fluxbase.pid } }, ctx.options, ctx.log, preflightFor(c));
         return [{
           kind: 'compare', bench: c.name, what: c.what,
           baseline: result.baseline, fluxbase: result.fluxbase,

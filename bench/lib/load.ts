@@ -1,6 +1,7 @@
 // Load generation with autocannon's programmatic API, and the side-by-side comparison:
 // both sides get the same connections and duration, in alternating rounds (A,B,A,B,…),
 // so noise on a shared machine hits both; the median of each side is reported.
+import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import type { BenchOptions, LoadStats, SideName } from './types.ts';
 
@@ -12,10 +13,24 @@ export interface Target {
   body?: string;
   /** A fresh path and query per request (e.g. a random id), replacing the url's. */
   path?: () => string;
+  /** The server's process id: its CPU time per request is reported (/proc/<pid>/stat). */
+  pid?: number;
+}
+
+/** User + system CPU time of a process in microseconds (fields 14 and 15 of /proc/<pid>/stat, in clock ticks of 10 ms on Linux). */
+function cpuMicros(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return undefined;
+  }
 }
 
 export async function load(target: Target, durationSec: number, connections: number): Promise<LoadStats> {
   const next = target.path;
+  const cpuBefore = target.pid === undefined ? undefined : cpuMicros(target.pid);
   const result = await autocannon({
     url: target.url,
     method: target.method ?? 'GET',
@@ -27,7 +42,9 @@ export async function load(target: Target, durationSec: number, connections: num
     duration: durationSec,
     timeout: 10,
   });
+  const cpuAfter = target.pid === undefined ? undefined : cpuMicros(target.pid);
   return {
+    ...(cpuBefore !== undefined && cpuAfter !== undefined && result.requests.total > 0 ? { cpuUs: (cpuAfter - cpuBefore) / result.requests.total } : {}),
     rps: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
@@ -68,7 +85,9 @@ function median(values: number[]): number {
 }
 
 function summarise(runs: LoadStats[]): LoadStats {
+  const cpu = runs.map((r) => r.cpuUs).filter((c): c is number => c !== undefined);
   return {
+    ...(cpu.length > 0 ? { cpuUs: median(cpu) } : {}),
     rps: median(runs.map((r) => r.rps)),
     p50: median(runs.map((r) => r.p50)),
     p99: median(runs.map((r) => r.p99)),
@@ -98,7 +117,7 @@ export async function compareSides(
     for (const side of order) {
       const r = await load(sides[side], options.durationSec, options.connections);
       runs[side].push(r);
-      log(`${label}: round ${round}/${options.rounds} ${side.padEnd(8)} ${Math.round(r.rps)} req/s, p99 ${r.p99} ms${r.non2xx + r.errors > 0 ? `, ${r.non2xx} non-2xx, ${r.errors} errors` : ''}`);
+      log(`${label}: round ${round}/${options.rounds} ${side.padEnd(8)} ${Math.round(r.rps)} req/s, p99 ${r.p99} ms${r.cpuUs === undefined ? '' : `, server CPU ${Math.round(r.cpuUs)} µs/req`}${r.non2xx + r.errors > 0 ? `, ${r.non2xx} non-2xx, ${r.errors} errors` : ''}`);
     }
   }
   return { baseline: summarise(runs.baseline), fluxbase: summarise(runs.fluxbase) };

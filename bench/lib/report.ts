@@ -25,6 +25,11 @@ function goalText(r: CompareRow): string {
   return r.p99Factor === undefined ? rps : `${rps}, p99 <= ${r.p99Factor}x`;
 }
 
+/** Server CPU per request of each side (median of the rounds), when both pids were known. */
+function cpuText(r: CompareRow): string {
+  return r.baseline.cpuUs === undefined || r.fluxbase.cpuUs === undefined ? '-' : `${int(r.baseline.cpuUs)} / ${int(r.fluxbase.cpuUs)}`;
+}
+
 export function measureVerdict(r: MeasureRow): 'PASS' | 'MISS' | '-' {
   if (r.max === undefined) return '-';
   return r.value <= r.max ? 'PASS' : 'MISS';
@@ -36,12 +41,12 @@ export function render(rows: Row[]): string {
   const measures = rows.filter((r): r is MeasureRow => r.kind === 'measure');
   if (compares.length > 0) {
     out.push(table(
-      ['benchmark', 'baseline req/s', 'fluxbase req/s', 'baseline p99', 'fluxbase p99', 'p99 ratio', 'ratio', 'goal', 'result'],
+      ['benchmark', 'baseline req/s', 'fluxbase req/s', 'baseline p99', 'fluxbase p99', 'p99 ratio', 'CPU µs/req (b / f)', 'ratio', 'goal', 'result'],
       compares.map((r) => [
         `${r.bench} (${r.what})`, int(r.baseline.rps), int(r.fluxbase.rps), `${r.baseline.p99} ms`, `${r.fluxbase.p99} ms`,
-        `${p99Ratio(r).toFixed(2)}x`, `${(r.ratio * 100).toFixed(1)}%`, goalText(r), compareVerdict(r),
+        `${p99Ratio(r).toFixed(2)}x`, cpuText(r), `${(r.ratio * 100).toFixed(1)}%`, goalText(r), compareVerdict(r),
       ]),
-      [false, true, true, true, true, true, true, false, false],
+      [false, true, true, true, true, true, true, true, false, false],
     ));
     const bad = compares.filter((r) => compareVerdict(r) === 'ERROR');
     for (const r of bad) {

@@ -37,6 +37,8 @@ export interface BenchOptions {
 
 export interface LoadStats {
   rps: number;
+  /** Server process CPU (user + system) per request, in µs, when its pid is known. */
+  cpuUs?: number;
   p50: number;
   p99: number;
   requests: number;

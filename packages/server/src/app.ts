@@ -4,7 +4,7 @@ import type { Config } from './config/index.ts';
 import { migrationsCurrent, type Database, type SchemaCache } from './db/index.ts';
 import { registerAdminRoutes } from './admin/index.ts';
 import { createAuth } from './auth/index.ts';
-import { registerRestRoutes } from './rest/index.ts';
+import { ReadStatementCache, registerRestRoutes } from './rest/index.ts';
 import {
   createHttpServer, createRateLimitStore, IdempotencyStore, PrincipalResolver, RateLimiter,
   registerHealthRoute, registerMetricsRoute, registerReadyRoute, type SystemStatus,
@@ -103,14 +103,16 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       done();
     });
   }
-  db.pool.observer = (operation, seconds) => metrics.dbQueryDuration.observe({ operation }, seconds);
+  db.pool.observer = (operation, seconds) => metrics.dbQueryDuration.observe([operation], seconds);
   const status = systemStatus(db);
   registerHealthRoute(app, status);
   registerReadyRoute(app, status);
   if (config.metrics.enabled) {
     registerMetricsRoute(app, metrics, status, { path: config.metrics.path, bearerToken: config.metrics.bearer_token });
   }
-  registerRestRoutes(app, { config, db, schema: deps.schema });
+  const readCache = config.api.statement_cache_size > 0 ? new ReadStatementCache(config.api.statement_cache_size) : undefined;
+  if (readCache) metrics.readStatementCache = () => readCache.stats();
+  registerRestRoutes(app, { config, db, schema: deps.schema, ...(readCache ? { readCache } : {}) });
   registerAdminRoutes(app, { config, db, schema: deps.schema });
   auth.register(app);
   for (const plugin of deps.plugins ?? []) plugin(app, deps);

@@ -84,6 +84,7 @@ const keys = [
   k('api.require_filter_for_mutations', bool(), true, 'Refuse PATCH and DELETE without a filter.'),
   k('api.aggregates_enabled', bool(), true, 'Allow aggregate functions in select.'),
   k('api.estimated_count_threshold', int(0), 10000, 'Above this many rows `count=estimated` uses the planner estimate.'),
+  k('api.statement_cache_size', int(0, 1_000_000), 1000, 'Compiled table reads kept by request shape (values of simple filters aside); 0 turns the cache off.'),
   k('api.list_procedures_to_anon', bool(), false, 'Let anonymous callers list the functions they may execute (GET /api/v1/rpc/procedures); off: signed-in users and service keys only.'),
 
   // ── idempotency ───────────────────────────────────────────────────────────

@@ -1,7 +1,8 @@
 // Prometheus metrics. Each app gets its own registry (several apps may share a process
 // in tests and benchmarks); metric names follow API.md §14.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { HttpMetrics } from './http-metrics.ts';
+import { PlainHistogram } from './plain-histogram.ts';
 
 export interface Metrics {
   registry: Registry;
@@ -11,7 +12,8 @@ export interface Metrics {
   /** Source of the in-flight gauge, read at scrape time (set by the HTTP pipeline). */
   readInFlight: () => number;
   dbPool: Gauge<'state'>;
-  dbQueryDuration: Histogram<'operation'>;
+  /** fluxbase_db_query_duration_seconds by operation (observe([operation], seconds)). */
+  dbQueryDuration: PlainHistogram;
   rateLimitHits: Counter<'limiter'>;
   /** Requests answered 504 HANDLER_TIMEOUT (server.handler_timeout). */
   handlerTimeouts: Counter;
@@ -23,6 +25,8 @@ export interface Metrics {
   embeddedRestarts: Counter<'outcome'>;
   /** 1 while the embedded postmaster runs, 0 while it is down (absent with an external database). */
   embeddedUp: Gauge;
+  /** Source of the REST statement cache counters, read at scrape time (set by app.ts). */
+  readStatementCache: () => { hits: number; misses: number; size: number };
   /** Faults no code handled (uncaught_exception, unhandled_rejection): each one is a bug to fix. */
   processFaults: Counter<'kind'>;
 }
@@ -33,6 +37,7 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
   const metrics: Metrics = {
     registry,
     readInFlight: () => 0,
+    readStatementCache: () => ({ hits: 0, misses: 0, size: 0 }),
     http: new HttpMetrics(registry),
     httpInFlight: new Gauge({
       name: 'fluxbase_http_requests_in_flight', help: 'HTTP requests being served', registers: [registry],
@@ -44,10 +49,9 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
       name: 'fluxbase_db_pool_connections', help: 'Database pool connections held by requests (in_use) and requests waiting for one (waiting)',
       labelNames: ['state'], registers: [registry],
     }),
-    dbQueryDuration: new Histogram({
+    dbQueryDuration: new PlainHistogram(registry, {
       name: 'fluxbase_db_query_duration_seconds', help: 'Database transaction duration by operation',
-      labelNames: ['operation'], registers: [registry],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+      labelNames: ['operation'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
     }),
     rateLimitHits: new Counter({
       name: 'fluxbase_rate_limit_hits_total', help: 'Requests refused by a rate limiter',
@@ -74,5 +78,21 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
       labelNames: ['kind'], registers: [registry],
     }),
   };
+  new Counter({
+    name: 'fluxbase_rest_statement_cache_lookups_total', help: 'Table reads by whether their compiled statement was cached (hit) or planned and compiled (miss)',
+    labelNames: ['result'], registers: [registry],
+    collect() {
+      const s = metrics.readStatementCache();
+      this.reset();
+      this.inc({ result: 'hit' }, s.hits);
+      this.inc({ result: 'miss' }, s.misses);
+    },
+  });
+  new Gauge({
+    name: 'fluxbase_rest_statement_cache_entries', help: 'Compiled table reads held in the statement cache', registers: [registry],
+    collect() {
+      this.set(metrics.readStatementCache().size);
+    },
+  });
   return metrics;
 }

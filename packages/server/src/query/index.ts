@@ -24,6 +24,7 @@ export { planInsert, planUpdate, planDelete, type InsertPlan, type UpdatePlan, t
 export { resolveFunction, resultKind, type RpcTarget, type RpcResultKind } from './plan/rpc.ts';
 export { findRelationship, describeRelationship, isToOne } from './plan/relationships.ts';
 export { resolveCast } from './plan/casts.ts';
+export { checkValue, checkFilterValues } from './plan/values.ts';
 export { encodeCursor, decodeCursor, type CursorData } from './plan/cursor.ts';
 export { compileRead, compileCountEstimate, rootKeys, type BodyFormat, type ReadCompileOptions, type ReadResultRow } from './sql/read.ts';
 export { compileWrite, type WriteCompileOptions } from './sql/write.ts';

@@ -3,3 +3,4 @@
 // transaction and shapes the response per mount. Never builds SQL itself.
 export { registerRestRoutes } from './routes.ts';
 export type { RestDeps } from './deps.ts';
+export { ReadStatementCache } from './read-cache.ts';

@@ -6,8 +6,9 @@ import type { Table } from '../db/index.ts';
 import { AppError } from '../http/index.ts';
 import {
   compileCountEstimate, compileRead, encodeCursor, planRead, rootKeys,
-  type QueryRequest, type ReadPlan,
+  type QueryRequest, type ReadPlan, type Statement,
 } from '../query/index.ts';
+import { rawShape, readShape, type ReadShape } from './read-cache.ts';
 import { plannedCount, run, type ResultRow } from './execute.ts';
 import { negotiate, parseRange, stripNullsRequested, type Representation } from './negotiate.ts';
 import { applied, parsePrefer } from './prefer.ts';
@@ -44,20 +45,49 @@ export async function totalOf(deps: RestDeps, plan: ReadPlan, row: ResultRow, tx
   return row;
 }
 
-export async function handleRead(deps: RestDeps, request: FastifyRequest, reply: FastifyReply, table: Table, query: QueryRequest, timings: Timings): Promise<FastifyReply> {
+/** What a read route hands over: how to parse its query, and its raw query string when it has one (the cache's fast key). */
+export interface ReadInput {
+  /** Which mount and route form (part of the cache key: the mounts parse differently). */
+  route: string;
+  parse: () => QueryRequest;
+  raw?: { query: string; extra?: { column: string; value: string }[] };
+}
+
+export async function handleRead(deps: RestDeps, request: FastifyRequest, reply: FastifyReply, table: Table, input: ReadInput, timings: Timings): Promise<FastifyReply> {
   const prefs = parsePrefer(request.headers.prefer);
   const rep: Representation = negotiate(request.headers.accept);
   const range = parseRange(request.headers.range as string | undefined, request.headers['range-unit'] as string | undefined);
-  timings.mark('parse');
-  const api = deps.config.api;
-  const plan = planRead(deps.schema.current(), table, query, {
-    defaultPageSize: api.default_page_size, maxPageSize: api.max_page_size, aggregatesEnabled: api.aggregates_enabled, count: prefs.count, range,
-  });
-  if (plan.count) applied(prefs, `count=${plan.count}`);
   const head = request.method === 'HEAD';
-  const stmt = compileRead(plan, {
-    format: head ? 'none' : rep === 'csv' ? 'csv' : 'json', estimatedThreshold: api.estimated_count_threshold, stripNulls: stripNullsRequested(request.headers.accept),
-  });
+  const stripNulls = stripNullsRequested(request.headers.accept);
+  const format = head ? 'none' : rep === 'csv' ? 'csv' : 'json';
+  const snapshot = deps.schema.current();
+  // Everything besides the query that changes the plan or the SQL is part of the key.
+  const cache = prefs.count === 'planned' || prefs.count === 'estimated' ? undefined : deps.readCache;
+  const prefix = cache && `${input.route}|${format}|${stripNulls}|${prefs.count ?? ''}|${range ? `${range.offset}-${range.limit ?? ''}` : ''}`;
+  const raw = prefix !== undefined && input.raw ? rawShape(prefix, table, input.raw.query, input.raw.extra) : undefined;
+  let found = raw && cache!.lookup(snapshot, table, raw);
+  let shape: ReadShape | undefined;
+  let query: QueryRequest | undefined;
+  if (!found) {
+    query = input.parse();
+    shape = prefix !== undefined ? readShape(prefix, table, query) : undefined;
+    found = shape && cache!.lookup(snapshot, table, shape);
+    if (found && raw && shape) cache!.link(raw, shape);
+  }
+  cache?.count(found !== undefined);
+  timings.mark('parse');
+  let plan: ReadPlan;
+  let stmt: Statement;
+  if (found) ({ plan, stmt } = found);
+  else {
+    const api = deps.config.api;
+    plan = planRead(snapshot, table, query!, {
+      defaultPageSize: api.default_page_size, maxPageSize: api.max_page_size, aggregatesEnabled: api.aggregates_enabled, count: prefs.count, range,
+    });
+    stmt = compileRead(plan, { format, estimatedThreshold: api.estimated_count_threshold, stripNulls });
+    if (shape) cache!.remember(snapshot, shape, plan, stmt, raw);
+  }
+  if (plan.count) applied(prefs, `count=${plan.count}`);
   timings.mark('plan');
   const needsExplain = plan.count === 'planned' || plan.count === 'estimated';
   const row = await run(deps.db, request, stmt, {

@@ -4,7 +4,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RestDeps } from './deps.ts';
 import { AppError, errors } from '../http/index.ts';
-import { parseQueryString, parseStructuredQuery } from '../query/index.ts';
+import { parseQueryString, parseStructuredQuery, type QueryRequest } from '../query/index.ts';
 import { handleRead } from './read.ts';
 import { respondOpenApi } from './openapi.ts';
 import { respondProcedures } from './procedures.ts';
@@ -46,13 +46,14 @@ export function registerRestRoutes(app: FastifyInstance, deps: RestDeps): void {
     requireScope(request, 'read:tables');
     const timings = new Timings();
     const table = fluxTable(request);
-    return handleRead(deps, request, reply, table, parseQueryString(rawQuery(request), options('fluxbase')), timings);
+    const raw = rawQuery(request);
+    return handleRead(deps, request, reply, table, { route: 'fluxbase', raw: { query: raw }, parse: () => parseQueryString(raw, options('fluxbase')) }, timings);
   };
   const fluxQuery = async (request: FastifyRequest, reply: FastifyReply) => {
     requireScope(request, 'read:tables');
     const timings = new Timings();
     const table = fluxTable(request);
-    return handleRead(deps, request, reply, table, parseStructuredQuery(request.body, options('fluxbase')), timings);
+    return handleRead(deps, request, reply, table, { route: 'fluxbase', parse: () => parseStructuredQuery(request.body, options('fluxbase')) }, timings);
   };
   const fluxWrite = async (request: FastifyRequest, reply: FastifyReply) => {
     requireScope(request, 'write:tables');
@@ -72,19 +73,22 @@ export function registerRestRoutes(app: FastifyInstance, deps: RestDeps): void {
       throw new AppError('INVALID_ID', { message: `${table.schema}.${table.name} has no single-column primary key; filter with the collection route instead` });
     }
     const column = table.columnMap.get(table.primaryKey[0]!)!;
-    const query = parseQueryString(rawQuery(request), options('fluxbase'));
+    const raw = rawQuery(request);
     if (request.method === 'GET' || request.method === 'HEAD') {
-      const withId = { ...query, filters: [...query.filters, { path: [], node: { kind: 'filter' as const, field: { column: column.name, path: [] }, negated: false, operation: { op: 'eq' as const, value: p.id! } } }] };
+      const withId = (): QueryRequest => {
+        const query = parseQueryString(raw, options('fluxbase'));
+        return { ...query, filters: [...query.filters, { path: [], node: { kind: 'filter' as const, field: { column: column.name, path: [] }, negated: false, operation: { op: 'eq' as const, value: p.id! } } }] };
+      };
       request.headers.accept = 'application/vnd.pgrst.object+json';
       try {
-        return await handleRead(deps, request, reply, table, withId, timings);
+        return await handleRead(deps, request, reply, table, { route: 'fluxbase-id', raw: { query: raw, extra: [{ column: column.name, value: p.id! }] }, parse: withId }, timings);
       } catch (err) {
         if (err instanceof AppError && err.code === 'SINGLE_OBJECT_EXPECTED') throw errors.notFound('row', `No row in ${table.schema}.${table.name} with ${column.name} = ${p.id!.slice(0, 60)}`);
         throw err;
       }
     }
     const kind: WriteKind = request.method === 'DELETE' ? 'delete' : 'update';
-    return handleWrite(deps, request, reply, { mount: 'fluxbase', kind, table, query, body: request.body, byId: { column, value: p.id! } }, timings);
+    return handleWrite(deps, request, reply, { mount: 'fluxbase', kind, table, query: parseQueryString(raw, options('fluxbase')), body: request.body, byId: { column, value: p.id! } }, timings);
   };
 
   for (const path of ['/api/v1/tables/:table', '/api/v1/tables/:schema/:table']) {
@@ -127,7 +131,8 @@ export function registerRestRoutes(app: FastifyInstance, deps: RestDeps): void {
     requireScope(request, 'read:tables');
     const timings = new Timings();
     const table = pgTable(request, false);
-    return handleRead(deps, request, reply, table, parseQueryString(rawQuery(request), options('postgrest')), timings);
+    const raw = rawQuery(request);
+    return handleRead(deps, request, reply, table, { route: 'postgrest', raw: { query: raw }, parse: () => parseQueryString(raw, options('postgrest')) }, timings);
   });
   const pgWrite = async (request: FastifyRequest, reply: FastifyReply) => {
     requireScope(request, 'write:tables');

@@ -32,23 +32,29 @@ const PG_NAMES: Record<string, string> = {
   int2: 'smallint', int4: 'integer', int8: 'bigint', float4: 'real', float8: 'double precision', numeric: 'numeric', bool: 'boolean', uuid: 'uuid',
 };
 
-function kindOf(column: Column): Kind | undefined {
-  const range = INTEGER_RANGES[column.udtName];
-  const pgName = PG_NAMES[column.udtName] ?? column.udtName;
+function buildKind(udtName: string): Kind | undefined {
+  const range = INTEGER_RANGES[udtName];
+  const pgName = PG_NAMES[udtName] ?? udtName;
   const when = (ok: boolean) => (ok ? undefined : 'malformed' as const);
   if (range) {
     return {
       noun: `an integer between ${range[0]} and ${range[1]}`, example: '1', pgName,
       problem: (v) => {
         if (!/^\s*[+-]?\d+\s*$/.test(v)) return 'malformed';
-        const n = BigInt(v.trim());
+        // Up to 15 digits fit a double exactly: skip the BigInt for the common case.
+        const trimmed = v.trim();
+        if (trimmed.replace(/^[+-]/, '').length <= 15) {
+          const n = Number(trimmed);
+          return n >= Number(range[0]) && n <= Number(range[1]) ? undefined : 'out_of_range';
+        }
+        const n = BigInt(trimmed);
         return n >= range[0] && n <= range[1] ? undefined : 'out_of_range';
       },
     };
   }
-  if (FLOATS.has(column.udtName)) return { noun: 'a number', example: '1.5', pgName, problem: (v) => when(NUMBER.test(v) || SPECIAL_NUMBER.test(v)) };
-  if (column.udtName === 'bool') return { noun: 'true or false', example: 'true', pgName, problem: (v) => when(BOOLEAN.test(v)) };
-  if (column.udtName === 'uuid') {
+  if (FLOATS.has(udtName)) return { noun: 'a number', example: '1.5', pgName, problem: (v) => when(NUMBER.test(v) || SPECIAL_NUMBER.test(v)) };
+  if (udtName === 'bool') return { noun: 'true or false', example: 'true', pgName, problem: (v) => when(BOOLEAN.test(v)) };
+  if (udtName === 'uuid') {
     return {
       noun: 'a UUID', example: '8b1b2b7e-0c1a-4a33-9a57-3a4b1d1c2f00', pgName,
       problem: (v) => when(/^[0-9a-f]{32}$/i.test(v.trim().replace(/^\{(.*)\}$/, '$1').replace(/-/g, ''))),
@@ -57,9 +63,17 @@ function kindOf(column: Column): Kind | undefined {
   return undefined;
 }
 
+// One Kind per type name, built once: this runs for every filter value of every request.
+const KINDS = new Map<string, Kind | undefined>();
+function kindOf(column: Column): Kind | undefined {
+  if (!KINDS.has(column.udtName)) KINDS.set(column.udtName, buildKind(column.udtName));
+  return KINDS.get(column.udtName);
+}
+
 const CHECKED_OPS = new Set(['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'isdistinct', 'in']);
 
-function check(table: Table, column: Column, op: string, value: string): void {
+/** Throw INVALID_INPUT when `value` cannot be of `column`'s type (what checkFilterValues does per leaf). */
+export function checkValue(table: Table, column: Column, op: string, value: string): void {
   const kind = kindOf(column);
   const problem = kind?.problem(value);
   if (!kind || !problem) return;
@@ -82,6 +96,6 @@ export function checkFilterValues(table: Table, filter: FilterNode): void {
   const column = table.columnMap.get(filter.field.column);
   const operation = filter.operation;
   if (!column || column.category === 'A' || !CHECKED_OPS.has(operation.op)) return;
-  if ('values' in operation) for (const v of operation.values) check(table, column, operation.op, v);
-  else if ('value' in operation && typeof operation.value === 'string') check(table, column, operation.op, operation.value);
+  if ('values' in operation) for (const v of operation.values) checkValue(table, column, operation.op, v);
+  else if ('value' in operation && typeof operation.value === 'string') checkValue(table, column, operation.op, operation.value);
 }
