@@ -6,4 +6,4 @@ export { registerAdminRoutes } from './routes.ts';
 export type { AdminDeps } from './deps.ts';
 export { generateTypes, type TypegenOptions } from './typegen.ts';
 export { requireAdmin } from './require-admin.ts';
-export { INTERNAL_SCHEMAS, checkSchemas } from './params.ts';
+export { isInternalSchema, checkSchemas } from './params.ts';

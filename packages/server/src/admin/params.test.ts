@@ -54,6 +54,10 @@ describe('checkSchemas / defaultSchemas', () => {
   it('refuses an internal schema even though it exists', () => {
     expect(failure(() => checkSchemas(s, ['auth'], 'schema')).details).toEqual({ fields: { schema: 'Schema "auth" is internal to Fluxbase' } });
   });
+  it('refuses a PostgreSQL system schema, with the same list REST uses (db/schema/internal.ts)', () => {
+    expect(failure(() => checkSchemas(s, ['pg_catalog'], 'schema')).details).toEqual({ fields: { schema: 'Schema "pg_catalog" is a PostgreSQL system schema' } });
+    expect(failure(() => checkSchemas(s, ['information_schema'], 'schema')).details).toEqual({ fields: { schema: 'Schema "information_schema" is a PostgreSQL system schema' } });
+  });
   it('defaults to the exposed schemas that exist', () => {
     expect(defaultSchemas(s)).toEqual(['api', 'public']);
   });

@@ -2,11 +2,11 @@
 // generation body, and the Accept negotiation of GET /schema/typescript. Malformed
 // input is INVALID_FORMAT (query) or INVALID_REQUEST_BODY (body); a well-formed but
 // unknown or internal schema is VALIDATION_FAILED naming it.
-import type { SchemaSnapshot } from '../db/index.ts';
+import { FLUXBASE_SCHEMAS, isInternalSchema, type SchemaSnapshot } from '../db/index.ts';
 import { AppError } from '../http/index.ts';
 
-/** Fluxbase's own schemas: never listed, typed or described by these routes (API.md §5.1). */
-export const INTERNAL_SCHEMAS: ReadonlySet<string> = new Set(['auth', 'storage', 'jobs', 'functions', 'realtime', 'webhooks', 'fluxbase']);
+/** Fluxbase's own and PostgreSQL's schemas are never listed, typed or described by these routes (API.md §5.1; db/schema/internal.ts). */
+export { isInternalSchema };
 
 const badParameter = (parameter: string, message: string) =>
   new AppError('INVALID_FORMAT', { message, details: { parameter } });
@@ -37,8 +37,8 @@ export function booleanParam(value: QueryValue, parameter: string, fallback: boo
 export function checkSchemas(snapshot: SchemaSnapshot, names: readonly string[], field = 'schemas'): string[] {
   const known = new Set(snapshot.schemas);
   for (const name of names) {
-    if (INTERNAL_SCHEMAS.has(name) || !known.has(name)) {
-      const why = INTERNAL_SCHEMAS.has(name) ? 'is internal to Fluxbase' : 'does not exist';
+    if (isInternalSchema(name) || !known.has(name)) {
+      const why = FLUXBASE_SCHEMAS.has(name) ? 'is internal to Fluxbase' : isInternalSchema(name) ? 'is a PostgreSQL system schema' : 'does not exist';
       throw new AppError('VALIDATION_FAILED', {
         message: `Schema "${name}" ${why}`,
         details: { fields: { [field]: `Schema "${name}" ${why}` } },
@@ -52,7 +52,7 @@ export function checkSchemas(snapshot: SchemaSnapshot, names: readonly string[],
 /** When no schema is named: the exposed schemas that exist (config may name one not created yet). */
 export function defaultSchemas(snapshot: SchemaSnapshot): string[] {
   const known = new Set(snapshot.schemas);
-  return snapshot.exposedSchemas.filter((s) => known.has(s) && !INTERNAL_SCHEMAS.has(s));
+  return snapshot.exposedSchemas.filter((s) => known.has(s) && !isInternalSchema(s));
 }
 
 export interface TypescriptRequest {

@@ -117,7 +117,8 @@ export function createHttpServer(options: PipelineOptions): FastifyInstance {
       // Idempotency right after the principal (its scope); the key is validated on any method.
       const idem = idempotency !== undefined && idempotencyApplies(route.url) ? idempotency : undefined;
       route.preHandler = [authenticate, ...(idem ? [idem.preHandler] : []), ...existing] as typeof route.preHandler;
-      idem?.addResponseHooks(route);
+      // Only writes claim a key, so reads skip the onSend/onResponse hooks (a hook chain per response).
+      if (idem && (Array.isArray(route.method) ? route.method : [route.method]).some((m) => m !== 'GET' && m !== 'HEAD')) idem.addResponseHooks(route);
     }
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     for (const m of methods) {

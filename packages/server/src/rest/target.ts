@@ -2,16 +2,14 @@
 // Accept-Profile / Content-Profile (/rest/v1), checked against api.exposed_schemas
 // (internal schemas are never reachable), then the table from the schema cache.
 import type { FastifyRequest } from 'fastify';
-import type { SchemaSnapshot, Table } from '../db/index.ts';
+import { isInternalSchema, type SchemaSnapshot, type Table } from '../db/index.ts';
 import { AppError } from '../http/index.ts';
 import { closestName, quoteInput } from '../query/index.ts';
 
 export type Mount = 'fluxbase' | 'postgrest';
 
-const INTERNAL = new Set(['auth', 'storage', 'functions', 'jobs', 'realtime', 'webhooks', 'fluxbase', 'pg_catalog', 'information_schema']);
-
 export function exposedSchemas(snapshot: SchemaSnapshot): string[] {
-  return snapshot.exposedSchemas.filter((s) => !INTERNAL.has(s));
+  return snapshot.exposedSchemas.filter((s) => !isInternalSchema(s));
 }
 
 export function checkSchema(snapshot: SchemaSnapshot, schema: string): string {

@@ -3,7 +3,7 @@
 // truncate it), not containing NUL, and never one of Fluxbase's internal schemas.
 import type { SchemaSnapshot } from '../../db/index.ts';
 import { AppError } from '../../http/index.ts';
-import { INTERNAL_SCHEMAS } from '../params.ts';
+import { isInternalSchema } from '../params.ts';
 
 const MAX_IDENTIFIER_BYTES = 63;
 
@@ -25,7 +25,7 @@ export function identifier(value: unknown, field: string): string {
 /** A schema the DDL routes may change: not internal, not a PostgreSQL system schema. */
 export function userSchema(value: unknown, field = 'schema'): string {
   const name = identifier(value, field);
-  if (INTERNAL_SCHEMAS.has(name) || name.startsWith('pg_') || name === 'information_schema') {
+  if (isInternalSchema(name)) {
     throw invalid(field, `Schema "${name}" is reserved and cannot be changed here`);
   }
   return name;

@@ -5,12 +5,12 @@ import type { AdminDeps } from '../deps.ts';
 import { createSchemaStatements } from '../ddl/statements.ts';
 import { schemaRequest } from '../ddl/requests.ts';
 import { runDdl } from '../ddl/run.ts';
-import { INTERNAL_SCHEMAS } from '../params.ts';
+import { isInternalSchema } from '../params.ts';
 import { adminOnly } from '../require-admin.ts';
 
 export function registerDdlSchemas(app: FastifyInstance, deps: AdminDeps): void {
   app.get('/api/v1/admin/ddl/schemas', { preHandler: adminOnly }, async () => {
-    const names = deps.schema.current().schemas.filter((s) => !INTERNAL_SCHEMAS.has(s));
+    const names = deps.schema.current().schemas.filter((s) => !isInternalSchema(s));
     const rows = await deps.db.admin<{ name: string; owner: string }[]>`
       select nspname as name, pg_get_userbyid(nspowner)::text as owner
       from pg_namespace where nspname = any(${names}) order by nspname`;

@@ -10,14 +10,14 @@ import { tableRequest } from '../ddl/requests.ts';
 import { grantSerialSequences, runDdl } from '../ddl/run.ts';
 import { createTableStatements, dropTableStatement } from '../ddl/statements.ts';
 import { tablesIn, tableType } from '../metadata.ts';
-import { checkSchemas, INTERNAL_SCHEMAS, schemaListParam } from '../params.ts';
+import { checkSchemas, isInternalSchema, schemaListParam } from '../params.ts';
 import { adminOnly } from '../require-admin.ts';
 
 export function registerDdlTables(app: FastifyInstance, deps: AdminDeps): void {
   app.get('/api/v1/admin/ddl/tables', { preHandler: adminOnly }, async (request) => {
     const snapshot = deps.schema.current();
     const asked = schemaListParam((request.query as { schema?: string | string[] }).schema, 'schema');
-    const schemas = asked ? checkSchemas(snapshot, asked, 'schema') : snapshot.schemas.filter((s) => !INTERNAL_SCHEMAS.has(s));
+    const schemas = asked ? checkSchemas(snapshot, asked, 'schema') : snapshot.schemas.filter((s) => !isInternalSchema(s));
     const tables = tablesIn(snapshot, schemas).filter((t) => tableType(t) === 'table');
     return { tables: tables.map((t) => ({ schema: t.schema, name: t.name })) };
   });

@@ -1,7 +1,7 @@
 // GET /api/v1/admin/schemas: the application's schemas (Fluxbase's internal ones left
 // out), each with whether REST and GraphQL expose it.
 import type { FastifyInstance } from 'fastify';
-import { INTERNAL_SCHEMAS } from '../params.ts';
+import { isInternalSchema } from '../params.ts';
 import { adminOnly } from '../require-admin.ts';
 import type { AdminDeps } from '../deps.ts';
 import { byName } from '../ts-syntax.ts';
@@ -11,7 +11,7 @@ export function registerSchemasList(app: FastifyInstance, deps: AdminDeps): void
     const snapshot = deps.schema.current();
     const exposed = new Set(snapshot.exposedSchemas);
     return snapshot.schemas
-      .filter((s) => !INTERNAL_SCHEMAS.has(s))
+      .filter((s) => !isInternalSchema(s))
       .sort(byName)
       .map((name) => ({ name, exposed: exposed.has(name) }));
   });

@@ -7,3 +7,4 @@ export type { LoadStats } from './introspect.ts';
 export { buildSnapshot } from './build.ts';
 export { buildRelationships, isUniqueKey, relationKey, type ViewColumnSource } from './relationships.ts';
 export type { CatalogRows } from './catalog-rows.ts';
+export { FLUXBASE_SCHEMAS, isInternalSchema, isSystemSchema } from './internal.ts';

@@ -2,7 +2,7 @@
 // small passes (PostgREST's readPlan): select tree and embeds, then scoped filters,
 // orders and ranges, then count and cursor. Unknown names fail here with a hint.
 import type { Column, SchemaSnapshot, Table } from '../../db/index.ts';
-import type { CountMode, FieldRef, FilterNode, OrderTerm, QueryRequest, SelectItem } from '../ast.ts';
+import type { CountMode, FilterNode, OrderTerm, QueryRequest, SelectItem } from '../ast.ts';
 import { QueryError, quoteInput } from '../errors.ts';
 import { checkFilterValues } from './values.ts';
 import { closestName } from '../suggest.ts';
@@ -224,9 +224,4 @@ export function planRead(snapshot: SchemaSnapshot, table: Table, request: QueryR
   if (cursor) plan.cursor = cursor;
   if (request.truncate !== undefined) plan.truncate = request.truncate;
   return plan;
-}
-
-/** Field of a filter or order resolved to its column (for callers that only need validation). */
-export function fieldColumn(table: Table, field: FieldRef): Column {
-  return columnOf(table, field.column);
 }
