@@ -15,6 +15,7 @@ import { registerServiceKeysCommand } from './service-keys.ts';
 import { registerSqlCommand } from './sql.ts';
 import { typesGenerate, TypesCommandError, type TypesGenerateOptions } from './types.ts';
 
+// Two levels up from src/cli/ and from the bundle's dist/cli/ alike (bin/fluxbase.js).
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 /** Start failures that name their fix instead of a stack trace. */

@@ -29,6 +29,7 @@ export class MigrationError extends Error {
 /** Advisory lock key: a fixed 64-bit number ("fluxbase" in ASCII). */
 const LOCK_KEY = 0x666c7578626173n;
 
+// Two levels up from src/db/ and from the bundle's dist/cli/ alike (bin/fluxbase.js).
 export const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
 
 const FILE_RE = /^(\d{3,})_([a-z0-9_]+)\.(up|down)\.sql$/;
