@@ -34,18 +34,27 @@ const lookups = async (app: TestApp): Promise<{ hit: number; miss: number; entri
 
 describe('read statement cache', () => {
   it('serves a repeated shape from the cache with each request\'s own values', async () => {
-    const before = await lookups(cached);
-    const a = await request(cached, 'GET', '/rest/v1/authors?select=id,name&id=eq.1');
-    const b = await request(cached, 'GET', '/rest/v1/authors?select=id,name&id=eq.2');
-    const c = await request(cached, 'GET', '/api/v1/tables/public/authors/3');
-    const d = await request(cached, 'GET', '/api/v1/tables/public/authors/1');
-    expect(a.json).toEqual([{ id: 1, name: 'Ada' }]);
-    expect(b.json).toEqual([{ id: 2, name: 'Brian' }]);
-    expect(c.json).toEqual({ id: 3, name: 'Cleo', org_id: null, mentor_id: 1 });
-    expect(d.json).toEqual({ id: 1, name: 'Ada', org_id: 1, mentor_id: null });
-    const after = await lookups(cached);
-    expect(after.miss - before.miss).toBe(2);
-    expect(after.hit - before.hit).toBe(2);
+    // A schema reload (the other app's start on this database fires the DDL trigger) retires
+    // every entry and would add a miss: count over a run in which the snapshot stayed the same
+    // (each attempt uses shapes of its own, through its limit).
+    for (let attempt = 1; ; attempt++) {
+      const snapshot = cached.server.schema.current();
+      const before = await lookups(cached);
+      const a = await request(cached, 'GET', `/rest/v1/authors?select=id,name&id=eq.1&limit=${attempt}`);
+      const b = await request(cached, 'GET', `/rest/v1/authors?select=id,name&id=eq.2&limit=${attempt}`);
+      const c = await request(cached, 'GET', `/api/v1/tables/public/authors/3?limit=${attempt}`);
+      const d = await request(cached, 'GET', `/api/v1/tables/public/authors/1?limit=${attempt}`);
+      expect(a.json).toEqual([{ id: 1, name: 'Ada' }]);
+      expect(b.json).toEqual([{ id: 2, name: 'Brian' }]);
+      expect(c.json).toEqual({ id: 3, name: 'Cleo', org_id: null, mentor_id: 1 });
+      expect(d.json).toEqual({ id: 1, name: 'Ada', org_id: 1, mentor_id: null });
+      const after = await lookups(cached);
+      if (cached.server.schema.current() !== snapshot && attempt < 5) continue;
+      // The first of each shape is planned (a miss), the second comes from the cache (a hit).
+      expect(after.miss - before.miss).toBe(2);
+      expect(after.hit - before.hit).toBe(2);
+      break;
+    }
   });
 
   it('answers exactly as an app without the cache, over repeated shapes with varying values', async () => {
