@@ -73,6 +73,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       audience: config.auth.jwt_audience || undefined,
       serviceKeys: auth.serviceKeys,
       revocation: auth.revocation,
+      caches: metrics.caches,
     }),
     globalRateLimit: rl.enabled ? new RateLimiter('global', rl.global, rateLimitStore, 'Too many requests') : undefined,
     requireApiKey: config.auth.require_api_key,
@@ -110,8 +111,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   if (config.metrics.enabled) {
     registerMetricsRoute(app, metrics, status, { path: config.metrics.path, bearerToken: config.metrics.bearer_token });
   }
-  const readCache = config.api.statement_cache_size > 0 ? new ReadStatementCache(config.api.statement_cache_size) : undefined;
-  if (readCache) metrics.readStatementCache = () => readCache.stats();
+  const readCache = config.api.statement_cache_size > 0 ? new ReadStatementCache(config.api.statement_cache_size, metrics.caches) : undefined;
   registerRestRoutes(app, { config, db, schema: deps.schema, ...(readCache ? { readCache } : {}) });
   registerAdminRoutes(app, { config, db, schema: deps.schema });
   auth.register(app);

@@ -26,9 +26,9 @@ const lookups = async (app: TestApp): Promise<{ hit: number; miss: number; entri
   const text = await (await app.fetch('/metrics')).text();
   const n = (re: RegExp) => Number(re.exec(text)?.[1] ?? 'NaN');
   return {
-    hit: n(/fluxbase_rest_statement_cache_lookups_total\{result="hit"\} (\d+)/),
-    miss: n(/fluxbase_rest_statement_cache_lookups_total\{result="miss"\} (\d+)/),
-    entries: n(/fluxbase_rest_statement_cache_entries (\d+)/),
+    hit: n(/fluxbase_cache_lookups_total\{cache="rest_statements",result="hit"\} (\d+)/),
+    miss: n(/fluxbase_cache_lookups_total\{cache="rest_statements",result="miss"\} (\d+)/),
+    entries: n(/fluxbase_cache_entries\{cache="rest_statements"\} (\d+)/),
   };
 };
 
@@ -164,6 +164,13 @@ describe('read statement cache', () => {
     for (let i = 0; i < 60; i++) await request(cached, 'GET', `/rest/v1/authors?select=id,name&limit=${i + 1}&id=eq.1`);
     const stats = await lookups(cached);
     expect(stats.entries).toBe(50);
-    expect((await lookups(uncached)).entries).toBe(0);
+    expect((await lookups(uncached)).entries).toBeNaN(); // no statement cache at all with size 0
+  });
+
+  it('is one of the bounded caches every app reports in /metrics', async () => {
+    const text = await (await cached.fetch('/metrics')).text();
+    for (const name of ['rest_statements', 'jwt_principals', 'session_liveness', 'service_keys', 'oidc_discovery', 'oidc_jwks']) {
+      expect(text, name).toMatch(new RegExp(`fluxbase_cache_entries\\{cache="${name}"\\} \\d+`));
+    }
   });
 });

@@ -71,13 +71,13 @@ const CLEANUP_INTERVAL_MS = 10 * 60_000;
 
 export function createAuth(options: AuthOptions): Auth {
   const { config, db, logger, metrics, rateLimitStore } = options;
-  const { core, liveness } = createAuthCore(config, db, logger, options.clock);
+  const { core, liveness } = createAuthCore(config, db, logger, options.clock, metrics.caches);
   const mailer = createMailer(config, db, logger);
   const limits = createAuthLimits(config, rateLimitStore, metrics);
   const base = { config, db, logger, metrics, core, mailer, limits, rateLimitStore };
   const deps: AuthDeps = { ...base, emailFlows: createEmailFlows(base) };
   const mailWorker = createMailRequestWorker(base, db.admin);
-  const keys = createServiceKeys({ config, db, logger, rateLimitStore });
+  const keys = createServiceKeys({ config, db, logger, rateLimitStore, caches: metrics.caches });
   let cleanup: NodeJS.Timeout | undefined;
 
   const revocation: RevocationChecker = {

@@ -5,6 +5,7 @@
 import type { DbRole } from '../db/index.ts';
 import { AppError } from './errors/index.ts';
 import { verifyJwt, type JwtClaims } from './jwt.ts';
+import { BoundedCache, type CacheRegistry } from '../observability/index.ts';
 
 export type PrincipalKind = 'anonymous' | 'anon_key' | 'user' | 'service_role' | 'service_key';
 
@@ -41,6 +42,8 @@ export interface PrincipalOptions {
   audience?: string | undefined;
   serviceKeys?: ServiceKeyVerifier | undefined;
   revocation?: RevocationChecker | undefined;
+  /** Where the verified-token cache reports (cache="jwt_principals"). */
+  caches?: CacheRegistry | undefined;
 }
 
 export type HeaderBag = Record<string, string | string[] | undefined>;
@@ -73,8 +76,10 @@ const unknownServiceKeys: ServiceKeyVerifier = {
 const VERIFIED_CACHE_SIZE = 10_000;
 
 export class PrincipalResolver {
-  private readonly verified = new Map<string, Principal>();
-  constructor(private readonly options: PrincipalOptions) {}
+  private readonly verified: BoundedCache<string, Principal>;
+  constructor(private readonly options: PrincipalOptions) {
+    this.verified = new BoundedCache('jwt_principals', VERIFIED_CACHE_SIZE, options.caches);
+  }
 
   /** Verify a JWT credential and turn it into a principal. */
   async fromJwt(token: string): Promise<Principal> {
@@ -89,7 +94,6 @@ export class PrincipalResolver {
     }
     if (principal === undefined) {
       principal = this.principalOf(token);
-      if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
       this.verified.set(token, principal);
     }
     await this.options.revocation?.check(principal.claims, principal);

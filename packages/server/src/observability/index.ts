@@ -4,5 +4,6 @@
 export { createLogger, type Logger, type LoggerOptions } from './logger.ts';
 export { createMetrics, type Metrics } from './metrics.ts';
 export { HttpMetrics } from './http-metrics.ts';
+export { BoundedCache, CacheRegistry, type CacheStats } from './bounded-cache.ts';
 export type { Observation, Observer } from './events.ts';
 export { createObserver } from './observe.ts';

@@ -1,6 +1,7 @@
 // Prometheus metrics. Each app gets its own registry (several apps may share a process
 // in tests and benchmarks); metric names follow API.md §14.
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { CacheRegistry } from './bounded-cache.ts';
 import { HttpMetrics } from './http-metrics.ts';
 import { PlainHistogram } from './plain-histogram.ts';
 
@@ -25,8 +26,8 @@ export interface Metrics {
   embeddedRestarts: Counter<'outcome'>;
   /** 1 while the embedded postmaster runs, 0 while it is down (absent with an external database). */
   embeddedUp: Gauge;
-  /** Source of the REST statement cache counters, read at scrape time (set by app.ts). */
-  readStatementCache: () => { hits: number; misses: number; size: number };
+  /** The app's bounded caches (observability/bounded-cache.ts), read at scrape time. */
+  caches: CacheRegistry;
   /** Faults no code handled (uncaught_exception, unhandled_rejection): each one is a bug to fix. */
   processFaults: Counter<'kind'>;
 }
@@ -37,7 +38,7 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
   const metrics: Metrics = {
     registry,
     readInFlight: () => 0,
-    readStatementCache: () => ({ hits: 0, misses: 0, size: 0 }),
+    caches: new CacheRegistry(),
     http: new HttpMetrics(registry),
     httpInFlight: new Gauge({
       name: 'fluxbase_http_requests_in_flight', help: 'HTTP requests being served', registers: [registry],
@@ -79,19 +80,29 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
     }),
   };
   new Counter({
-    name: 'fluxbase_rest_statement_cache_lookups_total', help: 'Table reads by whether their compiled statement was cached (hit) or planned and compiled (miss)',
-    labelNames: ['result'], registers: [registry],
+    name: 'fluxbase_cache_lookups_total', help: 'Lookups in a bounded cache by cache and result (hit, miss)',
+    labelNames: ['cache', 'result'], registers: [registry],
     collect() {
-      const s = metrics.readStatementCache();
       this.reset();
-      this.inc({ result: 'hit' }, s.hits);
-      this.inc({ result: 'miss' }, s.misses);
+      for (const c of metrics.caches.stats()) {
+        this.inc({ cache: c.name, result: 'hit' }, c.hits);
+        this.inc({ cache: c.name, result: 'miss' }, c.misses);
+      }
+    },
+  });
+  new Counter({
+    name: 'fluxbase_cache_evictions_total', help: 'Entries a bounded cache dropped to stay within its size (many: the cache is too small)',
+    labelNames: ['cache'], registers: [registry],
+    collect() {
+      this.reset();
+      for (const c of metrics.caches.stats()) this.inc({ cache: c.name }, c.evictions);
     },
   });
   new Gauge({
-    name: 'fluxbase_rest_statement_cache_entries', help: 'Compiled table reads held in the statement cache', registers: [registry],
+    name: 'fluxbase_cache_entries', help: 'Entries held in a bounded cache', labelNames: ['cache'], registers: [registry],
     collect() {
-      this.set(metrics.readStatementCache().size);
+      this.reset();
+      for (const c of metrics.caches.stats()) this.set({ cache: c.name }, c.size);
     },
   });
   return metrics;

@@ -11,10 +11,11 @@
 // the shape is first compiled, the raw values must equal the parsed ones in order, and
 // each must be found exactly once among the statement's parameters, verbatim (else that
 // key is not cached). Values are still checked against their column's type on every
-// request, as planning would. Bounded (lru-cache), and an entry compiled against another
+// request, as planning would. Bounded (observability/bounded-cache.ts, reported as
+// cache="rest_statements"), and an entry compiled against another
 // schema snapshot is never used (a reload replaces the snapshot).
-import { LRUCache } from 'lru-cache';
 import type { Column, SchemaSnapshot, Table } from '../db/index.ts';
+import { BoundedCache, type CacheRegistry } from '../observability/index.ts';
 import { checkValue, type FilterNode, type QueryRequest, type ReadPlan, type ScopedFilter, type Statement } from '../query/index.ts';
 
 /** Operators whose value the compiler passes through as one text parameter. */
@@ -85,12 +86,6 @@ interface Entry {
   leaves: { column: Column; op: string }[];
 }
 
-export interface CacheStats {
-  hits: number;
-  misses: number;
-  size: number;
-}
-
 function varying(table: Table, node: FilterNode): Column | undefined {
   if (node.kind !== 'filter' || node.negated || node.field.path.length > 0) return undefined;
   const op = node.operation;
@@ -122,17 +117,15 @@ export function readShape(prefix: string, table: Table, query: QueryRequest): Re
 }
 
 export class ReadStatementCache {
-  private readonly entries: LRUCache<string, Entry>;
-  private hits = 0;
-  private misses = 0;
+  private readonly entries: BoundedCache<string, Entry>;
 
-  constructor(max: number) {
-    this.entries = new LRUCache({ max });
+  constructor(max: number, registry?: CacheRegistry) {
+    this.entries = new BoundedCache('rest_statements', max, registry);
   }
 
   /** The statement for this shape, with this request's values (type-checked), or undefined (plan and compile, then `remember`). */
   lookup(snapshot: SchemaSnapshot, table: Table, shape: { key: string; values: string[] }): { plan: ReadPlan; stmt: Statement } | undefined {
-    const entry = this.entries.get(shape.key);
+    const entry = this.entries.get(shape.key, { count: false });
     if (!entry || entry.snapshot !== snapshot || entry.slots.length !== shape.values.length) return undefined;
     for (let i = 0; i < shape.values.length; i++) checkValue(table, entry.leaves[i]!.column, entry.leaves[i]!.op, shape.values[i]!);
     const values = entry.template.slice();
@@ -166,17 +159,12 @@ export class ReadStatementCache {
   link(raw: RawShape, shape: ReadShape): void {
     if (raw.key.length > MAX_KEY_LENGTH || raw.values.length !== shape.values.length) return;
     for (let i = 0; i < raw.values.length; i++) if (raw.values[i] !== shape.values[i] || raw.terms[i] !== shape.terms[i]) return;
-    const entry = this.entries.get(shape.key);
+    const entry = this.entries.get(shape.key, { count: false });
     if (entry) this.entries.set(raw.key, entry);
   }
 
   /** Count one request's lookup (a request may look under its raw and its parsed key). */
   count(hit: boolean): void {
-    if (hit) this.hits++;
-    else this.misses++;
-  }
-
-  stats(): CacheStats {
-    return { hits: this.hits, misses: this.misses, size: this.entries.size };
+    this.entries.count(hit);
   }
 }

@@ -5,7 +5,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Config } from '../../config/index.ts';
 import type { Database } from '../../db/index.ts';
 import { AppError } from '../../http/index.ts';
-import type { Logger } from '../../observability/index.ts';
+import type { CacheRegistry, Logger } from '../../observability/index.ts';
 import type { AuthCore, AuthedUser } from '../deps.ts';
 import { authQuery } from './db.ts';
 import { createPasswords } from './passwords.ts';
@@ -27,12 +27,12 @@ export interface CoreHandle {
 
 const authRequired = (message = 'This endpoint needs a signed-in user') => new AppError('AUTHENTICATION_REQUIRED', { message });
 
-export function createAuthCore(config: Config, db: Database, logger: Logger, clock: () => number = Date.now): CoreHandle {
+export function createAuthCore(config: Config, db: Database, logger: Logger, clock: () => number = Date.now, caches?: CacheRegistry): CoreHandle {
   const pool = db.pool;
   const secrets = createSecretBox(config.encryptionKeyBytes);
   const passwords = createPasswords({ minLength: config.auth.password_min_length, maxLength: config.auth.password_max_length });
   const users = createUserStore(pool, passwords);
-  const liveness = new SessionLiveness(pool, db.admin, logger);
+  const liveness = new SessionLiveness(pool, db.admin, logger, caches);
   const sessions = createSessionService(pool, {
     jwtSecret: config.auth.jwt_secret,
     audience: config.auth.jwt_audience,

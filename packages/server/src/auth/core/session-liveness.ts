@@ -5,7 +5,7 @@
 import type postgres from 'postgres';
 import type { Pool } from '../../db/index.ts';
 import { AppError } from '../../http/index.ts';
-import type { Logger } from '../../observability/index.ts';
+import { BoundedCache, type CacheRegistry, type Logger } from '../../observability/index.ts';
 
 export const AUTH_CHANNEL = 'fluxbase_auth';
 const TTL_MS = 5000;
@@ -21,10 +21,12 @@ const revoked = () =>
   new AppError('TOKEN_REVOKED', { message: 'The session of this token has ended', headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' } });
 
 export class SessionLiveness {
-  private readonly cache = new Map<string, Entry>();
+  private readonly cache: BoundedCache<string, Entry>;
   private unlisten: (() => Promise<unknown>) | undefined;
 
-  constructor(private readonly pool: Pool, private readonly listener: postgres.Sql, private readonly logger: Logger) {}
+  constructor(private readonly pool: Pool, private readonly listener: postgres.Sql, private readonly logger: Logger, caches?: CacheRegistry) {
+    this.cache = new BoundedCache('session_liveness', MAX_ENTRIES, caches);
+  }
 
   async start(): Promise<void> {
     const { unlisten } = await this.listener.listen(AUTH_CHANNEL, (payload) => this.onNotify(payload), () => this.cache.clear());
@@ -58,7 +60,8 @@ export class SessionLiveness {
     if (payload.startsWith('s:')) this.cache.delete(payload.slice(2));
     else if (payload.startsWith('u:')) {
       const userId = payload.slice(2);
-      for (const [id, e] of this.cache) if (e.userId === userId) this.cache.delete(id);
+      const ended = [...this.cache.entries()].filter(([, e]) => e.userId === userId).map(([id]) => id);
+      for (const id of ended) this.cache.delete(id);
     }
   }
 
@@ -71,7 +74,6 @@ export class SessionLiveness {
           from auth.sessions s join auth.users u on u.id = s.user_id where s.id = ${sessionId}::uuid`)
       : [];
     const entry: Entry = { userId: row?.user_id ?? '', live: row?.live ?? false, checkedAt: now };
-    if (this.cache.size >= MAX_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(sessionId, entry);
     return entry;
   }

@@ -3,6 +3,7 @@
 // of a provider: explicit URLs from its settings win over discovered ones.
 import { fetchProviderJson, providerError } from './provider-http.ts';
 import type { ProviderSpec } from './provider-spec.ts';
+import { BoundedCache, type CacheRegistry } from '../../observability/index.ts';
 
 export interface DiscoveryDocument {
   issuer: string;
@@ -62,9 +63,11 @@ function parseDocument(provider: string, issuer: string, body: unknown): Discove
 }
 
 export class DiscoveryCache {
-  private readonly entries = new Map<string, { doc: DiscoveryDocument; expiresAt: number }>();
+  private readonly entries: BoundedCache<string, { doc: DiscoveryDocument; expiresAt: number }>;
 
-  constructor(private readonly ttlMs = DEFAULT_TTL_MS) {}
+  constructor(private readonly ttlMs = DEFAULT_TTL_MS, caches?: CacheRegistry) {
+    this.entries = new BoundedCache('oidc_discovery', MAX_ENTRIES, caches);
+  }
 
   async document(provider: string, issuer: string): Promise<DiscoveryDocument> {
     const key = trimSlash(issuer);
@@ -75,7 +78,6 @@ export class DiscoveryCache {
       init: { headers: { accept: 'application/json' } },
     });
     const doc = parseDocument(provider, issuer, body);
-    if (this.entries.size >= MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
     this.entries.set(key, { doc, expiresAt: Date.now() + this.ttlMs });
     return doc;
   }

@@ -8,6 +8,7 @@ import type { JWTPayload, JWTVerifyGetKey } from 'jose';
 import { AppError } from '../../http/index.ts';
 import { hashedNonce } from './pkce.ts';
 import { providerError } from './provider-http.ts';
+import { BoundedCache, type CacheRegistry } from '../../observability/index.ts';
 
 // jose is loaded on the first ID-token check, not at start: most servers never verify one,
 // and the module costs ~10 MB of resident memory.
@@ -112,12 +113,15 @@ export async function verifyIdToken(token: string, check: IdTokenCheck): Promise
 
 /** Remote key sets by URL, shared by every sign-in of this instance (jose caches the keys). */
 export class JwksCache {
-  private readonly sets = new Map<string, JWTVerifyGetKey>();
+  private readonly sets: BoundedCache<string, JWTVerifyGetKey>;
+
+  constructor(caches?: CacheRegistry) {
+    this.sets = new BoundedCache('oidc_jwks', 100, caches);
+  }
 
   keys(url: string): JWTVerifyGetKey {
     let set = this.sets.get(url);
     if (!set) {
-      if (this.sets.size >= 100) this.sets.delete(this.sets.keys().next().value!);
       let remote: JWTVerifyGetKey | undefined;
       set = async (header, input) => {
         remote ??= (await loadJose()).createRemoteJWKSet(new URL(url), { timeoutDuration: 10_000, cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 });

@@ -35,11 +35,11 @@ export function createOAuthService(deps: AuthDeps): OAuthService {
   const secrets = deps.core.secrets;
   const providers = new ProviderStore(pool, secrets);
   const registry = new ProviderRegistry(specs, providers, deps.logger);
-  const discovery = new DiscoveryCache();
+  const discovery = new DiscoveryCache(undefined, deps.metrics.caches);
   const states = new StateStore(pool, secrets);
   const identities = new IdentityStore(pool, secrets);
   const flows = new OAuthFlows({
-    deps, registry, discovery, states, jwks: new JwksCache(), linker: new IdentityLinker(deps, identities),
+    deps, registry, discovery, states, jwks: new JwksCache(deps.metrics.caches), linker: new IdentityLinker(deps, identities),
   });
   return { deps, flows, registry, providers, discovery, states, identities };
 }

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../config/index.ts';
 import type { Database } from '../../db/index.ts';
 import type { JwtClaims, RateLimitStore, ServiceKeyVerifier } from '../../http/index.ts';
-import type { Logger } from '../../observability/index.ts';
+import type { CacheRegistry, Logger } from '../../observability/index.ts';
 import type { AuthDeps } from '../deps.ts';
 import { registerKeysLifecycle } from './routes/keys-lifecycle.ts';
 import { registerKeysRead } from './routes/keys-read.ts';
@@ -21,6 +21,7 @@ export interface ServiceKeysOptions {
   db: Database;
   logger: Logger;
   rateLimitStore: RateLimitStore;
+  caches?: CacheRegistry | undefined;
 }
 
 export interface ServiceKeys {
@@ -37,7 +38,7 @@ export interface ServiceKeys {
 const runtimes = new WeakMap<ServiceKeys, KeyCacheControl>();
 
 export function createServiceKeys(options: ServiceKeysOptions): ServiceKeys {
-  const runtime = new ServiceKeysRuntime({ db: options.db, logger: options.logger, rateLimitStore: options.rateLimitStore });
+  const runtime = new ServiceKeysRuntime({ db: options.db, logger: options.logger, rateLimitStore: options.rateLimitStore, caches: options.caches });
   const keys: ServiceKeys = {
     verifier: runtime.publicVerifier,
     checkServiceRoleJwt: (claims) => runtime.checkServiceRoleJwt(claims),

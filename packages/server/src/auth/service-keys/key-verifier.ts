@@ -5,7 +5,7 @@
 // `invalidate()` empties the cache at once (NOTIFY, or the instance that made the change).
 import { timingSafeEqual } from 'node:crypto';
 import { AppError, MemoryRateLimitStore, type Principal, type RateLimitStore, type ServiceKeyVerifier } from '../../http/index.ts';
-import type { Logger } from '../../observability/index.ts';
+import { BoundedCache, type CacheRegistry, type Logger } from '../../observability/index.ts';
 import { hashKey, isWellFormedKey, keyPrefix } from './key-format.ts';
 import { refusalReason, type RefusalReason, type ServiceKeyRow } from './key-status.ts';
 import type { RowWithHash } from './key-store.ts';
@@ -24,6 +24,8 @@ export interface KeyVerifierOptions {
   /** Default 10 000 cached keys (known and unknown). */
   maxCached?: number;
   now?: () => number;
+  /** Where the key cache reports (cache="service_keys"). */
+  caches?: CacheRegistry | undefined;
 }
 
 interface Cached {
@@ -61,7 +63,7 @@ export function keyPrincipal(row: ServiceKeyRow, token: string): Principal {
 }
 
 export class KeyVerifier implements ServiceKeyVerifier {
-  private readonly cache = new Map<string, Cached>();
+  private readonly cache: BoundedCache<string, Cached>;
   private readonly touched = new Map<string, number>();
   /** Bumped by invalidate(): a lookup begun before it must not refill the cache. */
   private generation = 0;
@@ -75,6 +77,7 @@ export class KeyVerifier implements ServiceKeyVerifier {
     this.ttl = options.cacheTtlMs ?? 4000;
     this.touchInterval = options.touchIntervalMs ?? MINUTE_MS;
     this.maxCached = options.maxCached ?? 10_000;
+    this.cache = new BoundedCache('service_keys', this.maxCached, options.caches);
     this.now = options.now ?? Date.now;
   }
 
@@ -113,8 +116,6 @@ export class KeyVerifier implements ServiceKeyVerifier {
       if (key_hash.length === hash.length && timingSafeEqual(key_hash, hash)) found = row;
     }
     if (generation === this.generation) {
-      this.cache.delete(cacheKey);
-      if (this.cache.size >= this.maxCached) this.cache.delete(this.cache.keys().next().value!);
       this.cache.set(cacheKey, { row: found, fetchedAt });
     }
     return found;

@@ -3,7 +3,7 @@
 // cut-off, and direct invalidation by the instance that changed something.
 import type { Database } from '../../db/index.ts';
 import type { JwtClaims, RateLimitStore, ServiceKeyVerifier } from '../../http/index.ts';
-import type { Logger } from '../../observability/index.ts';
+import type { CacheRegistry, Logger } from '../../observability/index.ts';
 import { CHANNEL, findByPrefix, latestServiceRoleRevocation, SERVICE_ROLE_PAYLOAD, touchLastUsed } from './key-store.ts';
 import { KeyVerifier } from './key-verifier.ts';
 import { ServiceRoleRevocation } from './service-role-revocation.ts';
@@ -16,6 +16,7 @@ export interface ServiceKeysRuntimeOptions {
   cacheTtlMs?: number;
   /** How often the service-role cut-off is re-read; default 5000 ms. */
   pollMs?: number;
+  caches?: CacheRegistry | undefined;
 }
 
 /** What the admin routes need besides the public interface: make a change visible here at once. */
@@ -43,6 +44,7 @@ export class ServiceKeysRuntime implements KeyCacheControl {
       rateLimitStore: options.rateLimitStore,
       logger: options.logger,
       cacheTtlMs: options.cacheTtlMs,
+      caches: options.caches,
     });
     this.revocation = new ServiceRoleRevocation(() => pool.withConnection((sql) => latestServiceRoleRevocation(sql)));
   }
