@@ -15,6 +15,18 @@ module.exports = {
     { name: 'query-depends-down-only', severity: 'error', from: { path: `${S}query/` }, to: { path: `${S}(?!(query|db|config|observability)/)` } },
     { name: 'http-depends-down-only', severity: 'error', from: { path: `${S}http/` }, to: { path: `${S}(?!(http|query|db|config|observability)/)` } },
     {
+      name: 'query-plan-not-sql', severity: 'error',
+      comment: 'The planner is the only validator and knows no SQL compiler: shared quoting is query/ident.ts',
+      from: { path: `${S}query/plan/` },
+      to: { path: `${S}query/sql/` },
+    },
+    {
+      name: 'query-sql-not-parse', severity: 'error',
+      comment: 'The compiler compiles plans only: no parse AST helpers, no name suggestions (it looks no name up)',
+      from: { path: `${S}query/sql/` },
+      to: { path: `${S}query/(parse/|suggest\\.ts$)` },
+    },
+    {
       name: 'subsystems-never-sideways', severity: 'error',
       comment: 'A subsystem may use the lower layers; other subsystems only through interfaces passed in by app.ts',
       from: { path: `${S}${SUBSYSTEMS}/` },
@@ -37,6 +49,12 @@ module.exports = {
       to: { path: `${S}[^/]+/(?!index\\.ts$).+` },
     },
     { name: 'no-fastify-in-db-or-query', severity: 'error', from: { path: `${S}(db|query)/` }, to: { path: 'node_modules/(fastify|find-my-way)/' } },
+    {
+      name: 'rest-stages-take-plain-data', severity: 'error',
+      comment: 'Only the route files (rest/routes/) see Fastify; the stages take a RestRequest and answer a RestResponse (rest/request.ts)',
+      from: { path: `${S}rest/(?!routes/)` },
+      to: { path: 'node_modules/(fastify|find-my-way)/' },
+    },
     { name: 'sdk-is-standalone', severity: 'error', from: { path: '^packages/sdk/src/' }, to: { path: '^packages/(?!sdk/)|node_modules/@types/node' } },
     { name: 'sdk-no-node-builtins', severity: 'error', from: { path: '^packages/sdk/src/' }, to: { dependencyTypes: ['core'] } },
     { name: 'no-circular', severity: 'error', from: { path: '^packages/' }, to: { circular: true } },

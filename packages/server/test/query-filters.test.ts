@@ -1,12 +1,13 @@
 // The filter SQL compiler and the in-memory evaluator agree with PostgreSQL: random filter
-// trees over every operator the evaluator supports are compiled with compileFilter and run
-// by PostgreSQL, and the same trees are evaluated by evaluateFilter on the rows as
-// PostgreSQL renders them to JSON (`to_jsonb`); the selected ids must be identical.
+// trees over every operator the evaluator supports are planned with planFilter, compiled
+// with compileFilter and run by PostgreSQL, and the same trees are evaluated by
+// evaluateFilter on the rows as PostgreSQL renders them to JSON (`to_jsonb`); the
+// selected ids must be identical.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Column, Table } from '../src/db/index.ts';
 import {
-  assertEvaluable, compileFilter, evaluateFilter, Params, printFilter, tableScope,
+  assertEvaluable, compileFilter, evaluateFilter, Params, planFilter, printFilter,
   type FilterLeaf, type FilterNode, type JsonPathStep, type Operation,
 } from '../src/query/index.ts';
 import { createTestDatabase, type TestDatabase } from './harness/index.ts';
@@ -176,7 +177,7 @@ afterAll(async () => {
 
 async function sqlIds(node: FilterNode): Promise<number[]> {
   const params = new Params();
-  const where = compileFilter(node, tableScope(TABLE, 't0'), params);
+  const where = compileFilter(planFilter(TABLE, node), 't0', params);
   const result = await db.sql.unsafe<{ id: number }[]>(`select id from public.ft t0 where ${where} order by id`, params.values as never[]);
   return result.map((r) => r.id);
 }

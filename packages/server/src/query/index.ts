@@ -3,9 +3,11 @@
 // in-memory filter evaluator that realtime shares. Pure: no Fastify, no pool access.
 export * from './ast.ts';
 export { QueryError, isQueryError, quoteInput, type QueryErrorCode, type QueryErrorInit } from './errors.ts';
-export { quoteIdent, qualified, quoteLiteral, Params, type Statement } from './sql/fragments.ts';
+export { quoteIdent, qualified, quoteLiteral } from './ident.ts';
+export { Params, type Statement } from './sql/fragments.ts';
 // ── parse / print / evaluate / filter SQL (owned by the parser work) ──
 export { parseQueryString } from './parse/query-string.ts';
+export { decodeComponent } from './parse/decode.ts';
 export type { ParseOptions } from './parse/options.ts';
 export { parseSelect } from './parse/select.ts';
 export { parseOrder } from './parse/order.ts';
@@ -15,16 +17,19 @@ export { parseField } from './parse/names.ts';
 export { parseStructuredQuery } from './parse/structured.ts';
 export { printFilter, printQueryString, printQueryPairs, printSelect, printOrder } from './print.ts';
 export { evaluateFilter, assertEvaluable } from './evaluate.ts';
-export { compileFilter, tableScope, type FieldSql, type FilterScope } from './sql/filter.ts';
+export { compileFilter, type EmbedExists } from './sql/filter.ts';
 export { closestName } from './suggest.ts';
 // ── plan / compile (owned by the planner work) ──
 export type { PlannedColumn, PlannedCountAll, PlannedEmbed, PlannedItem, PlannedOrder, ReadNode, ReadPlan, CursorPlan, RootSource } from './plan/types.ts';
-export { planRead, columnOf, unknownColumn, type ReadPlanOptions } from './plan/read.ts';
+export type { PatternOp, PlannedEmbedFilter, PlannedFilter, PlannedGroup, PlannedLeaf, PlannedOperation } from './plan/types.ts';
+export { planRead, type ReadPlanOptions } from './plan/read.ts';
+export { columnOf, unknownColumn } from './plan/columns.ts';
+export { planFilter, type PlanFilterOptions } from './plan/filter.ts';
 export { planInsert, planUpdate, planDelete, type InsertPlan, type UpdatePlan, type DeletePlan, type WritePlan, type InsertInput } from './plan/write.ts';
 export { resolveFunction, resultKind, type RpcTarget, type RpcResultKind } from './plan/rpc.ts';
 export { findRelationship, describeRelationship, isToOne } from './plan/relationships.ts';
 export { resolveCast } from './plan/casts.ts';
-export { checkValue, checkFilterValues } from './plan/values.ts';
+export { checkValue } from './plan/values.ts';
 export { encodeCursor, decodeCursor, type CursorData } from './plan/cursor.ts';
 export { compileRead, compileCountEstimate, rootKeys, type BodyFormat, type ReadCompileOptions, type ReadResultRow } from './sql/read.ts';
 export { compileWrite, type WriteCompileOptions } from './sql/write.ts';

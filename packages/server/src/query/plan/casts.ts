@@ -3,7 +3,7 @@
 // enum types in the schema cache), optionally with a numeric modifier and `[]`.
 import type { SchemaSnapshot } from '../../db/index.ts';
 import { QueryError, quoteInput } from '../errors.ts';
-import { qualified } from '../sql/fragments.ts';
+import { qualified } from '../ident.ts';
 
 const BUILTIN: Record<string, string> = {
   text: 'text', varchar: 'varchar', 'character varying': 'varchar', char: 'char', character: 'char', bpchar: 'bpchar', name: 'name', citext: 'citext',

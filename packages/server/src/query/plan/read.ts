@@ -1,13 +1,14 @@
 // The read planner: a QueryRequest checked against the schema cache into a ReadPlan, in
 // small passes (PostgREST's readPlan): select tree and embeds, then scoped filters,
-// orders and ranges, then count and cursor. Unknown names fail here with a hint.
-import type { Column, SchemaSnapshot, Table } from '../../db/index.ts';
-import type { CountMode, FilterNode, OrderTerm, QueryRequest, SelectItem } from '../ast.ts';
+// orders and ranges, then count and cursor. Unknown names (with a hint) and invalid JSON
+// paths fail here, so query/sql compiles the plan without checking anything again.
+import type { SchemaSnapshot, Table } from '../../db/index.ts';
+import type { CountMode, OrderTerm, QueryRequest, SelectItem } from '../ast.ts';
 import { QueryError, quoteInput } from '../errors.ts';
-import { checkFilterValues } from './values.ts';
-import { closestName } from '../suggest.ts';
 import { resolveCast } from './casts.ts';
+import { checkJsonPath, columnOf } from './columns.ts';
 import { decodeCursor } from './cursor.ts';
+import { planFilter } from './filter.ts';
 import { findRelationship, isToOne } from './relationships.ts';
 import type { CursorPlan, PlannedEmbed, PlannedItem, PlannedOrder, ReadNode, ReadPlan } from './types.ts';
 
@@ -27,20 +28,6 @@ interface Ctx {
   snapshot: SchemaSnapshot;
   aliasCounter: number;
   options: ReadPlanOptions;
-}
-
-export function unknownColumn(table: Table, name: string): QueryError {
-  const closest = closestName(name, table.columnMap.keys());
-  return new QueryError('UNKNOWN_COLUMN', `Column ${quoteInput(name)} does not exist in ${quoteInput(`${table.schema}.${table.name}`)}`, {
-    details: { table: `${table.schema}.${table.name}`, column: name },
-    hint: closest ? `Perhaps you meant ${quoteInput(closest)}` : undefined,
-  });
-}
-
-export function columnOf(table: Table, name: string): Column {
-  const col = table.columnMap.get(name);
-  if (!col) throw unknownColumn(table, name);
-  return col;
 }
 
 function targetTable(snapshot: SchemaSnapshot, schema: string, name: string): Table {
@@ -74,6 +61,7 @@ function planItems(ctx: Ctx, table: Table, items: SelectItem[], node: ReadNode):
       if (item.cast) planned.cast = resolveCast(item.cast, ctx.snapshot, table.schema);
       if (item.aggregate) planned.aggregate = item.aggregate;
       if (item.aggregateCast) planned.aggregateCast = resolveCast(item.aggregateCast, ctx.snapshot, table.schema);
+      checkJsonPath(column, item.field.path);
       node.items.push(planned);
       continue;
     }
@@ -130,44 +118,30 @@ function nodeAt(root: ReadNode, path: string[], what: string): ReadNode {
   return node;
 }
 
-/** Every leaf names a column of the level's table, or an embed (for `rel=is.null`). */
-function checkFilter(node: ReadNode, filter: FilterNode): void {
-  if (filter.kind !== 'filter') {
-    for (const child of filter.children) checkFilter(node, child);
-    return;
+/** The to-one, non-spread embed an order term names (`order=rel(col).desc`). */
+function orderEmbed(node: ReadNode, relation: string): PlannedEmbed {
+  const embed = node.embeds.get(relation);
+  if (!embed) {
+    throw new QueryError('UNKNOWN_RELATIONSHIP', `${quoteInput(relation)} is not an embedded resource in this request (order)`, {
+      hint: `Add ${quoteInput(`${relation}(...)`)} to select`,
+    });
   }
-  const { column, path } = filter.field;
-  if (path.length === 0 && node.embeds.has(column) && !node.table.columnMap.has(column)) {
-    if (filter.operation.op !== 'is' || (filter.operation.value !== 'null')) {
-      throw new QueryError('INVALID_FILTER', `Only is.null / not.is.null can filter by the embedded resource ${quoteInput(column)}`);
-    }
-    return;
-  }
-  columnOf(node.table, column);
-  checkFilterValues(node.table, filter);
+  if (!embed.toOne) throw new QueryError('INVALID_QUERY', `Cannot order by the to-many embed ${quoteInput(relation)}`, { hint: 'Order inside it with rel.order=…' });
+  if (embed.spread) throw new QueryError('INVALID_QUERY', `Order by the spread columns of ${quoteInput(relation)} directly`);
+  return embed;
 }
 
 function planOrder(node: ReadNode, term: OrderTerm): PlannedOrder {
-  const out: PlannedOrder = { field: term.field, direction: term.direction };
+  const embed = term.relation === undefined ? undefined : orderEmbed(node, term.relation);
+  const column = columnOf(embed ? embed.node.table : node.table, term.field.column);
+  if (!embed && term.vector && column.udtName !== 'vector') {
+    throw new QueryError('INVALID_QUERY', `Vector ordering needs a pgvector column; ${quoteInput(column.name)} is ${column.type}`);
+  }
+  checkJsonPath(column, term.field.path);
+  const out: PlannedOrder = { column, path: term.field.path, direction: term.direction };
   if (term.nulls) out.nulls = term.nulls;
-  if (term.relation !== undefined) {
-    const embed = node.embeds.get(term.relation);
-    if (!embed) {
-      throw new QueryError('UNKNOWN_RELATIONSHIP', `${quoteInput(term.relation)} is not an embedded resource in this request (order)`, {
-        hint: `Add ${quoteInput(`${term.relation}(...)`)} to select`,
-      });
-    }
-    if (!embed.toOne) throw new QueryError('INVALID_QUERY', `Cannot order by the to-many embed ${quoteInput(term.relation)}`, { hint: 'Order inside it with rel.order=…' });
-    if (embed.spread) throw new QueryError('INVALID_QUERY', `Order by the spread columns of ${quoteInput(term.relation)} directly`);
-    columnOf(embed.node.table, term.field.column);
-    out.embed = embed;
-    return out;
-  }
-  const column = columnOf(node.table, term.field.column);
-  if (term.vector) {
-    if (column.udtName !== 'vector') throw new QueryError('INVALID_QUERY', `Vector ordering needs a pgvector column; ${quoteInput(column.name)} is ${column.type}`);
-    out.vector = term.vector;
-  }
+  if (embed) out.embed = embed;
+  else if (term.vector) out.vector = term.vector;
   return out;
 }
 
@@ -199,8 +173,7 @@ export function planRead(snapshot: SchemaSnapshot, table: Table, request: QueryR
 
   for (const scoped of request.filters) {
     const node = nodeAt(root, scoped.path, 'filter');
-    checkFilter(node, scoped.node);
-    node.filters.push(scoped.node);
+    node.filters.push(planFilter(node.table, scoped.node, { embeds: node.embeds }));
   }
   for (const scoped of request.order) {
     const node = nodeAt(root, scoped.path, 'order');

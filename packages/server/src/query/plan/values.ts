@@ -4,7 +4,7 @@
 // types with an unambiguous text form are checked (integers, numbers, booleans, uuids);
 // anything else is left to PostgreSQL, whose error is mapped to 400 INVALID_INPUT too.
 import type { Column, Table } from '../../db/index.ts';
-import type { FilterNode } from '../ast.ts';
+import type { Operation } from '../ast.ts';
 import { QueryError, quoteInput } from '../errors.ts';
 
 const INTEGER_RANGES: Record<string, [bigint, bigint]> = {
@@ -72,7 +72,7 @@ function kindOf(column: Column): Kind | undefined {
 
 const CHECKED_OPS = new Set(['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'isdistinct', 'in']);
 
-/** Throw INVALID_INPUT when `value` cannot be of `column`'s type (what checkFilterValues does per leaf). */
+/** Throw INVALID_INPUT when `value` cannot be of `column`'s type (what checkOperationValues does per value). */
 export function checkValue(table: Table, column: Column, op: string, value: string): void {
   const kind = kindOf(column);
   const problem = kind?.problem(value);
@@ -86,16 +86,12 @@ export function checkValue(table: Table, column: Column, op: string, value: stri
   });
 }
 
-/** Throw INVALID_INPUT for a comparison value that cannot be of its column's type. */
-export function checkFilterValues(table: Table, filter: FilterNode): void {
-  if (filter.kind !== 'filter') {
-    for (const child of filter.children) checkFilterValues(table, child);
-    return;
-  }
-  if (filter.field.path.length > 0) return; // JSON paths compare text or jsonb
-  const column = table.columnMap.get(filter.field.column);
-  const operation = filter.operation;
-  if (!column || column.category === 'A' || !CHECKED_OPS.has(operation.op)) return;
+/**
+ * Throw INVALID_INPUT for a comparison value that cannot be of its column's type (the
+ * planner calls it for each path-less filter leaf; JSON paths compare text or jsonb).
+ */
+export function checkOperationValues(table: Table, column: Column, operation: Operation): void {
+  if (column.category === 'A' || !CHECKED_OPS.has(operation.op)) return;
   if ('values' in operation) for (const v of operation.values) checkValue(table, column, operation.op, v);
   else if ('value' in operation && typeof operation.value === 'string') checkValue(table, column, operation.op, operation.value);
 }

@@ -2,11 +2,11 @@
 // The returned rows (`Prefer: return=representation`) are a ReadPlan over the written
 // rows, so writes can embed and select like reads.
 import type { Column, Table } from '../../db/index.ts';
-import { checkFilterValues } from './values.ts';
 import type { FilterNode } from '../ast.ts';
 import { QueryError, quoteInput } from '../errors.ts';
-import { columnOf } from './read.ts';
-import type { ReadPlan } from './types.ts';
+import { columnOf } from './columns.ts';
+import { planFilter } from './filter.ts';
+import type { PlannedFilter, ReadPlan } from './types.ts';
 
 export interface InsertPlan {
   kind: 'insert';
@@ -26,14 +26,16 @@ export interface UpdatePlan {
   table: Table;
   columns: Column[];
   patchJson: string;
-  filters: FilterNode[];
+  /** ANDed together. */
+  filters: PlannedFilter[];
   returning: ReadPlan | null;
 }
 
 export interface DeletePlan {
   kind: 'delete';
   table: Table;
-  filters: FilterNode[];
+  /** ANDed together. */
+  filters: PlannedFilter[];
   returning: ReadPlan | null;
 }
 
@@ -112,7 +114,9 @@ export function planUpdate(table: Table, body: unknown, filters: FilterNode[], r
   const names = new Set(keys);
   const columns = table.columns.filter((c) => names.has(c.name));
   for (const key of keys) writable(table, columnOf(table, key));
-  return { kind: 'update', table, columns, patchJson: JSON.stringify(body), filters, returning };
+  // Filter values are type-checked as for reads and deletes (a 400 naming the column).
+  const planned = filters.map((f) => planFilter(table, f));
+  return { kind: 'update', table, columns, patchJson: JSON.stringify(body), filters: planned, returning };
 }
 
 export function planDelete(table: Table, filters: FilterNode[], returning: ReadPlan | null, requireFilter: boolean): DeletePlan {
@@ -120,6 +124,5 @@ export function planDelete(table: Table, filters: FilterNode[], returning: ReadP
   if (requireFilter && filters.length === 0) {
     throw new QueryError('FILTER_REQUIRED', 'Deleting without a filter would remove every row', { hint: 'Add a filter such as ?id=eq.1 (api.require_filter_for_mutations)' });
   }
-  for (const f of filters) checkFilterValues(table, f);
-  return { kind: 'delete', table, filters, returning };
+  return { kind: 'delete', table, filters: filters.map((f) => planFilter(table, f)), returning };
 }

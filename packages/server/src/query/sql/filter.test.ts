@@ -1,11 +1,14 @@
 // compileFilter's SQL for every operator, its parameters, and the guarantee that user
 // input only ever reaches SQL as a $n parameter, a quoted identifier or a quoted JSON key.
+// Filters are parsed and planned first (plan/filter.ts), as the REST routes do.
 import { describe, expect, it } from 'vitest';
-import type { Column, Table } from '../../db/index.ts';
+import type { Column, Relationship, Table } from '../../db/index.ts';
 import type { FilterNode } from '../ast.ts';
 import { QueryError } from '../errors.ts';
 import { parseQueryString } from '../parse/query-string.ts';
-import { compileFilter, tableScope, type FilterScope } from './filter.ts';
+import { planFilter } from '../plan/filter.ts';
+import type { PlannedEmbed } from '../plan/types.ts';
+import { compileFilter, type EmbedExists } from './filter.ts';
 import { Params } from './fragments.ts';
 
 function col(name: string, type: string, udtName: string, category: string, extra: Partial<Column> = {}): Column {
@@ -25,11 +28,22 @@ const table: Table = {
   schema: 'public', name: 'items', kind: 'table', columns, columnMap: new Map(columns.map((c) => [c.name, c])), primaryKey: ['id'],
   uniqueKeys: [['id']], indexes: [], insertable: true, updatable: true, deletable: true, rlsEnabled: false, estimatedRows: -1, comment: null,
 };
-const scope = tableScope(table, 't0');
 
-function compile(query: string, s: FilterScope = scope): { sql: string; values: unknown[] } {
+/** A to-one embed `name` of the level, whose lateral join the read compiler calls `<alias>_l`. */
+function embed(name: string, alias: string): PlannedEmbed {
+  const relationship: Relationship = {
+    kind: 'many_to_one', constraint: `${name}_fkey`,
+    source: { schema: 'public', table: 'items', columns: [`${name}_id`] }, target: { schema: 'public', table: name, columns: ['id'] },
+  };
+  const node = { table, alias, items: [], filters: [], order: [], groupBy: null, embeds: new Map() };
+  return { kind: 'embed', key: name, name, relationship, toOne: true, join: 'left', spread: false, node };
+}
+
+/** Values are not type-checked (checkValues: false), so hostile ones reach the compiler. */
+function compile(query: string, embeds?: ReadonlyMap<string, PlannedEmbed>, embedExists?: EmbedExists): { sql: string; values: unknown[] } {
   const params = new Params();
-  const parts = parseQueryString(query, { mount: 'fluxbase', aggregatesEnabled: true }).filters.map((f) => compileFilter(f.node, s, params));
+  const parts = parseQueryString(query, { mount: 'fluxbase', aggregatesEnabled: true }).filters
+    .map((f) => compileFilter(planFilter(table, f.node, { checkValues: false, embeds }), 't0', params, embedExists));
   return { sql: parts.join(' AND '), values: params.values };
 }
 
@@ -91,7 +105,7 @@ describe('compileFilter', () => {
     expect(compile('%22my%20%5C%22col%5C%22%22=eq.1').sql).toBe('t0."my ""col""" = $1::text');
   });
 
-  it('rejects unknown columns with the closest name', () => {
+  it('rejects unknown columns with the closest name (while planning)', () => {
     try {
       compile('nmae=eq.x');
       expect.unreachable();
@@ -102,16 +116,18 @@ describe('compileFilter', () => {
     }
   });
 
-  it('rejects JSON paths on non-JSON columns and ->> before the end', () => {
+  it('rejects JSON paths on non-JSON columns and ->> before the end (while planning)', () => {
     expect(() => compile('name->a=eq.1')).toThrow(/needs a json or jsonb column/);
     expect(() => compile('data->>a->b=eq.1')).toThrow(/last step/);
   });
 
-  it('filters parents by embeds through the scope', () => {
-    const withEmbed: FilterScope = { ...scope, field: scope.field, embedExists: (n) => (n === 'author' ? 'a_l.x is not null' : undefined) };
-    expect(compile('author=is.null', withEmbed).sql).toBe('NOT (a_l.x is not null)');
-    expect(compile('author=not.is.null', withEmbed).sql).toBe('(a_l.x is not null)');
-    expect(compile('name=is.null', withEmbed).sql).toBe('t0."name" IS NULL');
+  it('filters parents by embeds of the level, through the read compiler\'s embedExists', () => {
+    const author = embed('author', 'a');
+    const embeds = new Map([['author', author]]);
+    const exists: EmbedExists = (e) => `${e.node.alias}_l.x is not null`;
+    expect(compile('author=is.null', embeds, exists).sql).toBe('NOT (a_l.x is not null)');
+    expect(compile('author=not.is.null', embeds, exists).sql).toBe('(a_l.x is not null)');
+    expect(compile('name=is.null', embeds, exists).sql).toBe('t0."name" IS NULL');
   });
 
   it('keeps the statement text independent of list sizes', () => {
@@ -121,7 +137,7 @@ describe('compileFilter', () => {
   it('compiles empty groups to constants', () => {
     const p = new Params();
     const empty = (kind: 'and' | 'or', negated: boolean): FilterNode => ({ kind, negated, children: [] });
-    expect([empty('and', false), empty('or', false), empty('and', true), empty('or', true)].map((n) => compileFilter(n, scope, p)))
+    expect([empty('and', false), empty('or', false), empty('and', true), empty('or', true)].map((n) => compileFilter(planFilter(table, n), 't0', p)))
       .toEqual(['TRUE', 'FALSE', 'FALSE', 'TRUE']);
   });
 

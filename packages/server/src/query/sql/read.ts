@@ -3,9 +3,8 @@
 // next cursor. Embeds are lateral subqueries: to-one → a row object (or its spread
 // columns), to-many → json_agg. Values are parameters; identifiers come from the plan.
 import type { Column } from '../../db/index.ts';
-import type { FieldRef } from '../ast.ts';
 import type { CursorPlan, PlannedEmbed, PlannedItem, PlannedOrder, ReadNode, ReadPlan, RootSource } from '../plan/types.ts';
-import { compileFilter, tableScope, type FilterScope } from './filter.ts';
+import { compileFilter, fieldSql } from './filter.ts';
 import { Params, qualified, quoteIdent, type Statement } from './fragments.ts';
 
 export type BodyFormat = 'json' | 'csv' | 'none';
@@ -32,7 +31,7 @@ export interface ReadResultRow {
 interface Built {
   params: Params;
   /** Hidden order columns the parent needs from each to-one embed. */
-  hidden: Map<PlannedEmbed, { name: string; field: FieldRef }[]>;
+  hidden: Map<PlannedEmbed, { name: string; term: PlannedOrder }[]>;
 }
 
 function sourceSql(node: ReadNode, source: RootSource | undefined): string {
@@ -43,30 +42,15 @@ function sourceSql(node: ReadNode, source: RootSource | undefined): string {
 
 const lateralAlias = (embed: PlannedEmbed) => `${embed.node.alias}_l`;
 
-/** One filter scope per level (built once per compile, shared by select, filters and order). */
-const scopes = new WeakMap<ReadNode, FilterScope>();
-
-function scopeOf(node: ReadNode): FilterScope {
-  const cached = scopes.get(node);
-  if (cached) return cached;
-  const base = tableScope(node.table, node.alias);
-  const scope: FilterScope = {
-    field: (ref) => base.field(ref),
-    embedExists: (name) => {
-      const embed = node.embeds.get(name);
-      return embed ? `${lateralAlias(embed)}.__x is not null` : undefined;
-    },
-  };
-  scopes.set(node, scope);
-  return scope;
-}
+/** For `rel=is.null` / `rel=not.is.null`: TRUE when the embed's lateral join found a row. */
+const embedExists = (embed: PlannedEmbed) => `${lateralAlias(embed)}.__x is not null`;
 
 function isGeometry(column: Column): boolean {
   return column.udtName === 'geometry' || column.udtName === 'geography';
 }
 
 function columnExpr(node: ReadNode, item: Extract<PlannedItem, { kind: 'column' }>, params: Params, truncate: number | undefined): string {
-  let expr = scopeOf(node).field({ column: item.column.name, path: item.path }).sql;
+  let expr = fieldSql(node.alias, item.column, item.path);
   if (item.path.length === 0 && isGeometry(item.column) && !item.cast && !item.aggregate) expr = `st_asgeojson(${expr})::json`;
   if (item.cast) expr = `(${expr})::${item.cast}`;
   if (item.aggregate) expr = `${item.aggregate}(${expr})`;
@@ -112,11 +96,11 @@ function orderExpr(node: ReadNode, term: PlannedOrder, b: Built): string {
   if (term.embed) {
     const list = b.hidden.get(term.embed) ?? [];
     const name = `__o${list.length}`;
-    list.push({ name, field: term.field });
+    list.push({ name, term });
     b.hidden.set(term.embed, list);
     expr = `${lateralAlias(term.embed)}.${name}`;
   } else {
-    expr = scopeOf(node).field(term.field).sql;
+    expr = fieldSql(node.alias, term.column, term.path);
     if (term.vector) {
       const op = term.vector.op === 'vec_l2' ? '<->' : term.vector.op === 'vec_cos' ? '<=>' : '<#>';
       expr = `${expr} ${op} ${b.params.add(`[${term.vector.value.join(',')}]`)}::text::vector`;
@@ -149,8 +133,7 @@ interface LevelSql {
 /** FROM (with laterals), WHERE, GROUP BY and ORDER BY of a level; laterals are built after ORDER BY so hidden order columns are known. */
 function level(node: ReadNode, b: Built, from: string, extraWhere: string[], truncate: number | undefined): LevelSql & { select: string[] } {
   const select = visible(node, b, truncate);
-  const scope = scopeOf(node);
-  const where = [...extraWhere, ...node.filters.map((f) => compileFilter(f, scope, b.params))];
+  const where = [...extraWhere, ...node.filters.map((f) => compileFilter(f, node.alias, b.params, embedExists))];
   const orderBy = node.order.map((t) => orderExpr(node, t, b));
   const laterals: string[] = [];
   for (const item of node.items) {
@@ -194,7 +177,7 @@ function embedSql(embed: PlannedEmbed, parent: ReadNode, b: Built, truncate: num
     return `select json_agg(_e) as j, bool_or(true) as __x from (${inner}) _e`;
   }
   // To-one: one row (or none). Hidden order columns for the parent ride along.
-  const hidden = (b.hidden.get(embed) ?? []).map((h) => `${scopeOf(child).field(h.field).sql} as ${h.name}`);
+  const hidden = (b.hidden.get(embed) ?? []).map((h) => `${fieldSql(child.alias, h.term.column, h.term.path)} as ${h.name}`);
   const shown = embed.spread ? lv.select : [`(select row_to_json(_x) from (select ${lv.select.join(', ')}) _x) as j`];
   return `select ${[...shown, 'true as __x', ...hidden].join(', ')} from ${lv.from}${whereSql(lv.where)}${lv.groupBy}${lv.orderBy}`;
 }

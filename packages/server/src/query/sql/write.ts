@@ -3,9 +3,9 @@
 // built in the same statement. Row values travel as one JSON parameter and are
 // converted by json_populate_record(set), PostgreSQL's own JSON → row conversion.
 import type { Column, Table } from '../../db/index.ts';
-import type { FilterNode } from '../ast.ts';
+import type { PlannedFilter } from '../plan/types.ts';
 import type { DeletePlan, InsertPlan, UpdatePlan, WritePlan } from '../plan/write.ts';
-import { compileFilter, tableScope } from './filter.ts';
+import { compileFilter } from './filter.ts';
 import { Params, qualified, quoteIdent, quoteLiteral, type Statement } from './fragments.ts';
 import { compileRead, type BodyFormat } from './read.ts';
 
@@ -45,22 +45,21 @@ function conflictSql(plan: InsertPlan): string {
   return ` on conflict (${target}) do update set ${set.map((c) => `${quoteIdent(c.name)} = excluded.${quoteIdent(c.name)}`).join(', ')}`;
 }
 
-function whereSql(table: Table, filters: FilterNode[], params: Params): string {
+function whereSql(filters: PlannedFilter[], params: Params): string {
   if (filters.length === 0) return '';
-  const scope = tableScope(table, 't0');
-  return ` where ${filters.map((f) => compileFilter(f, scope, params)).join(' and ')}`;
+  return ` where ${filters.map((f) => compileFilter(f, 't0', params)).join(' and ')}`;
 }
 
 function updateSql(plan: UpdatePlan, params: Params): string {
   const t = plan.table;
   const patch = params.add(plan.patchJson);
   const set = plan.columns.map((c) => `${quoteIdent(c.name)} = _r.${quoteIdent(c.name)}`).join(', ');
-  return `update ${qualified(t.schema, t.name)} as t0 set ${set} from json_populate_record(${rowType(t)}, ${patch}::text::json) _r${whereSql(t, plan.filters, params)} returning t0.*`;
+  return `update ${qualified(t.schema, t.name)} as t0 set ${set} from json_populate_record(${rowType(t)}, ${patch}::text::json) _r${whereSql(plan.filters, params)} returning t0.*`;
 }
 
 function deleteSql(plan: DeletePlan, params: Params): string {
   const t = plan.table;
-  return `delete from ${qualified(t.schema, t.name)} as t0${whereSql(t, plan.filters, params)} returning t0.*`;
+  return `delete from ${qualified(t.schema, t.name)} as t0${whereSql(plan.filters, params)} returning t0.*`;
 }
 
 export interface WriteCompileOptions {
