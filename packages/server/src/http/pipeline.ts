@@ -10,7 +10,7 @@ import type { CorsOptions } from './cors.ts';
 import { clientErrorHandler, createRawServer, requestIdOf, type ServerTimeouts } from './raw-server.ts';
 import { installAdminLookup, type AdminUserLookup } from './admin-guard.ts';
 import { type AppError, errors, mountOf, renderError, toAppError } from './errors/index.ts';
-import { idempotencyApplies, idempotencyHooks, type IdempotencyStore } from './idempotency.ts';
+import { idempotencyApplies, idempotencyHooks, type IdempotencyStore } from './idempotency/index.ts';
 import { notYetServed } from './not-yet-served.ts';
 import { lingerOnClose } from './lingering-close.ts';
 import { ANONYMOUS, type Principal, type PrincipalResolver } from './principal.ts';
