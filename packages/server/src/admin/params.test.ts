@@ -1,9 +1,9 @@
-// Admin input parsing: schema lists, booleans, the type generation body, schema checks,
+// Admin input parsing: schema lists, booleans, schema checks,
 // Accept negotiation, and the admin principal check. Each bad input names its field.
 import type { FastifyRequest } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { AppError, type Principal } from '../http/index.ts';
-import { booleanParam, checkSchemas, defaultSchemas, schemaListParam, typescriptBody, typescriptRepresentation } from './params.ts';
+import { booleanParam, checkSchemas, defaultSchemas, schemaListParam, typescriptRepresentation } from './params.ts';
 import { requireAdmin } from './require-admin.ts';
 import { snapshot } from './snapshot-fixture.ts';
 
@@ -60,31 +60,6 @@ describe('checkSchemas / defaultSchemas', () => {
   });
   it('defaults to the exposed schemas that exist', () => {
     expect(defaultSchemas(s)).toEqual(['api', 'public']);
-  });
-});
-
-describe('typescriptBody', () => {
-  it('defaults everything when there is no body', () => {
-    expect(typescriptBody(undefined)).toEqual({ schemas: undefined, includeFunctions: true, includeViews: true });
-  });
-  it('reads the fields; format is accepted and ignored', () => {
-    expect(typescriptBody({ schemas: ['api'], include_functions: false, include_views: true, format: 'full' })).toEqual({ schemas: ['api'], includeFunctions: false, includeViews: true });
-  });
-  const bad: [string, unknown, string][] = [
-    ['an array body', [1], 'body'],
-    ['a string body', 'x', 'body'],
-    ['null', null, 'body'],
-    ['schemas not an array', { schemas: 'public' }, 'schemas'],
-    ['schemas empty', { schemas: [] }, 'schemas'],
-    ['schemas with a number', { schemas: ['public', 1] }, 'schemas'],
-    ['schemas with an empty name', { schemas: [''] }, 'schemas'],
-    ['include_functions a string', { include_functions: 'true' }, 'include_functions'],
-    ['include_views a number', { include_views: 1 }, 'include_views'],
-    ['an unknown field', { include_function: true }, 'include_function'],
-    ['a bad format', { format: 'zod' }, 'format'],
-  ];
-  it.each(bad)('refuses %s with INVALID_REQUEST_BODY', (_n, body, field) => {
-    expect(failure(() => typescriptBody(body))).toMatchObject({ code: 'INVALID_REQUEST_BODY', status: 400, details: { field } });
   });
 });
 

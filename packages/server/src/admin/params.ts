@@ -1,7 +1,7 @@
-// Input parsing for the admin schema routes: schema lists, boolean flags, the type
-// generation body, and the Accept negotiation of GET /schema/typescript. Malformed
-// input is INVALID_FORMAT (query) or INVALID_REQUEST_BODY (body); a well-formed but
-// unknown or internal schema is VALIDATION_FAILED naming it.
+// Input parsing for the admin schema routes: schema lists and boolean flags of the query,
+// the schema check shared with the bodies, and the Accept negotiation of GET
+// /schema/typescript. A malformed parameter is INVALID_FORMAT; a well-formed but unknown
+// or internal schema is VALIDATION_FAILED naming it. (Bodies: zod schemas in the routes.)
 import { FLUXBASE_SCHEMAS, isInternalSchema, type SchemaSnapshot } from '../db/index.ts';
 import { AppError } from '../http/index.ts';
 
@@ -10,9 +10,6 @@ export { isInternalSchema };
 
 const badParameter = (parameter: string, message: string) =>
   new AppError('INVALID_FORMAT', { message, details: { parameter } });
-
-const badBody = (field: string, message: string) =>
-  new AppError('INVALID_REQUEST_BODY', { message, details: { field } });
 
 type QueryValue = string | string[] | undefined;
 
@@ -59,32 +56,6 @@ export interface TypescriptRequest {
   schemas: string[] | undefined;
   includeFunctions: boolean;
   includeViews: boolean;
-}
-
-const BODY_KEYS = new Set(['schemas', 'include_functions', 'include_views', 'format']);
-
-/** POST /schema/typescript body: `{schemas?, include_functions?, include_views?, format?}` (format is ignored, as upstream). */
-export function typescriptBody(body: unknown): TypescriptRequest {
-  if (body === undefined) return { schemas: undefined, includeFunctions: true, includeViews: true };
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badBody('body', 'The body must be a JSON object');
-  const b = body as Record<string, unknown>;
-  const unknown = Object.keys(b).find((k) => !BODY_KEYS.has(k));
-  if (unknown !== undefined) throw badBody(unknown, `Unknown field "${unknown}"; expected schemas, include_functions, include_views`);
-  let schemas: string[] | undefined;
-  if (b.schemas !== undefined) {
-    if (!Array.isArray(b.schemas) || b.schemas.length === 0 || !b.schemas.every((s) => typeof s === 'string' && s !== '')) {
-      throw badBody('schemas', 'schemas must be a non-empty array of schema names');
-    }
-    schemas = b.schemas as string[];
-  }
-  const flag = (name: 'include_functions' | 'include_views'): boolean => {
-    const v = b[name];
-    if (v === undefined) return true;
-    if (typeof v !== 'boolean') throw badBody(name, `${name} must be a boolean`);
-    return v;
-  };
-  if (b.format !== undefined && b.format !== 'types' && b.format !== 'full') throw badBody('format', 'format must be "types" or "full"');
-  return { schemas, includeFunctions: flag('include_functions'), includeViews: flag('include_views') };
 }
 
 /**

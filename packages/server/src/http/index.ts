@@ -16,6 +16,7 @@ export { RedisRateLimitStore, createRateLimitStore, REDIS_KEY_PREFIX, type Creat
 export { multiInstanceHints, warnIfMultiInstance } from './multi-instance.ts';
 export { bodyLimitFor, endpointTypeFor, jsonDepthExceeds, parseJsonBody, payloadTooLarge, type BodyLimits, type EndpointType } from './body.ts';
 export { applyCors, ALLOWED_HEADERS, EXPOSED_HEADERS, type CorsOptions } from './cors.ts';
-export { IdempotencyStore, idempotencyApplies, type IdempotencyOptions, type IdempotentRequest, type StoredResponse, type Claim } from './idempotency.ts';
+export { IdempotencyStore, idempotencyApplies, type IdempotencyOptions, type IdempotentRequest, type StoredResponse, type Claim } from './idempotency/index.ts';
 export { registerHealthRoute, registerReadyRoute, registerMetricsRoute, type SystemStatus } from './routes/index.ts';
 export { adminOnly, adminOnlyNoStoredKeys, requireAdmin, installAdminLookup, type AdminUserLookup, type AdminCheckOptions } from './admin-guard.ts';
+export { parseInput, optionalBody, field, LIMITS, invalidField, missingField, type InputWhere, type FieldErrorCode } from './body-schema.ts';

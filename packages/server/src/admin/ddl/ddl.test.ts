@@ -1,12 +1,16 @@
 // DDL input checking and statement text: the type grammar (the only non-identifier text),
-// defaults, names, request bodies, and the statements they become.
+// defaults, names, request bodies (shape by zod, then the domain checks), and the
+// statements they become.
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { AppError } from '../../http/index.ts';
+import { parseAdminBody } from '../admin-body.ts';
 import { snapshot } from '../snapshot-fixture.ts';
+import { NewColumnBody, TableColumn } from './column.schema.ts';
 import { columnDefault } from './column-default.ts';
 import { columnType } from './column-type.ts';
+import { columnDefinition, tableDefinition } from './definitions.ts';
 import { identifier, userSchema } from './names.ts';
-import { columnRequest, schemaRequest, tableRequest } from './requests.ts';
 import { addColumnStatement, createSchemaStatements, createTableStatements, dropColumnStatement, dropTableStatement } from './statements.ts';
 
 const failure = (f: () => unknown): AppError => {
@@ -76,6 +80,17 @@ describe('names', () => {
   });
 });
 
+// The bodies as the routes parse them (their schemas are those of routes/ddl-*.ts).
+const COLUMNS = 'must be a non-empty array of column definitions';
+const TableBody = z.strictObject({
+  schema: z.unknown().optional(), name: z.unknown().optional(),
+  columns: z.array(TableColumn, { error: COLUMNS }).min(1, COLUMNS).max(1600, COLUMNS),
+});
+const schemaRequest = (body: unknown) => userSchema(parseAdminBody(z.strictObject({ name: z.unknown().optional() }), body).name, 'name');
+const tableRequest = (body: unknown, snap: Parameters<typeof tableDefinition>[1]) => tableDefinition(parseAdminBody(TableBody, body), snap);
+const columnRequest = (body: unknown, snap: Parameters<typeof tableDefinition>[1], schema: string) =>
+  columnDefinition(parseAdminBody(NewColumnBody, body), snap, schema);
+
 describe('request bodies', () => {
   it('schemaRequest takes {name}', () => {
     expect(schemaRequest({ name: 'app2' })).toBe('app2');
@@ -104,6 +119,9 @@ describe('request bodies', () => {
   it.each([
     ['no columns', { name: 't', columns: [] }, 'INVALID_REQUEST_BODY'],
     ['columns not an array', { name: 't', columns: {} }, 'INVALID_REQUEST_BODY'],
+    ['a column not an object', { name: 't', columns: ['a'] }, 'INVALID_REQUEST_BODY'],
+    ['columns left out', { name: 't' }, 'MISSING_REQUIRED_FIELD'],
+    ['primaryKey not a boolean', { name: 't', columns: [{ name: 'a', type: 'text', primaryKey: 1 }] }, 'INVALID_REQUEST_BODY'],
     ['a duplicate column', { name: 't', columns: [{ name: 'a', type: 'text' }, { name: 'a', type: 'int' }] }, 'VALIDATION_FAILED'],
     ['an unknown column field', { name: 't', columns: [{ name: 'a', type: 'text', unique: true }] }, 'INVALID_REQUEST_BODY'],
     ['a bad type', { name: 't', columns: [{ name: 'a', type: 'text; drop' }] }, 'VALIDATION_FAILED'],
@@ -118,6 +136,16 @@ describe('request bodies', () => {
     expect(columnRequest({ name: 'n', type: 'integer', nullable: false, defaultValue: 0 }, snap, 'public'))
       .toEqual({ name: 'n', type: 'integer', nullable: false, default: '0', serial: false });
     expect(failure(() => columnRequest({ name: 'n', type: 'integer', primaryKey: true }, snap, 'public')).details).toEqual({ field: 'primaryKey' });
+  });
+
+  it('names the field of a shape error', () => {
+    expect(failure(() => tableRequest({ name: 't', columns: [{ name: 'a', type: 'text', nullable: 'no' }] }, snap))).toMatchObject({
+      code: 'INVALID_REQUEST_BODY', message: 'columns[0].nullable must be true or false', details: { field: 'columns[0].nullable' },
+    });
+    expect(failure(() => tableRequest({ name: 't', columns: [{ name: 'a', type: 'text', unique: true }] }, snap)).message)
+      .toBe('Unknown field "unique" in columns[0]; expected name, type, nullable, primaryKey, defaultValue');
+    expect(failure(() => tableRequest({ name: 't', columns: [] }, snap)).message).toBe(`columns ${COLUMNS}`);
+    expect(failure(() => schemaRequest({ name: 'x', owner: 'me' })).message).toBe('Unknown field "owner" in body; expected name');
   });
 });
 

@@ -3,9 +3,11 @@
 import type { FastifyInstance } from 'fastify';
 import { errors } from '../../http/index.ts';
 import { qualified } from '../../query/index.ts';
+import { parseAdminBody } from '../admin-body.ts';
 import type { AdminDeps } from '../deps.ts';
+import { NewColumnBody } from '../ddl/column.schema.ts';
+import { columnDefinition } from '../ddl/definitions.ts';
 import { userSchema } from '../ddl/names.ts';
-import { columnRequest } from '../ddl/requests.ts';
 import { grantSerialSequences, runDdl } from '../ddl/run.ts';
 import { addColumnStatement, dropColumnStatement } from '../ddl/statements.ts';
 import { tableType } from '../metadata.ts';
@@ -23,7 +25,7 @@ function writableTable(deps: AdminDeps, params: { schema: string; table: string 
 export function registerDdlColumns(app: FastifyInstance, deps: AdminDeps): void {
   app.post('/api/v1/admin/tables/:schema/:table/columns', { preHandler: adminOnly }, async (request, reply) => {
     const table = writableTable(deps, request.params as { schema: string; table: string });
-    const column = columnRequest(request.body, deps.schema.current(), table.schema);
+    const column = columnDefinition(parseAdminBody(NewColumnBody, request.body), deps.schema.current(), table.schema);
     await runDdl(deps, { resource: 'column', name: column.name }, [addColumnStatement(table.schema, table.name, column)],
       grantSerialSequences(qualified(table.schema, table.name), column.serial ? [column.name] : []));
     return reply.code(201).send({

@@ -2,16 +2,29 @@
 // POST {schema?, name, columns} → 201 {success, schema, table, message} (RLS enabled,
 // granted to the API roles); DELETE /ddl/tables/:schema/:table → {success, message}.
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import { errors } from '../../http/index.ts';
 import { qualified } from '../../query/index.ts';
+import { parseAdminBody } from '../admin-body.ts';
 import type { AdminDeps } from '../deps.ts';
+import { TableColumn } from '../ddl/column.schema.ts';
+import { tableDefinition } from '../ddl/definitions.ts';
 import { existingSchema, userSchema } from '../ddl/names.ts';
-import { tableRequest } from '../ddl/requests.ts';
 import { grantSerialSequences, runDdl } from '../ddl/run.ts';
 import { createTableStatements, dropTableStatement } from '../ddl/statements.ts';
 import { tablesIn, tableType } from '../metadata.ts';
 import { checkSchemas, isInternalSchema, schemaListParam } from '../params.ts';
 import { adminOnly } from '../require-admin.ts';
+
+const MAX_COLUMNS = 1600; // PostgreSQL's limit per table
+const COLUMNS = 'must be a non-empty array of column definitions';
+
+/** `schema` and `name` are checked by userSchema() and identifier() after the shape. */
+const Body = z.strictObject({
+  schema: z.unknown().optional(),
+  name: z.unknown().optional(),
+  columns: z.array(TableColumn, { error: COLUMNS }).min(1, COLUMNS).max(MAX_COLUMNS, COLUMNS),
+});
 
 export function registerDdlTables(app: FastifyInstance, deps: AdminDeps): void {
   app.get('/api/v1/admin/ddl/tables', { preHandler: adminOnly }, async (request) => {
@@ -24,7 +37,7 @@ export function registerDdlTables(app: FastifyInstance, deps: AdminDeps): void {
 
   app.post('/api/v1/admin/ddl/tables', { preHandler: adminOnly }, async (request, reply) => {
     const snapshot = deps.schema.current();
-    const req = tableRequest(request.body, snapshot);
+    const req = tableDefinition(parseAdminBody(Body, request.body), snapshot);
     existingSchema(snapshot, req.schema);
     const statements = createTableStatements(req.schema, req.name, req.columns, req.primaryKey);
     await runDdl(deps, { resource: 'table', name: `${req.schema}.${req.name}` }, statements,

@@ -2,13 +2,30 @@
 // schemas (default: the exposed ones). GET answers text/plain (a file to save) unless the
 // client accepts JSON; POST always answers `{typescript, schemas}`.
 import type { FastifyInstance } from 'fastify';
-import { AppError } from '../../http/index.ts';
-import { booleanParam, checkSchemas, defaultSchemas, schemaListParam, typescriptBody, typescriptRepresentation, type TypescriptRequest } from '../params.ts';
+import { z } from 'zod';
+import { AppError, optionalBody } from '../../http/index.ts';
+import { parseAdminBody } from '../admin-body.ts';
+import { booleanParam, checkSchemas, defaultSchemas, schemaListParam, typescriptRepresentation, type TypescriptRequest } from '../params.ts';
 import { adminOnly } from '../require-admin.ts';
 import type { AdminDeps } from '../deps.ts';
 import { generateTypes } from '../typegen.ts';
 
 type Query = Record<string, string | string[] | undefined>;
+
+const SCHEMAS = 'must be a non-empty array of schema names';
+
+/** POST body; absent means every default. `format` is accepted and ignored, as upstream. */
+const Body = optionalBody(z.strictObject({
+  schemas: z.array(z.string().min(1), { error: SCHEMAS }).min(1, SCHEMAS).optional(),
+  include_functions: z.boolean().optional(),
+  include_views: z.boolean().optional(),
+  format: z.enum(['types', 'full'], { error: 'must be "types" or "full"' }).optional(),
+}));
+
+export function typescriptBody(body: unknown): TypescriptRequest {
+  const b = parseAdminBody(Body, body);
+  return { schemas: b.schemas, includeFunctions: b.include_functions ?? true, includeViews: b.include_views ?? true };
+}
 
 function generate(deps: AdminDeps, req: TypescriptRequest): { typescript: string; schemas: string[] } {
   const snapshot = deps.schema.current();

@@ -2,20 +2,22 @@
 // affected_rows?, truncated?, execution_time_ms, error?}]}. Runs as service_role in one
 // request transaction (db/'s withRequestTx), 1000 rows per statement, 30 s for the script.
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import { withRequestTx } from '../../db/index.ts';
 import { AppError, principalClaims } from '../../http/index.ts';
+import { parseAdminBody } from '../admin-body.ts';
 import type { AdminDeps } from '../deps.ts';
-import { objectBody } from '../ddl/requests.ts';
 import { adminOnly } from '../require-admin.ts';
 import { executeScript } from '../sql/execute.ts';
 import { splitStatements } from '../sql/split.ts';
 
 const MAX_STATEMENTS = 100;
 
+/** The script, bounded by the admin body limit (server.body_limits.admin_limit), not by a field limit. */
+const Body = z.strictObject({ query: z.string() });
+
 function statementsOf(body: unknown): string[] {
-  const { query } = objectBody(body, ['query']);
-  if (query === undefined) throw new AppError('MISSING_REQUIRED_FIELD', { message: 'query is required', details: { field: 'query' } });
-  if (typeof query !== 'string') throw new AppError('INVALID_REQUEST_BODY', { message: 'query must be a string', details: { field: 'query' } });
+  const { query } = parseAdminBody(Body, body);
   const statements = splitStatements(query);
   if (statements.length === 0) throw new AppError('VALIDATION_FAILED', { message: 'query holds no statement', details: { fields: { query: 'no statement' } } });
   if (statements.length > MAX_STATEMENTS) {

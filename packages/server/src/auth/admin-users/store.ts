@@ -1,4 +1,4 @@
-// SQL for admin user management: search with paging, field updates, sessions listing.
+// SQL for admin user management: search with paging, field updates, deletion, sessions listing.
 // Lock fields come from auth.login_attempts (kept per email).
 import type { Pool } from '../../db/index.ts';
 import { authQuery } from '../core/db.ts';
@@ -72,6 +72,12 @@ export async function updateUser(pool: Pool, id: string, p: UserPatch): Promise<
     where id = ${id}::uuid
     returning id`);
   return rows.length === 1;
+}
+
+/** Delete the user (the rows that reference it go by cascade); false when there was none. */
+export async function deleteUser(pool: Pool, id: string): Promise<boolean> {
+  const rows = await authQuery(pool, (sql) => sql`delete from auth.users where id = ${id}::uuid returning id`);
+  return rows.length > 0;
 }
 
 export interface SessionInfo {

@@ -1,22 +1,37 @@
 // Email addresses as stored and compared: NFC, trimmed, lower case, a pragmatic syntax
 // check (one @, a dotted domain, no spaces or control characters), at most 254 characters.
-import { AppError } from '../../http/index.ts';
+// `emailField` is the same rule as a zod field for route schemas.
+import { z } from 'zod';
+import { field, invalidField, LIMITS, missingField } from '../../http/index.ts';
 
 const EMAIL = /^[^\s@"<>()[\]\\,;:\p{Cc}]+@[^\s@"<>()[\]\\,;:\p{Cc}_]+\.[^\s@"<>()[\]\\,;:\p{Cc}_]+$/u;
 
-export function normalizeEmail(value: unknown, field = 'email'): string {
-  if (value === undefined || value === null || value === '') {
-    throw new AppError('MISSING_REQUIRED_FIELD', { message: `${field} is required`, details: { field } });
-  }
-  if (typeof value !== 'string') throw invalid(field, 'must be a string');
+/** The stored form of `value`, or the problem with it (`<field> <problem>`). */
+function checkEmail(value: string): { email: string } | { problem: string } {
   const email = value.normalize('NFC').trim().toLowerCase();
-  if (email.length > 254) throw invalid(field, 'is longer than 254 characters');
-  if (!EMAIL.test(email)) throw invalid(field, 'is not a valid email address');
+  if (email.length > LIMITS.email) return { problem: `is longer than ${LIMITS.email} characters` };
   const [local] = email.split('@') as [string];
-  if (local.length > 64 || local.startsWith('.') || local.endsWith('.') || email.includes('..')) throw invalid(field, 'is not a valid email address');
-  return email;
+  if (!EMAIL.test(email) || local.length > 64 || local.startsWith('.') || local.endsWith('.') || email.includes('..')) {
+    return { problem: 'is not a valid email address' };
+  }
+  return { email };
 }
 
-function invalid(field: string, problem: string): AppError {
-  return new AppError('VALIDATION_FAILED', { message: `${field} ${problem}`, details: { fields: { [field]: problem } } });
+export function normalizeEmail(value: unknown, name = 'email'): string {
+  if (value === undefined || value === null || value === '') throw missingField(name);
+  if (typeof value !== 'string') throw invalidField(name, 'must be a string');
+  const checked = checkEmail(value);
+  if ('problem' in checked) throw invalidField(name, checked.problem);
+  return checked.email;
+}
+
+/** A required email address, normalised (absent, null and '' are "is required"). */
+export function emailField() {
+  // The raw string is bounded by the route's body limit; the normalised one by LIMITS.email.
+  return field.text(Infinity).transform((value, ctx) => {
+    const checked = checkEmail(value);
+    if ('email' in checked) return checked.email;
+    ctx.addIssue({ code: 'custom', message: checked.problem, input: value });
+    return z.NEVER;
+  });
 }

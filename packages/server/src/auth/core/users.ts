@@ -1,4 +1,5 @@
-// auth.users: lookups, creation and the wire shapes (API.md §8.2 User, §7.3 AdminUser).
+// auth.users: lookups, creation, a user's own profile update and the wire shapes (API.md
+// §8.2 User, §7.3 AdminUser).
 import type { Pool } from '../../db/index.ts';
 import { AppError } from '../../http/index.ts';
 import type { NewUser, Passwords, UserStore } from '../deps.ts';
@@ -65,4 +66,22 @@ export function createUserStore(pool: Pool, passwords: Passwords): UserStore {
     toUser,
     toAdminUser,
   };
+}
+
+/**
+ * A user's own profile change (PATCH /user): `metadata` is merged into user_metadata, and
+ * `passwordHash` replaces the password. Returns the updated row; undefined when the user is gone.
+ */
+export async function updateOwnProfile(
+  pool: Pool, userId: string, change: { metadata?: Record<string, unknown> | undefined; passwordHash?: string | undefined },
+): Promise<UserRow | undefined> {
+  const { metadata, passwordHash } = change;
+  const [row] = await authQuery(pool, (sql) => sql<UserRow[]>`
+    update auth.users set
+      user_metadata = case when ${metadata === undefined}::boolean then user_metadata else user_metadata || ${sql.json((metadata ?? {}) as never)}::jsonb end,
+      encrypted_password = coalesce(${passwordHash ?? null}, encrypted_password),
+      updated_at = now()
+    where id = ${userId}::uuid
+    returning ${sql.unsafe(USER_COLUMNS)}`);
+  return row;
 }

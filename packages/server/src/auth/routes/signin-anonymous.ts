@@ -1,8 +1,12 @@
-// POST /api/v1/auth/signin/anonymous (API.md §8.1): a user without email, off by default.
+// POST /api/v1/auth/signin/anonymous {user_metadata?} (API.md §8.1): a user without email,
+// off by default.
 import type { FastifyInstance } from 'fastify';
-import { AppError } from '../../http/index.ts';
+import { z } from 'zod';
+import { AppError, optionalBody, parseInput } from '../../http/index.ts';
+import { userMetadataFields, userMetadataOf } from '../core/metadata-fields.ts';
 import type { AuthDeps } from '../deps.ts';
-import { objectBody, optionalMetadata } from '../core/body.ts';
+
+const Body = optionalBody(z.object(userMetadataFields));
 
 export function registerSigninAnonymous(app: FastifyInstance, deps: AuthDeps): void {
   const { core, config } = deps;
@@ -12,8 +16,7 @@ export function registerSigninAnonymous(app: FastifyInstance, deps: AuthDeps): v
     }
     const client = core.clientInfo(request);
     await deps.limits.hit(reply, 'signup', { ip: client.ip });
-    const body = objectBody(request, true);
-    const userMetadata = optionalMetadata(body, 'user_metadata', 'options.data', 'data');
+    const userMetadata = userMetadataOf(parseInput(Body, request.body));
     const user = await core.users.create({ email: null, isAnonymous: true, userMetadata });
     return reply.code(201).send(await core.completeSignIn(user, 'anonymous', client));
   });

@@ -1,20 +1,20 @@
-// POST /api/v1/auth/signout (API.md §8.3): `local` ends this session, `global` all the
-// user's sessions, `others` all but this one. Access tokens of ended sessions are refused.
+// POST /api/v1/auth/signout {scope?} (API.md §8.3): `local` (default) ends this session,
+// `global` all the user's sessions, `others` all but this one. Access tokens of ended
+// sessions are refused.
 import type { FastifyInstance } from 'fastify';
-import { AppError } from '../../http/index.ts';
+import { z } from 'zod';
+import { optionalBody, parseInput } from '../../http/index.ts';
 import type { AuthDeps } from '../deps.ts';
-import { objectBody, optionalString } from '../core/body.ts';
 
-const SCOPES = ['local', 'global', 'others'];
+const Body = optionalBody(z.object({
+  scope: z.preprocess((v) => (v === null ? undefined : v), z.enum(['local', 'global', 'others'], { error: 'must be local, global or others' }).optional()),
+}));
 
 export function registerSignout(app: FastifyInstance, deps: AuthDeps): void {
   const { core } = deps;
   app.post('/api/v1/auth/signout', async (request) => {
     const caller = await core.requireUser(request);
-    const scope = optionalString(objectBody(request, true), 'scope', 16) ?? 'local';
-    if (!SCOPES.includes(scope)) {
-      throw new AppError('VALIDATION_FAILED', { message: 'scope must be local, global or others', details: { fields: { scope: 'must be local, global or others' } } });
-    }
+    const scope = parseInput(Body, request.body).scope ?? 'local';
     if (scope === 'local') await core.sessions.revoke(caller.sessionId, 'signout');
     else await core.sessions.revokeUserSessions(caller.user.id, `signout_${scope}`, scope === 'others' ? caller.sessionId : undefined);
     return { message: 'Successfully signed out' };

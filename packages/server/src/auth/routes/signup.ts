@@ -1,13 +1,19 @@
-// POST /api/v1/auth/signup (API.md §8.1, §8.3): a new account and its first session; with
-// email verification required, a generic 201 that reads the same whether or not the email
-// was taken (the owner of an existing account is emailed instead).
+// POST /api/v1/auth/signup {email, password, user_metadata?} (API.md §8.1, §8.3): a new
+// account and its first session; with email verification required, a generic 201 that
+// reads the same whether or not the email was taken (the owner of an existing account is
+// emailed instead). role, app_metadata and email_verified are refused (403).
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { AppError } from '../../http/index.ts';
-import { normalizeEmail } from '../core/email.ts';
+import { z } from 'zod';
+import { AppError, parseInput } from '../../http/index.ts';
+import { refuseAdminFields } from '../core/admin-fields.ts';
+import { emailField } from '../core/email.ts';
+import { userMetadataFields, userMetadataOf } from '../core/metadata-fields.ts';
+import { newPasswordField } from '../core/password-fields.ts';
 import type { User } from '../core/types.ts';
 import type { AuthDeps } from '../deps.ts';
-import { objectBody, optionalMetadata, refuseAdminFields } from '../core/body.ts';
+
+const Body = z.object({ email: emailField(), password: newPasswordField(), ...userMetadataFields });
 
 const VERIFY_MESSAGE = 'Check your email to confirm your account';
 
@@ -17,11 +23,11 @@ export function registerSignup(app: FastifyInstance, deps: AuthDeps): void {
     const client = core.clientInfo(request);
     await deps.limits.hit(reply, 'signup', { ip: client.ip });
     if (!config.auth.signup_enabled) throw new AppError('SIGNUP_DISABLED', { message: 'New sign-ups are disabled' });
-    const body = objectBody(request);
-    refuseAdminFields(body, ['role', 'app_metadata', 'email_verified']);
-    const email = normalizeEmail(body.email);
+    refuseAdminFields(request.body);
+    const body = parseInput(Body, request.body);
+    const { email } = body;
     const password = core.passwords.validate(body.password);
-    const userMetadata = optionalMetadata(body, 'user_metadata', 'options.data', 'data');
+    const userMetadata = userMetadataOf(body);
 
     if (!config.auth.require_email_verification) {
       const user = await core.users.create({ email, password, userMetadata });

@@ -1,7 +1,8 @@
 // Reading codes and user ids from request bodies: what is accepted, and the 400s.
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../../http/index.ts';
-import { parseCode, parseUserId } from './code-input.ts';
+import { z } from 'zod';
+import { AppError, parseInput } from '../../http/index.ts';
+import { codeField, userIdField } from './code-input.ts';
 
 const codeOf = (fn: () => unknown) => {
   try {
@@ -11,8 +12,11 @@ const codeOf = (fn: () => unknown) => {
   }
   return 'no error';
 };
+const Body = z.object({ code: codeField() });
+const TotpOnly = z.object({ code: codeField({ allowRecovery: false }) });
+const parseCode = (code: unknown) => parseInput(Body, { code }).code;
 
-describe('parseCode', () => {
+describe('codeField', () => {
   it('reads 6-digit TOTP codes (spaces allowed) and recovery codes', () => {
     expect(parseCode('123456')).toEqual({ kind: 'totp', value: '123456' });
     expect(parseCode('123 456')).toEqual({ kind: 'totp', value: '123456' });
@@ -32,16 +36,22 @@ describe('parseCode', () => {
     expect(codeOf(() => parseCode(value))).toBe(code);
   });
 
+  it('says what a code must be', () => {
+    const err = (() => { try { parseCode(42); } catch (e) { return e as AppError; } })();
+    expect(err?.details).toEqual({ fields: { code: 'must be a string of at most 64 characters' } });
+  });
+
   it('refuses recovery codes where the current TOTP code is required', () => {
-    expect(codeOf(() => parseCode('ABCDE-FGH23', { allowRecovery: false }))).toBe('VALIDATION_FAILED');
+    expect(codeOf(() => parseInput(TotpOnly, { code: 'ABCDE-FGH23' }))).toBe('VALIDATION_FAILED');
   });
 });
 
-describe('parseUserId', () => {
+describe('userIdField', () => {
+  const Ids = z.object({ user_id: userIdField() });
   it('accepts a UUID (lower-cased) and refuses the rest', () => {
-    expect(parseUserId('AAAAAAAA-AAAA-4AAA-8AAA-AAAAAAAAAAAA')).toBe('aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa');
-    expect(codeOf(() => parseUserId(undefined))).toBe('MISSING_REQUIRED_FIELD');
-    expect(codeOf(() => parseUserId('42'))).toBe('VALIDATION_FAILED');
-    expect(codeOf(() => parseUserId(42))).toBe('VALIDATION_FAILED');
+    expect(parseInput(Ids, { user_id: 'AAAAAAAA-AAAA-4AAA-8AAA-AAAAAAAAAAAA' }).user_id).toBe('aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa');
+    expect(codeOf(() => parseInput(Ids, {}))).toBe('MISSING_REQUIRED_FIELD');
+    expect(codeOf(() => parseInput(Ids, { user_id: '42' }))).toBe('VALIDATION_FAILED');
+    expect(codeOf(() => parseInput(Ids, { user_id: 42 }))).toBe('VALIDATION_FAILED');
   });
 });

@@ -1,11 +1,11 @@
 // Enrolment (API.md §8.1, §8.4): setup creates a pending secret (sealed, 10 minutes) and
 // shows it once with its otpauth URI and QR code; enable checks a first code against it,
 // turns it into the user's factor and answers 10 fresh recovery codes.
+import { z } from 'zod';
 import { AppError } from '../../http/index.ts';
 import { authQuery, authTx } from '../core/db.ts';
 import type { UserRow } from '../core/types.ts';
 import type { AuthDeps } from '../deps.ts';
-import { invalidField } from './code-input.ts';
 import { enableFactor, lockSetup, replaceRecoveryCodes, saveSetup } from './factor-store.ts';
 import { newTotpSecret, otpauthUri, qrCodeDataUri } from './otpauth.ts';
 import { hashRecoveryCode, newRecoveryCodes } from './recovery-codes.ts';
@@ -41,13 +41,18 @@ export function assertEncryptionKey(deps: AuthDeps): void {
   }
 }
 
-export function parseIssuer(value: unknown, fallback: string): string {
-  if (value === undefined || value === null || value === '') return fallback;
-  // ':' separates issuer from account in the otpauth label; control characters break apps.
-  if (typeof value !== 'string' || value.length > MAX_ISSUER_LENGTH || /[:\p{Cc}]/u.test(value) || value.trim() === '') {
-    throw invalidField('issuer', `must be 1 to ${MAX_ISSUER_LENGTH} characters without ':' or control characters`);
-  }
-  return value.trim();
+const ISSUER_PROBLEM = `must be 1 to ${MAX_ISSUER_LENGTH} characters without ':' or control characters`;
+
+/**
+ * The otpauth issuer of a setup request (absent, null or '': auth.totp_issuer), trimmed.
+ * ':' separates issuer from account in the otpauth label; control characters break apps.
+ */
+export function issuerField() {
+  return z.preprocess((v) => (v === null || v === '' ? undefined : v), z.string({ error: ISSUER_PROBLEM })
+    .max(MAX_ISSUER_LENGTH, ISSUER_PROBLEM)
+    .refine((v) => !/[:\p{Cc}]/u.test(v) && v.trim() !== '', ISSUER_PROBLEM)
+    .transform((v) => v.trim())
+    .optional());
 }
 
 export async function startSetup(deps: AuthDeps, user: UserRow, issuer: string): Promise<SetupAnswer> {

@@ -2,13 +2,13 @@
 // codes (current TOTP code), and the admin unlock and removal (API.md §7.3). Every check of
 // a password or code by the user goes through the attempt limit, so a stolen session
 // cannot brute-force its way to turning 2FA off.
-import { AppError } from '../../http/index.ts';
+import { AppError, invalidField } from '../../http/index.ts';
 import { authQuery, authTx } from '../core/db.ts';
 import type { UserRow } from '../core/types.ts';
 import type { AuthDeps } from '../deps.ts';
 import type { ClientInfo } from '../core/types.ts';
 import { clearFailures } from './attempts.ts';
-import { invalidField, type ParsedCode } from './code-input.ts';
+import type { ParsedCode } from './code-input.ts';
 import { freshRecoveryCodes, notEnabled, type RecoveryCodesAnswer } from './enrolment.ts';
 import { countUnusedRecoveryCodes, removeTotp, replaceRecoveryCodes } from './factor-store.ts';
 import { guardedAttempt } from './guard.ts';

@@ -2,18 +2,20 @@
 // protected (the caller has no session yet); limited per IP [totp_verify] and per user
 // (the attempt lock). Reachable without an API key, like /signin.
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { field, LIMITS, optionalBody, parseInput } from '../../../http/index.ts';
 import type { AuthDeps } from '../../deps.ts';
-import { bodyObject, optionalString, parseCode, parseUserId } from '../code-input.ts';
+import { codeField, userIdField } from '../code-input.ts';
 import { verifySecondFactor } from '../sign-in-verify.ts';
+
+const Body = optionalBody(z.object({ user_id: userIdField(), code: codeField(), challenge_token: field.optionalText(LIMITS.token) }));
 
 export function registerVerifyRoute(app: FastifyInstance, deps: AuthDeps): void {
   app.post('/api/v1/auth/2fa/verify', { config: { allowWithoutKey: true } }, async (request, reply) => {
-    const body = bodyObject(request.body);
-    const userId = parseUserId(body.user_id);
-    const code = parseCode(body.code);
-    const challengeToken = optionalString(body.challenge_token, 'challenge_token', 256) || undefined;
+    const body = parseInput(Body, request.body);
     const client = deps.core.clientInfo(request);
     await deps.limits.hit(reply, 'totp_verify', { ip: client.ip });
-    return verifySecondFactor(deps, { userId, code, challengeToken }, client);
+    // '' is no challenge token.
+    return verifySecondFactor(deps, { userId: body.user_id, code: body.code, challengeToken: body.challenge_token || undefined }, client);
   });
 }
