@@ -226,6 +226,21 @@ describe('representations', () => {
     const miss = await get('/api/v1/tables/public/authors/99');
     expect(miss.status).toBe(404);
     expect(miss.json.code).toBe('NOT_FOUND');
+    expect(miss.json.message).toBe('No row in public.authors with id = 99');
+  });
+
+  it('a by-id read is the object, whatever Accept says; its key filter joins the query\'s own filters', async () => {
+    const csv = await get('/api/v1/tables/public/authors/2?select=name', { Accept: 'text/csv' });
+    expect(csv.status).toBe(200);
+    expect(csv.json).toEqual({ name: 'Brian' });
+    // The key filter is ANDed with the query's: a row that fails the other filter is absent.
+    expect((await get('/api/v1/tables/public/authors/2?name=eq.Brian&select=id')).json).toEqual({ id: 2 });
+    const filtered = await get('/api/v1/tables/public/authors/2?name=eq.Nobody');
+    expect(filtered.status).toBe(404);
+    expect(filtered.json.code).toBe('NOT_FOUND');
+    // HEAD answers what GET would, without the body.
+    expect((await request(app, 'HEAD', '/api/v1/tables/public/authors/2')).status).toBe(200);
+    expect((await request(app, 'HEAD', '/api/v1/tables/public/authors/99')).status).toBe(404);
   });
 
   it('compresses large bodies when asked, with the ETag of the uncompressed body', async () => {

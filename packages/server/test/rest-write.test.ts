@@ -176,6 +176,17 @@ describe('updates and deletes', () => {
     expect((await send('DELETE', '/api/v1/tables/public/tags/80')).status).toBe(404);
   });
 
+  it('a by-id write also obeys the query\'s filters (ANDed with the key), and If-Match is checked against that row', async () => {
+    await send('POST', '/rest/v1/tags', { id: 81, label: 'keep' });
+    const skipped = await send('PATCH', '/api/v1/tables/public/tags/81?label=eq.other', { label: 'lost' });
+    expect(skipped.status).toBe(404);
+    expect((await db.sql`select label from public.tags where id = 81`)[0]!.label).toBe('keep');
+    const tag = (await request(app, 'GET', '/api/v1/tables/tags?id=eq.81')).res.headers.get('etag')!;
+    expect((await send('PATCH', '/api/v1/tables/public/tags/81', { label: 'x' }, { 'If-Match': 'W/"00000000000000000000000000000000"' })).status).toBe(412);
+    expect((await send('PATCH', '/api/v1/tables/public/tags/81?label=eq.keep', { label: 'changed81' }, { 'If-Match': tag })).json).toEqual({ id: 81, label: 'changed81' });
+    expect((await send('DELETE', '/api/v1/tables/public/tags/81')).status).toBe(204);
+  });
+
   it('writes to a non-updatable view are refused with 405', async () => {
     const r = await send('POST', '/rest/v1/post_stats', { author_id: 1, n: 1 });
     expect(r.status).toBe(405);

@@ -1,8 +1,7 @@
 // Running a compiled statement as the caller: one request transaction (db/context) with
 // the principal's role and claims. A lone statement costs one round trip; planned counts,
 // If-Match checks and max-affected checks add statements to the same transaction.
-import type { FastifyRequest } from 'fastify';
-import { withRequestTx, type Database, type ReservedSql } from '../db/index.ts';
+import { withRequestTx, type Database, type RequestContext, type ReservedSql } from '../db/index.ts';
 import type { ReadResultRow, Statement } from '../query/index.ts';
 
 export interface ResultRow extends ReadResultRow {
@@ -13,29 +12,23 @@ export interface RunOptions {
   rollback?: boolean;
   operation: string;
   /** Runs before the main statement in the same transaction (If-Match). */
-  before?: (tx: ReservedSql) => Promise<void>;
+  before?: ((tx: ReservedSql) => Promise<void>) | undefined;
   /** Runs after it, may replace the row or throw to roll back (planned count, max-affected). */
-  after?: (tx: ReservedSql, row: ResultRow) => Promise<ResultRow>;
+  after?: ((tx: ReservedSql, row: ResultRow) => Promise<ResultRow>) | undefined;
 }
 
-export function contextOf(request: FastifyRequest) {
-  // Built field by field (no spread): this runs on every REST request.
-  const p = request.principal;
-  return { role: p.role, claims: p.claims, sub: p.userId ?? '', claimsJson: p.claimsJson, method: request.method, path: request.url, requestId: request.id };
-}
-
-export async function run(db: Database, request: FastifyRequest, stmt: Statement, options: RunOptions): Promise<ResultRow> {
-  const ctx = contextOf(request);
+export async function run(db: Database, ctx: RequestContext, stmt: Statement, options: RunOptions): Promise<ResultRow> {
   const txOptions = { rollback: options.rollback === true, operation: options.operation };
-  if (!options.before && !options.after) {
+  const { before, after } = options;
+  if (!before && !after) {
     const rows = await withRequestTx(db.pool, ctx, (tx) => tx.unsafe(stmt.text, stmt.values as never[], { prepare: true }), txOptions);
     return rows[0] as unknown as ResultRow;
   }
   return withRequestTx(db.pool, ctx, async (tx) => {
-    if (options.before) await options.before(tx);
+    if (before) await before(tx);
     const rows = await tx.unsafe(stmt.text, stmt.values as never[], { prepare: true });
     const row = rows[0] as unknown as ResultRow;
-    return options.after ? options.after(tx, row) : row;
+    return after ? after(tx, row) : row;
   }, txOptions);
 }
 

@@ -26,7 +26,12 @@ export function negotiate(accept: string | undefined): Representation {
 }
 
 /** `Range: 0-9` (items) → offset 0, limit 10; `5-` → offset 5. Invalid → 416. */
-export function parseRange(header: string | undefined, unit: string | undefined): { offset: number; limit?: number } | undefined {
+export interface RangeRequest {
+  offset: number;
+  limit?: number;
+}
+
+export function parseRange(header: string | undefined, unit: string | undefined): RangeRequest | undefined {
   if (header === undefined || header.trim() === '') return undefined;
   if (unit !== undefined && unit.trim().toLowerCase() !== 'items') {
     throw new AppError('RANGE_NOT_SATISFIABLE', { message: `Range-Unit ${unit.slice(0, 40)} is not supported; use items` });

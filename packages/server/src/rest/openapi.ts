@@ -1,11 +1,7 @@
 // GET /rest/v1/: an OpenAPI 3 description of the exposed schema's tables, views and
-// functions (PostgREST serves one at its root). Admin principals only: it reveals the
-// schema, which anon callers need not see.
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Column } from '../db/index.ts';
-import { requireAdmin } from '../http/index.ts';
-import type { RestDeps } from './deps.ts';
-import { profileSchema } from './target.ts';
+// functions (PostgREST serves one at its root). Its route (routes/openapi.ts) serves it to
+// admin principals only: it reveals the schema, which anon callers need not see.
+import type { Column, SchemaSnapshot } from '../db/index.ts';
 
 function jsonType(column: { udtName: string; category: string }): Record<string, unknown> {
   if (column.category === 'N') return { type: ['int2', 'int4', 'int8'].includes(column.udtName) ? 'integer' : 'number' };
@@ -23,12 +19,8 @@ function schemaOf(columns: Column[]): Record<string, unknown> {
   };
 }
 
-export async function respondOpenApi(deps: RestDeps, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  // The same check as every admin route: service role with scope `*` (a stored key scoped
-  // to, say, read:storage may not read the schema), or an admin user.
-  await requireAdmin(request);
-  const snapshot = deps.schema.current();
-  const schema = profileSchema(request, snapshot, false);
+/** The OpenAPI document of `schema`'s tables, views and functions, served under `publicUrl`. */
+export function openApiDocument(snapshot: SchemaSnapshot, schema: string, publicUrl: string): Record<string, unknown> {
   const paths: Record<string, unknown> = {};
   const components: Record<string, unknown> = {};
   for (const table of snapshot.tables.values()) {
@@ -51,11 +43,11 @@ export async function respondOpenApi(deps: RestDeps, request: FastifyRequest, re
       post: { tags: ['(rpc)'], ...(fn.comment ? { summary: fn.comment } : {}), requestBody: { content: { 'application/json': { schema: body } } }, responses: { 200: { description: 'OK' } } },
     };
   }
-  return reply.send({
+  return {
     openapi: '3.0.3',
     info: { title: 'Fluxbase REST API', version: '1', description: `Tables, views and functions of schema ${schema}` },
-    servers: [{ url: deps.config.server.public_url.replace(/\/$/, '') + '/rest/v1' }],
+    servers: [{ url: publicUrl.replace(/\/$/, '') + '/rest/v1' }],
     paths,
     components: { schemas: components },
-  });
+  };
 }

@@ -1,18 +1,16 @@
 // Table and view reads (GET/HEAD and POST …/query): plan, compile, run, and shape the
 // response — JSON array, single object, or CSV; Content-Range with the count; the next
 // cursor; ETag.
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Table } from '../db/index.ts';
-import { AppError } from '../http/index.ts';
+import { AppError, errors } from '../http/index.ts';
 import {
   compileCountEstimate, compileRead, encodeCursor, planRead, rootKeys,
   type QueryRequest, type ReadPlan, type Statement,
 } from '../query/index.ts';
 import { rawShape, readShape, type ReadShape } from './read-cache.ts';
 import { plannedCount, run, type ResultRow } from './execute.ts';
-import { negotiate, parseRange, stripNullsRequested, type Representation } from './negotiate.ts';
-import { applied, parsePrefer } from './prefer.ts';
-import { sendData, type Timings } from './respond.ts';
+import { applied } from './prefer.ts';
+import type { RestRequest, RestResponse, TableRequest } from './request.ts';
+import { respond } from './respond.ts';
 import type { RestDeps } from './deps.ts';
 
 export function contentRange(offset: number, n: number, total: number | null): string {
@@ -45,31 +43,19 @@ export async function totalOf(deps: RestDeps, plan: ReadPlan, row: ResultRow, tx
   return row;
 }
 
-/** What a read route hands over: how to parse its query, and its raw query string when it has one (the cache's fast key). */
-export interface ReadInput {
-  /** Which mount and route form (part of the cache key: the mounts parse differently). */
-  route: string;
-  parse: () => QueryRequest;
-  raw?: { query: string; extra?: { column: string; value: string }[] };
-}
-
-export async function handleRead(deps: RestDeps, request: FastifyRequest, reply: FastifyReply, table: Table, input: ReadInput, timings: Timings): Promise<FastifyReply> {
-  const prefs = parsePrefer(request.headers.prefer);
-  const rep: Representation = negotiate(request.headers.accept);
-  const range = parseRange(request.headers.range as string | undefined, request.headers['range-unit'] as string | undefined);
-  const head = request.method === 'HEAD';
-  const stripNulls = stripNullsRequested(request.headers.accept);
-  const format = head ? 'none' : rep === 'csv' ? 'csv' : 'json';
-  const snapshot = deps.schema.current();
+export async function handleRead(deps: RestDeps, req: TableRequest): Promise<RestResponse> {
+  const { prefs, table, snapshot, timings } = req;
+  const format = req.method === 'HEAD' ? 'none' : req.rep === 'csv' ? 'csv' : 'json';
   // Everything besides the query that changes the plan or the SQL is part of the key.
   const cache = prefs.count === 'planned' || prefs.count === 'estimated' ? undefined : deps.readCache;
-  const prefix = cache && `${input.route}|${format}|${stripNulls}|${prefs.count ?? ''}|${range ? `${range.offset}-${range.limit ?? ''}` : ''}`;
-  const raw = prefix !== undefined && input.raw ? rawShape(prefix, table, input.raw.query, input.raw.extra) : undefined;
+  const range = req.range;
+  const prefix = cache && `${req.route}|${format}|${req.stripNulls}|${prefs.count ?? ''}|${range ? `${range.offset}-${range.limit ?? ''}` : ''}`;
+  const raw = prefix !== undefined && req.fromUrl ? rawShape(prefix, table, req.rawQuery, req.byId && [{ column: req.byId.column.name, value: req.byId.value }]) : undefined;
   let found = raw && cache!.lookup(snapshot, table, raw);
   let shape: ReadShape | undefined;
   let query: QueryRequest | undefined;
   if (!found) {
-    query = input.parse();
+    query = req.query();
     shape = prefix !== undefined ? readShape(prefix, table, query) : undefined;
     found = shape && cache!.lookup(snapshot, table, shape);
     if (found && raw && shape) cache!.link(raw, shape);
@@ -84,23 +70,24 @@ export async function handleRead(deps: RestDeps, request: FastifyRequest, reply:
     plan = planRead(snapshot, table, query!, {
       defaultPageSize: api.default_page_size, maxPageSize: api.max_page_size, aggregatesEnabled: api.aggregates_enabled, count: prefs.count, range,
     });
-    stmt = compileRead(plan, { format, estimatedThreshold: api.estimated_count_threshold, stripNulls });
+    stmt = compileRead(plan, { format, estimatedThreshold: api.estimated_count_threshold, stripNulls: req.stripNulls });
     if (shape) cache!.remember(snapshot, shape, plan, stmt, raw);
   }
   if (plan.count) applied(prefs, `count=${plan.count}`);
   timings.mark('plan');
   const needsExplain = plan.count === 'planned' || plan.count === 'estimated';
-  const row = await run(deps.db, request, stmt, {
+  const row = await run(deps.db, req.context, stmt, {
     operation: 'read',
-    ...(needsExplain ? { after: (tx, r) => totalOf(deps, plan, r, tx) } : {}),
+    after: needsExplain ? (tx, r) => totalOf(deps, plan, r, tx) : undefined,
   });
   timings.mark('execute');
-  return respondRead(deps, request, reply, plan, row, rep, prefs.applied, timings);
+  if (req.byId && row.page_total === 0) {
+    throw errors.notFound('row', `No row in ${table.schema}.${table.name} with ${req.byId.column.name} = ${req.byId.value.slice(0, 60)}`);
+  }
+  return respondRead(req, plan, row);
 }
 
-export async function respondRead(
-  deps: RestDeps, request: FastifyRequest, reply: FastifyReply, plan: ReadPlan, row: ResultRow, rep: Representation, prefsApplied: string[], timings: Timings,
-): Promise<FastifyReply> {
+export async function respondRead(req: RestRequest, plan: ReadPlan, row: ResultRow): Promise<RestResponse> {
   const offset = plan.cursor ? 0 : plan.root.offset ?? 0;
   const total = row.total === null || row.total === undefined ? null : Number(row.total);
   if (total !== null && row.page_total === 0 && offset > 0 && offset >= total) {
@@ -109,17 +96,18 @@ export async function respondRead(
     });
   }
   const headers: Record<string, string> = { 'Content-Range': contentRange(offset, row.page_total, total) };
-  if (prefsApplied.length > 0) headers['Preference-Applied'] = prefsApplied.join(', ');
+  if (req.prefs.applied.length > 0) headers['Preference-Applied'] = req.prefs.applied.join(', ');
   if (row.next && plan.cursor) {
     const values = JSON.parse(row.next) as unknown[];
     const key = values.slice(1);
     headers['X-Next-Cursor'] = encodeCursor({ c: plan.cursor.column.name, v: values[0], d: plan.cursor.desc, k: key.length === 1 ? key[0] as never : key });
   }
+  const rep = req.rep;
   const partial = total !== null && (offset > 0 || offset + row.page_total < total);
   let status = partial && rep !== 'object' ? 206 : 200;
   let body = row.body;
   let contentType = 'application/json; charset=utf-8';
-  if (request.method === 'HEAD') body = null;
+  if (req.method === 'HEAD') body = null;
   else if (rep === 'object') {
     body = singleObject(row);
     contentType = 'application/vnd.pgrst.object+json; charset=utf-8';
@@ -128,5 +116,5 @@ export async function respondRead(
     body = `${csvHeader(rootKeys(plan))}\n${row.body ?? ''}`;
     contentType = 'text/csv; charset=utf-8';
   }
-  return sendData(request, reply, { status, body, contentType, headers, etag: true }, timings);
+  return respond(req, { status, body, contentType, headers, etag: true });
 }

@@ -1,9 +1,10 @@
-// Sending a data response: weak ETag over the uncompressed body with If-None-Match → 304
-// (API.md §5.7), gzip/brotli over 1 KiB when accepted, Server-Timing for the stages.
+// Shaping a data response, plain data in and out (routes/send.ts writes it): weak ETag
+// over the uncompressed body with If-None-Match → 304 (API.md §5.7), gzip/brotli over
+// 1 KiB when accepted, Server-Timing for the stages.
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { RestRequest, RestResponse } from './request.ts';
 
 const gzip = promisify(zlib.gzip);
 const brotli = promisify(zlib.brotliCompress);
@@ -21,21 +22,6 @@ export function etagMatches(header: string | undefined, etag: string): boolean {
   return header.split(',').some((t) => t.trim() === '*' || bare(t) === want);
 }
 
-/** Stage timings for Server-Timing (ms since the handler began). */
-export class Timings {
-  private readonly start = performance.now();
-  private last = this.start;
-  private readonly parts: string[] = [];
-  mark(name: 'parse' | 'plan' | 'execute' | 'render'): void {
-    const now = performance.now();
-    this.parts.push(`${name};dur=${(now - this.last).toFixed(1)}`);
-    this.last = now;
-  }
-  header(): string {
-    return this.parts.join(', ');
-  }
-}
-
 export interface DataResponse {
   status: number;
   body: string | null;
@@ -45,43 +31,44 @@ export interface DataResponse {
   etag?: boolean;
 }
 
-function encodingFor(accept: string | string[] | undefined): 'br' | 'gzip' | undefined {
-  const value = Array.isArray(accept) ? accept.join(',') : accept ?? '';
-  if (/\bbr\b/.test(value)) return 'br';
-  if (/\bgzip\b/.test(value)) return 'gzip';
+function encodingFor(accept: string | undefined): 'br' | 'gzip' | undefined {
+  if (accept === undefined) return undefined;
+  if (/\bbr\b/.test(accept)) return 'br';
+  if (/\bgzip\b/.test(accept)) return 'gzip';
   return undefined;
 }
 
-export async function sendData(request: FastifyRequest, reply: FastifyReply, res: DataResponse, timings: Timings): Promise<FastifyReply> {
-  if (res.headers) reply.headers(res.headers);
+/** The response to send for `res`: ETag and 304, compression, Server-Timing. */
+export async function respond(req: RestRequest, res: DataResponse): Promise<RestResponse> {
+  const headers: Record<string, string> = res.headers ?? {};
   if (res.body !== null && res.etag && res.status >= 200 && res.status < 300) {
     const tag = weakEtag(res.body);
-    reply.header('ETag', tag);
-    if (etagMatches(request.headers['if-none-match'] as string | undefined, tag)) {
-      timings.mark('render');
-      reply.header('Server-Timing', timings.header());
-      return reply.code(304).send();
+    headers.ETag = tag;
+    if (etagMatches(req.ifNoneMatch, tag)) {
+      req.timings.mark('render');
+      headers['Server-Timing'] = req.timings.header();
+      return { status: 304, headers, body: null };
     }
   }
   if (res.body === null) {
-    timings.mark('render');
-    reply.header('Server-Timing', timings.header());
-    if (res.contentType) reply.type(res.contentType);
-    return reply.code(res.status).send();
+    req.timings.mark('render');
+    headers['Server-Timing'] = req.timings.header();
+    if (res.contentType) headers['Content-Type'] = res.contentType;
+    return { status: res.status, headers, body: null };
   }
-  reply.type(res.contentType ?? 'application/json; charset=utf-8');
+  headers['Content-Type'] = res.contentType ?? 'application/json; charset=utf-8';
   let payload: string | Buffer = res.body;
   // Reads only: write responses may be stored for Idempotency-Key replays, which must not
   // depend on the first caller's Accept-Encoding.
-  const encoding = request.method === 'GET' && Buffer.byteLength(res.body) > COMPRESS_MIN ? encodingFor(request.headers['accept-encoding']) : undefined;
+  const encoding = req.method === 'GET' && Buffer.byteLength(res.body) > COMPRESS_MIN ? encodingFor(req.acceptEncoding) : undefined;
   if (encoding) {
     payload = encoding === 'br'
       ? await brotli(res.body, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 4 } })
       : await gzip(res.body, { level: 6 });
-    reply.header('Content-Encoding', encoding);
-    reply.header('Vary', 'Accept-Encoding');
+    headers['Content-Encoding'] = encoding;
+    headers.Vary = 'Accept-Encoding';
   }
-  timings.mark('render');
-  reply.header('Server-Timing', timings.header());
-  return reply.code(res.status).send(payload);
+  req.timings.mark('render');
+  headers['Server-Timing'] = req.timings.header();
+  return { status: res.status, headers, body: payload };
 }

@@ -2,58 +2,49 @@
 // args for stable/immutable functions, set results filterable like tables) and the SDK
 // form POST /api/v1/rpc/:namespace/:fn ({params} → {execution_id, status, result, …}).
 import { randomUUID } from 'node:crypto';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../http/index.ts';
 import {
-  compileRpc, parseQueryString, planRead, resolveFunction,
-  type QueryRequest, type ReadPlan, type RpcTarget,
+  compileRpc, decodeComponent, parseQueryString, planRead, resolveFunction,
+  type CountMode, type QueryRequest, type ReadPlan, type RpcTarget,
 } from '../query/index.ts';
 import { run, type ResultRow } from './execute.ts';
-import { negotiate } from './negotiate.ts';
-import { applied, parsePrefer } from './prefer.ts';
+import { applied } from './prefer.ts';
 import { contentRange, respondRead, singleObject, totalOf } from './read.ts';
-import { sendData, type Timings } from './respond.ts';
+import type { RestResponse, RpcRequest } from './request.ts';
+import { respond } from './respond.ts';
 import type { RestDeps } from './deps.ts';
 
 const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-/** Split a raw query string into the function's arguments and the rest (filters, select, …). */
+/**
+ * Split a raw query string into the function's arguments and the rest (filters, select,
+ * …). Keys and values are decoded by the same strict decoder as every query string
+ * (query/parse/decode.ts): a bad escape is 400 INVALID_QUERY.
+ */
 export function splitArgs(raw: string, argNames: Set<string>): { args: Record<string, string>; rest: string } {
   const args: Record<string, string> = {};
   const rest: string[] = [];
   for (const part of raw.split('&')) {
     if (part === '') continue;
     const eq = part.indexOf('=');
-    const rawKey = eq < 0 ? part : part.slice(0, eq);
-    let key: string;
-    try {
-      key = decodeURIComponent(rawKey.replaceAll('+', ' '));
-    } catch {
-      rest.push(part); // the parser reports the bad escape
-      continue;
-    }
-    if (argNames.has(key)) {
-      try {
-        args[key] = decodeURIComponent((eq < 0 ? '' : part.slice(eq + 1)).replaceAll('+', ' '));
-      } catch {
-        throw new AppError('INVALID_QUERY', { message: `The value of argument ${JSON.stringify(key.slice(0, 60))} is not valid percent-encoded UTF-8` });
-      }
-    } else rest.push(part);
+    const key = decodeComponent(eq < 0 ? part : part.slice(0, eq));
+    if (argNames.has(key)) args[key] = decodeComponent(eq < 0 ? '' : part.slice(eq + 1));
+    else rest.push(part);
   }
   return { args, rest: rest.join('&') };
 }
 
 interface Call {
+  snapshot: RpcRequest['snapshot'];
   schema: string;
   name: string;
   args: unknown;
-  query: QueryRequest;
   get: boolean;
 }
 
-function target(deps: RestDeps, call: Call): RpcTarget {
+function target(call: Call): RpcTarget {
   const names = isRecord(call.args) ? Object.keys(call.args) : [];
-  const t = resolveFunction(deps.schema.current(), call.schema, call.name, names, isRecord(call.args));
+  const t = resolveFunction(call.snapshot, call.schema, call.name, names, isRecord(call.args));
   if (call.get && t.fn.volatility === 'volatile') {
     throw new AppError('METHOD_NOT_ALLOWED', {
       message: `${call.schema}.${call.name} is volatile; call it with POST`, headers: { Allow: 'POST' },
@@ -62,73 +53,73 @@ function target(deps: RestDeps, call: Call): RpcTarget {
   return t;
 }
 
-function readPlanFor(deps: RestDeps, t: RpcTarget, query: QueryRequest, count: ReturnType<typeof parsePrefer>['count']): ReadPlan | null {
+function readPlanFor(deps: RestDeps, req: RpcRequest, t: RpcTarget, query: QueryRequest, count: CountMode | undefined): ReadPlan | null {
   if (t.result !== 'rows') {
     const extra = query.filters.length > 0 || query.order.length > 0 || query.select.some((s) => s.kind !== 'star');
     if (extra) throw new AppError('INVALID_QUERY', { message: `${t.fn.name} returns ${t.fn.returnType}; only functions returning rows can be filtered, ordered or selected from` });
     return null;
   }
   const api = deps.config.api;
-  return planRead(deps.schema.current(), t.table!, query, {
+  return planRead(req.snapshot, t.table!, query, {
     defaultPageSize: api.default_page_size, maxPageSize: api.max_page_size, aggregatesEnabled: api.aggregates_enabled,
     count, unlimited: query.ranges.length === 0,
   });
 }
 
-async function execute(deps: RestDeps, request: FastifyRequest, t: RpcTarget, args: unknown, plan: ReadPlan | null, format: 'json' | 'csv' | 'none', rollback: boolean): Promise<ResultRow> {
+async function execute(deps: RestDeps, req: RpcRequest, t: RpcTarget, args: unknown, plan: ReadPlan | null, format: 'json' | 'csv' | 'none', rollback: boolean): Promise<ResultRow> {
   const stmt = compileRpc(t, args, plan, format);
   const needsExplain = plan?.count === 'planned' || plan?.count === 'estimated';
-  return run(deps.db, request, stmt, {
+  return run(deps.db, req.context, stmt, {
     operation: 'rpc', rollback,
-    ...(needsExplain && plan ? { after: (tx, r) => totalOf(deps, plan, r, tx) } : {}),
+    after: needsExplain && plan ? (tx, r) => totalOf(deps, plan, r, tx) : undefined,
   });
 }
 
 /** /rest/v1/rpc/:fn */
-export async function handlePostgrestRpc(deps: RestDeps, request: FastifyRequest, reply: FastifyReply, schema: string, name: string, raw: string, timings: Timings): Promise<FastifyReply> {
-  const get = request.method === 'GET' || request.method === 'HEAD';
-  const prefs = parsePrefer(request.headers.prefer);
-  const rep = negotiate(request.headers.accept);
+export async function handlePostgrestRpc(deps: RestDeps, req: RpcRequest): Promise<RestResponse> {
+  const get = req.method === 'GET' || req.method === 'HEAD';
+  const head = req.method === 'HEAD';
+  const { prefs, rep, timings } = req;
   let args: unknown;
-  let queryRaw = raw;
+  let queryRaw = req.rawQuery;
   if (get) {
-    const overloads = deps.schema.current().functions.get(`${schema}.${name}`) ?? [];
-    const split = splitArgs(raw, new Set(overloads.flatMap((f) => f.args.map((a) => a.name)).filter(Boolean)));
+    const overloads = req.snapshot.functions.get(`${req.schema}.${req.name}`) ?? [];
+    const split = splitArgs(req.rawQuery, new Set(overloads.flatMap((f) => f.args.map((a) => a.name)).filter(Boolean)));
     args = split.args;
     queryRaw = split.rest;
   } else {
-    args = request.body ?? {};
+    args = req.body ?? {};
   }
   const query = parseQueryString(queryRaw, { mount: 'postgrest', aggregatesEnabled: deps.config.api.aggregates_enabled });
   timings.mark('parse');
-  const t = target(deps, { schema, name, args, query, get });
-  const plan = readPlanFor(deps, t, query, prefs.count);
+  const t = target({ snapshot: req.snapshot, schema: req.schema, name: req.name, args, get });
+  const plan = readPlanFor(deps, req, t, query, prefs.count);
   if (plan?.count) applied(prefs, `count=${plan.count}`);
   timings.mark('plan');
-  const format = request.method === 'HEAD' ? 'none' : rep === 'csv' && plan ? 'csv' : 'json';
-  const row = await execute(deps, request, t, args, plan, format, prefs.rollback);
+  const format = head ? 'none' : rep === 'csv' && plan ? 'csv' : 'json';
+  const row = await execute(deps, req, t, args, plan, format, prefs.rollback);
   timings.mark('execute');
   if (plan) {
     if (!t.fn.returnsSet && rep !== 'csv') {
       // `returns items` (one row): an object, or null.
       const body = row.page_total === 0 ? 'null' : singleObject(row);
-      return sendData(request, reply, { status: 200, body: request.method === 'HEAD' ? null : body, etag: get }, timings);
+      return respond(req, { status: 200, body: head ? null : body, etag: get });
     }
-    return respondRead(deps, request, reply, plan, row, rep, prefs.applied, timings);
+    return respondRead(req, plan, row);
   }
-  if (t.result === 'void') return sendData(request, reply, { status: 204, body: null }, timings);
+  if (t.result === 'void') return respond(req, { status: 204, body: null });
   // Scalars count as one row, sets of scalars as their length (PostgREST's Content-Range).
   const n = t.result === 'scalar' ? 1 : row.page_total;
   if (prefs.count) applied(prefs, `count=${prefs.count}`);
   const headers: Record<string, string> = { 'Content-Range': contentRange(0, n, prefs.count ? n : null) };
   if (prefs.applied.length > 0) headers['Preference-Applied'] = prefs.applied.join(', ');
-  if (rep === 'object' && t.result === 'scalar_set') return sendData(request, reply, { status: 200, body: singleObject(row), etag: get, headers }, timings);
-  return sendData(request, reply, { status: 200, body: request.method === 'HEAD' ? null : row.body ?? 'null', etag: get, headers }, timings);
+  if (rep === 'object' && t.result === 'scalar_set') return respond(req, { status: 200, body: singleObject(row), etag: get, headers });
+  return respond(req, { status: 200, body: head ? null : row.body ?? 'null', etag: get, headers });
 }
 
 /** POST /api/v1/rpc/:namespace/:fn with {params?, async?} */
-export async function handleFluxbaseRpc(deps: RestDeps, request: FastifyRequest, reply: FastifyReply, schema: string, name: string, timings: Timings): Promise<FastifyReply> {
-  const body = request.body ?? {};
+export async function handleFluxbaseRpc(deps: RestDeps, req: RpcRequest): Promise<RestResponse> {
+  const body = req.body ?? {};
   if (!isRecord(body)) throw new AppError('INVALID_REQUEST_BODY', { message: 'The body must be a JSON object {params?, async?}' });
   const params = body.params ?? {};
   if (body.async !== undefined && typeof body.async !== 'boolean') throw new AppError('VALIDATION_FAILED', { message: 'async must be a boolean', details: { fields: { async: 'must be a boolean' } } });
@@ -136,16 +127,16 @@ export async function handleFluxbaseRpc(deps: RestDeps, request: FastifyRequest,
     throw new AppError('NOT_IMPLEMENTED', { message: 'Asynchronous RPC runs on the job queue, which this server does not have yet; call without async' });
   }
   const query: QueryRequest = { select: [], filters: [], order: [], ranges: [] };
-  timings.mark('parse');
-  const t = target(deps, { schema, name, args: params, query, get: false });
-  const plan = readPlanFor(deps, t, query, undefined);
-  timings.mark('plan');
+  req.timings.mark('parse');
+  const t = target({ snapshot: req.snapshot, schema: req.schema, name: req.name, args: params, get: false });
+  const plan = readPlanFor(deps, req, t, query, undefined);
+  req.timings.mark('plan');
   const started = performance.now();
-  const row = await execute(deps, request, t, params, plan, 'json', false);
-  timings.mark('execute');
+  const row = await execute(deps, req, t, params, plan, 'json', false);
+  req.timings.mark('execute');
   let result = row.body ?? 'null';
   if (plan && !t.fn.returnsSet) result = row.page_total === 0 ? 'null' : singleObject(row);
   const rows = t.result === 'rows' || t.result === 'scalar_set' ? row.page_total : t.result === 'void' ? 0 : 1;
   const out = `{"execution_id":${JSON.stringify(randomUUID())},"status":"completed","result":${result},"rows_returned":${rows},"duration_ms":${Math.round(performance.now() - started)}}`;
-  return sendData(request, reply, { status: 200, body: out }, timings);
+  return respond(req, { status: 200, body: out });
 }

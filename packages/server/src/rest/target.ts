@@ -1,7 +1,6 @@
 // Which table a request means: the schema from the path (/api/v1) or from
 // Accept-Profile / Content-Profile (/rest/v1), checked against api.exposed_schemas
 // (internal schemas are never reachable), then the table from the schema cache.
-import type { FastifyRequest } from 'fastify';
 import { isInternalSchema, type SchemaSnapshot, type Table } from '../db/index.ts';
 import { AppError } from '../http/index.ts';
 import { closestName, quoteInput } from '../query/index.ts';
@@ -25,8 +24,7 @@ export function checkSchema(snapshot: SchemaSnapshot, schema: string): string {
 }
 
 /** Schema of a /rest/v1 request: Accept-Profile for reads, Content-Profile for writes. */
-export function profileSchema(request: FastifyRequest, snapshot: SchemaSnapshot, write: boolean): string {
-  const header = request.headers[write ? 'content-profile' : 'accept-profile'];
+export function profileSchema(snapshot: SchemaSnapshot, header: string | string[] | undefined): string {
   const value = Array.isArray(header) ? header[0] : header;
   if (value === undefined || value === '') {
     const first = exposedSchemas(snapshot)[0];
