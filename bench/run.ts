@@ -7,6 +7,7 @@
 //   --starts=<n>       BENCH_STARTS       timed warm starts in `startup` (3)
 // One PostgreSQL serves the run: embedded in a temp dir, or FLUXBASE_DATABASE_URL /
 // DATABASE_URL (an owner URL) when set; a fresh database is created and dropped.
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { benchmarks as auth } from './auth.ts';
@@ -72,6 +73,9 @@ async function main(): Promise<number> {
   const rows: Row[] = [];
   const failures: string[] = [];
   try {
+    // The Fluxbase sides load the server bundle (lib/fluxbase.ts): build it from these sources.
+    execFileSync('npm', ['run', 'build', '--workspace', 'fluxbase'], { cwd: new URL('..', import.meta.url), stdio: ['ignore', 'ignore', 'inherit'] });
+    log('server bundle built (packages/server/dist)');
     if (selected.some((b) => b.needsDatabase)) {
       db = await openBenchDatabase(log);
       log(`database: ${db.where}`);

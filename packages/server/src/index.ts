@@ -3,3 +3,4 @@ export { startServer, resolveConfig, type StartOptions, type RunningServer } fro
 export { buildApp, type AppDeps } from './app.ts';
 export { loadConfig, resolveSecrets, type Config } from './config/index.ts';
 export { mintApiKeys, type ApiKeys } from './auth/index.ts';
+export { createLogger, type Logger } from './observability/index.ts';

@@ -1,7 +1,7 @@
 // Shaping a data response, plain data in and out (routes/send.ts writes it): weak ETag
 // over the uncompressed body with If-None-Match → 304 (API.md §5.7), gzip/brotli over
 // 1 KiB when accepted, Server-Timing for the stages.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { RestRequest, RestResponse } from './request.ts';
@@ -11,7 +11,8 @@ const brotli = promisify(zlib.brotliCompress);
 const COMPRESS_MIN = 1024;
 
 export function weakEtag(body: string): string {
-  return `W/"${createHash('sha256').update(body).digest('hex').slice(0, 32)}"`;
+  // One-shot crypto.hash: no Hash object per response (Node ≥ 20.12).
+  return `W/"${hash('sha256', body, 'hex').slice(0, 32)}"`;
 }
 
 /** Whether `If-None-Match` (comma list, weak or strong, or `*`) matches `etag`. */

@@ -40,6 +40,11 @@ function buildKind(udtName: string): Kind | undefined {
     return {
       noun: `an integer between ${range[0]} and ${range[1]}`, example: '1', pgName,
       problem: (v) => {
+        // The common case, 1 to 15 plain digits, without a regex or a trim: this runs per value per request.
+        if (v.length <= 15 && isDigits(v)) {
+          const n = Number(v);
+          return n >= Number(range[0]) && n <= Number(range[1]) ? undefined : 'out_of_range';
+        }
         if (!/^\s*[+-]?\d+\s*$/.test(v)) return 'malformed';
         // Up to 15 digits fit a double exactly: skip the BigInt for the common case.
         const trimmed = v.trim();
@@ -61,6 +66,15 @@ function buildKind(udtName: string): Kind | undefined {
     };
   }
   return undefined;
+}
+
+function isDigits(v: string): boolean {
+  if (v.length === 0) return false;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 // One Kind per type name, built once: this runs for every filter value of every request.
