@@ -4,6 +4,7 @@
 // the benchmarks start), not from the TypeScript sources through tsx, whose transform adds
 // work to every closure (keepNames) that users' servers never do.
 import { rmSync } from 'node:fs';
+import type * as ServerApi from '../../packages/server/src/index.ts';
 import type { StartOptions } from '../../packages/server/src/main.ts';
 import { benchConfig, type Overrides } from './config.ts';
 import type { ServeOptions, SideServer } from './types.ts';
@@ -13,7 +14,7 @@ const BUNDLE = new URL('../../packages/server/dist/lib/index.js', import.meta.ur
 
 export async function fluxbaseServer(serve: ServeOptions, plugins: StartOptions['plugins'] = [], overrides: Overrides = {}): Promise<SideServer> {
   const config = benchConfig(serve, overrides);
-  const { startServer, createLogger } = (await import(BUNDLE)) as typeof import('../../packages/server/src/index.ts');
+  const { startServer, createLogger } = (await import(BUNDLE)) as typeof ServerApi;
   const server = await startServer({
     config, plugins, processMetrics: true,
     logger: createLogger({ level: 'silent', format: 'json' }),
