@@ -118,7 +118,7 @@ export class PrincipalResolver {
     return Object.freeze({ kind, role, claims, userId, token, claimsJson });
   }
 
-  async fromCredential(credential: string): Promise<Principal> {
+  fromCredential(credential: string): Promise<Principal> {
     if (credential.startsWith('sk_')) return (this.options.serviceKeys ?? unknownServiceKeys).verify(credential);
     return this.fromJwt(credential);
   }
@@ -150,6 +150,7 @@ export class PrincipalResolver {
       else if (query.apikey) found.push(this.fromApiKey(query.apikey));
     }
     if (found.length === 0) return ANONYMOUS;
+    if (found.length === 1) return found[0]!; // the usual case: one credential
     // All presented credentials must be valid; the first one is the identity.
     const principals = await Promise.all(found);
     return principals[0]!;

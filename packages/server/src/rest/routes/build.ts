@@ -7,7 +7,7 @@ import type { RequestContext, SchemaSnapshot, Table } from '../../db/index.ts';
 import { AppError } from '../../http/index.ts';
 import { parseQueryString, type FilterNode, type QueryRequest } from '../../query/index.ts';
 import type { RestDeps } from '../deps.ts';
-import { negotiate, parseRange, stripNullsRequested, type Representation } from '../negotiate.ts';
+import { negotiate, parseRange, stripNullsRequested } from '../negotiate.ts';
 import { parsePrefer } from '../prefer.ts';
 import type { RestRequest, RpcRequest, TableRequest } from '../request.ts';
 import { Timings } from '../timings.ts';
@@ -50,7 +50,8 @@ const header = (request: FastifyRequest, name: string): string | undefined => {
   return Array.isArray(v) ? v.join(', ') : v;
 };
 
-function base(request: FastifyRequest, mount: Mount, snapshot: SchemaSnapshot, timings: Timings, rep?: Representation): RestRequest {
+/** The fields every REST request has (function calls; table requests build theirs in one literal). */
+function base(request: FastifyRequest, mount: Mount, snapshot: SchemaSnapshot, timings: Timings): RestRequest {
   const accept = header(request, 'accept');
   return {
     mount,
@@ -58,7 +59,7 @@ function base(request: FastifyRequest, mount: Mount, snapshot: SchemaSnapshot, t
     snapshot,
     context: contextOf(request),
     prefs: parsePrefer(request.headers.prefer),
-    rep: rep ?? negotiate(accept),
+    rep: negotiate(accept),
     stripNulls: stripNullsRequested(accept),
     ifMatch: header(request, 'if-match'),
     ifNoneMatch: header(request, 'if-none-match'),
@@ -113,7 +114,21 @@ export function tableRequest(deps: RestDeps, request: FastifyRequest, target: Ta
     parsed = byId ? { ...q, filters: [...q.filters, { path: [], node: eqLeaf(byId.column.name, byId.value) }] } : q;
     return parsed;
   };
-  return Object.assign(base(request, target.mount, snapshot, timings, byId && read ? 'object' : undefined), {
+  const accept = header(request, 'accept');
+  // One literal with every field (no spread or assign): this runs on every table request.
+  return {
+    mount: target.mount,
+    method: request.method,
+    snapshot,
+    context: contextOf(request),
+    prefs: parsePrefer(request.headers.prefer),
+    rep: byId && read ? 'object' : negotiate(accept),
+    stripNulls: stripNullsRequested(accept),
+    ifMatch: header(request, 'if-match'),
+    ifNoneMatch: header(request, 'if-none-match'),
+    acceptEncoding: header(request, 'accept-encoding'),
+    body: request.body,
+    timings,
     table,
     route: target.route,
     rawQuery: raw,
@@ -121,7 +136,7 @@ export function tableRequest(deps: RestDeps, request: FastifyRequest, target: Ta
     query,
     range: target.range ? parseRange(header(request, 'range'), header(request, 'range-unit')) : undefined,
     byId,
-  });
+  };
 }
 
 /** The query-string parser of a mount. */

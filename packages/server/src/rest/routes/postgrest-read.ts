@@ -7,9 +7,10 @@ import { send } from './send.ts';
 
 export function registerPostgrestRead(app: FastifyInstance, deps: RestDeps): void {
   const parse = urlParser(deps, 'postgrest');
+  const target = { mount: 'postgrest', route: 'postgrest', schema: { profile: 'accept-profile' }, source: 'url', range: true } as const;
   app.get('/rest/v1/:table', async (request, reply) => {
     requireScope(request, 'read:tables');
-    const req = tableRequest(deps, request, { mount: 'postgrest', route: 'postgrest', schema: { profile: 'accept-profile' }, source: 'url', range: true }, parse);
+    const req = tableRequest(deps, request, target, parse);
     return send(reply, await handleRead(deps, req));
   });
 }

@@ -10,9 +10,10 @@ const KINDS: Record<string, WriteKind> = { POST: 'insert', PATCH: 'update', DELE
 
 export function registerPostgrestWrite(app: FastifyInstance, deps: RestDeps): void {
   const parse = urlParser(deps, 'postgrest');
+  const target = { mount: 'postgrest', route: 'postgrest', schema: { profile: 'content-profile' }, source: 'url' } as const;
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     requireScope(request, 'write:tables');
-    const req = tableRequest(deps, request, { mount: 'postgrest', route: 'postgrest', schema: { profile: 'content-profile' }, source: 'url' }, parse);
+    const req = tableRequest(deps, request, target, parse);
     return send(reply, await handleWrite(deps, req, KINDS[request.method]!));
   };
   app.post('/rest/v1/:table', handler);
