@@ -107,6 +107,27 @@ describe('request id and security headers', () => {
     expect(res.headers.get('strict-transport-security')).toBeNull();
   });
 
+  it('sends the security headers and X-Request-ID on every kind of response, set or progressive', async () => {
+    const responses = [
+      await app.fetch('/health'),
+      await app.fetch('/health', { method: 'HEAD' }),
+      await app.fetch('/api/v1/no-such-route'), // our 404
+      await app.fetch('/api/v1/tables/books%'), // the router's refusal (bad percent-encoding)
+      await app.fetch('/api/v1/auth/signup', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"email":' }), // the JSON parser's
+      await app.fetch('/health', { method: 'OPTIONS', headers: { Origin: 'http://localhost:3000', 'Access-Control-Request-Method': 'GET' } }), // CORS preflight
+      await app.fetch('/health', { headers: { Origin: 'http://localhost:3000' } }), // CORS headers set before the head
+    ];
+    for (const res of responses) {
+      expect(res.headers.get('x-content-type-options'), `${res.status} ${res.url}`).toBe('nosniff');
+      expect(res.headers.get('x-frame-options')).toBe('DENY');
+      expect(res.headers.get('referrer-policy')).toBe('strict-origin-when-cross-origin');
+      expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+      if (res.status >= 400) expect(((await res.json()) as { request_id: string }).request_id).toBe(res.headers.get('x-request-id'));
+    }
+    const given = await app.fetch('/health', { headers: { 'X-Request-ID': 'trace-42' } });
+    expect(given.headers.get('x-request-id')).toBe('trace-42');
+  });
+
   it('sends HSTS when server.public_url is https', async () => {
     const https = await startTestApp(db.url, { overrides: { server: { public_url: 'https://api.example.com' } } });
     try {

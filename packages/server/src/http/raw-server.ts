@@ -2,7 +2,7 @@
 // request ids, security headers and CORS on the raw request (cheaper than a hook); the
 // in-flight count; answers for requests Node cannot parse or that arrive too slowly
 // (400/408/431); 503 for requests arriving during shutdown; and the handler deadline
-// (504 HANDLER_TIMEOUT). Every one of them is in the API.md envelope with the request id
+// (504 HANDLER_TIMEOUT). Every one of them is in the error envelope (docs/errors.md) with the request id
 // also sent as X-Request-ID (docs/operations.md lists the timeouts).
 import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
@@ -93,11 +93,33 @@ export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): 
 export function createRawServer(options: RawServerOptions): RawServer {
   const { timeouts } = options;
   const fixedHeaders: [string, string][] = [
-    ['X-Content-Type-Options', 'nosniff'],
-    ['X-Frame-Options', 'DENY'],
-    ['Referrer-Policy', 'strict-origin-when-cross-origin'],
+    ['x-content-type-options', 'nosniff'],
+    ['x-frame-options', 'DENY'],
+    ['referrer-policy', 'strict-origin-when-cross-origin'],
   ];
-  if (options.hsts) fixedHeaders.push(['Strict-Transport-Security', 'max-age=31536000; includeSubDomains']);
+  if (options.hsts) fixedHeaders.push(['strict-transport-security', 'max-age=31536000; includeSubDomains']);
+
+  /**
+   * Every response gets the security headers and X-Request-ID, added when its head is
+   * written rather than by setHeader on arrival: a response whose headers all come in one
+   * writeHead object (Fastify's way) takes Node's fast path, while one setHeader call
+   * would route every other header through setHeader's validation and bookkeeping too.
+   */
+  class SecuredResponse extends http.ServerResponse<RawRequest> {
+    override writeHead(statusCode: number, ...rest: unknown[]): this {
+      const last = rest[rest.length - 1];
+      const id = requestIdOf(this.req);
+      if (last !== null && typeof last === 'object' && !Array.isArray(last) && this.getHeaderNames().length === 0) {
+        const headers = last as Record<string, unknown>;
+        for (const [name, value] of fixedHeaders) if (!(name in headers)) headers[name] = value;
+        if (!('x-request-id' in headers)) headers['x-request-id'] = id;
+      } else {
+        for (const [name, value] of fixedHeaders) if (!this.hasHeader(name)) this.setHeader(name, value);
+        if (!this.hasHeader('x-request-id')) this.setHeader('x-request-id', id);
+      }
+      return (super.writeHead as (code: number, ...args: unknown[]) => this)(statusCode, ...rest);
+    }
+  }
   let inFlight = 0;
   let closing = false;
   // Responses in progress, for the handler deadline; a Set costs less per request than a timer.
@@ -126,6 +148,7 @@ export function createRawServer(options: RawServerOptions): RawServer {
   return {
     factory(handler) {
       const server = http.createServer({
+        ServerResponse: SecuredResponse,
         requestTimeout: timeouts.requestMs,
         headersTimeout: timeouts.headersMs,
         keepAliveTimeout: timeouts.keepAliveMs,
@@ -135,8 +158,6 @@ export function createRawServer(options: RawServerOptions): RawServer {
       }, (req: RawRequest, res) => {
         const id = requestIdOf(req);
         req[REQUEST_ID_KEY] = id;
-        for (const [name, value] of fixedHeaders) res.setHeader(name, value);
-        res.setHeader('X-Request-ID', id);
         if (req.headers.origin !== undefined && applyCors(req, res, options.cors)) return; // preflight answered
         if (closing) {
           answer(res, errors.serviceUnavailable('The server is shutting down; retry on another instance or in a moment'), id, { Connection: 'close' });
