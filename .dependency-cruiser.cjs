@@ -1,4 +1,4 @@
-// Import boundaries of DESIGN.md, checked by `npm run lint`:
+// Import boundaries (docs/architecture.md "Layers and dependencies"), checked by `npm run lint`:
 // - dependencies point down: config ← observability ← db ← query ← http ← subsystems ← app/main/cli;
 // - subsystems never import each other;
 // - a folder is entered only through its index.ts;

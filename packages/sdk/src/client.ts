@@ -45,7 +45,7 @@ export class SchemaClient<Schema> {
 }
 
 /**
- * `Database` is the type `fluxbase types generate` writes (API.md §7.1); without it every
+ * `Database` is the type `fluxbase types generate` writes (docs/types.md); without it every
  * table, row and function is untyped (`any`).
  */
 export class FluxbaseClient<Database = UntypedDatabase> {

@@ -1,5 +1,6 @@
 // The one error type the SDK hands back. Failures are returned as values, never thrown, so
-// a program branches on `error.code` (stable, from API.md §3.2) and shows `error.error`.
+// a program branches on `error.code` (stable, from the server's catalog: docs/errors.md)
+// and shows `error.error`.
 
 /** Codes the SDK produces itself; every other code comes from the server's catalog. */
 export type ClientErrorCode =

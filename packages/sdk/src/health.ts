@@ -1,4 +1,4 @@
-// Shapes of the system routes (API.md §14).
+// Shapes of the system routes (docs/getting-started.md "Health, readiness, metrics").
 
 /** `GET /health`: liveness; `degraded` while a dependency is down. */
 export interface HealthStatus {

@@ -1,6 +1,6 @@
-// `client.rpc(fn, args)`: PostgreSQL functions through the SDK route
-// `POST /api/v1/rpc/:namespace/:fn` (API.md §6), with `data` = the function's result, plus
-// async executions (status, logs, waiting) and the procedure list.
+// `client.rpc(fn, args)`: PostgreSQL functions through the SDK route `POST
+// /api/v1/rpc/:namespace/:fn` (docs/rest.md "Functions (RPC)"), with `data` = the
+// function's result, plus async executions (status, logs, waiting) and the procedure list.
 import { FluxbaseError } from './errors.ts';
 import type { CountOption, QueryResponse } from './query/index.ts';
 import type { FluxbaseResponse, FluxbaseResult, Transport } from './transport.ts';

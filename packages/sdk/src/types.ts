@@ -1,4 +1,4 @@
-// Type-level helpers over a generated `Database` type (API.md §7.1, the supabase-js shape:
+// Type-level helpers over a generated `Database` type (docs/types.md, the supabase-js shape:
 // `Database[schema]['Tables' | 'Views' | 'Functions']`). They only compute types; nothing
 // here exists at run time. An untyped client (`Database = any`) makes every helper `any`,
 // so code without generated types keeps compiling.

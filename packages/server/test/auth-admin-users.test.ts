@@ -1,5 +1,6 @@
-// Admin user management (API.md §7.3) against a real server: list/search, create, update
-// with role/app_metadata/ban, delete, sessions; who may call it; bad input.
+// Admin user management (docs/auth.md "Admin user management") against a real server:
+// list/search, create, update with role/app_metadata/ban, delete, sessions; who may call
+// it; bad input.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, signUp, STRONG_PASSWORD, uniqueEmail } from './harness/auth.ts';
 import { createTestDatabase, startTestApp, type TestApp, type TestDatabase } from './harness/index.ts';

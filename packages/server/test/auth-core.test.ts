@@ -28,7 +28,7 @@ afterAll(async () => {
 const post = (path: string, body?: unknown, token?: string) => call(app, 'POST', path, body, token);
 
 describe('sign-up', () => {
-  it('creates a user and answers a Session with the API.md claims', async () => {
+  it('creates a user and answers a Session with the documented claims', async () => {
     const email = uniqueEmail('Mixed.Case');
     const r = await post('/api/v1/auth/signup', { email: `  ${email.toUpperCase()} `, password: STRONG_PASSWORD, user_metadata: { name: 'Ann' } });
     expect(r.status).toBe(201);

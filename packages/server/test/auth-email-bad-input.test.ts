@@ -1,7 +1,7 @@
 // Bad input to the email routes (issue 5 "Bad input"): invalid emails and bodies, unknown
 // addresses answered like known ones, replayed and expired tokens, open redirects, the
 // three-attempt OTP limit, disabled features, phone OTP, and an SMTP server that refuses
-// the message. Each is a clear 4xx/5xx in the API.md envelope with nothing changed.
+// the message. Each is a clear 4xx/5xx in the error envelope (docs/errors.md) with nothing changed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, signUp, uniqueEmail } from './harness/auth.ts';
 import { createTestDatabase, startTestApp, type TestApp, type TestDatabase } from './harness/index.ts';

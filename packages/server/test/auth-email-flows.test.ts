@@ -1,6 +1,6 @@
 // Every email flow end to end: HTTP requests to a real server whose mailer talks SMTP to a
 // real server on loopback, and the link or code read back from the received message:
-// magic link, email OTP, password reset, email change, reauthentication (API.md §8.1, §8.3).
+// magic link, email OTP, password reset, email change, reauthentication (docs/auth.md "Flows").
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, signUp, STRONG_PASSWORD, uniqueEmail, type Json } from './harness/auth.ts';
 import { createTestDatabase, startTestApp, type TestApp, type TestDatabase } from './harness/index.ts';

@@ -1,6 +1,6 @@
-// The email routes count against the auth limiters of API.md §4.2: every sending route
-// against `email_send` (per IP and per address), /otp/verify against `totp_verify`. Over
-// the limit the answer is 429 RATE_LIMITED and no mail leaves.
+// The email routes count against the auth limiters of docs/auth.md "Rate limits": every
+// sending route against `email_send` (per IP and per address), /otp/verify against
+// `totp_verify`. Over the limit the answer is 429 RATE_LIMITED and no mail leaves.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, signUp, uniqueEmail } from './harness/auth.ts';
 import { createTestDatabase, startTestApp, type TestApp, type TestDatabase } from './harness/index.ts';

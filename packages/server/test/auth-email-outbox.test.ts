@@ -1,6 +1,6 @@
-// The development outbox end to end (API.md §7.3): with no email.smtp_url, auth mail lands
-// in auth.mail_outbox, and GET /api/v1/admin/mail/outbox shows it to admins only; the
-// link in a stored message works like a mailed one.
+// The development outbox end to end (docs/auth.md "The development outbox"): with no
+// email.smtp_url, auth mail lands in auth.mail_outbox, and GET /api/v1/admin/mail/outbox
+// shows it to admins only; the link in a stored message works like a mailed one.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, signUp, uniqueEmail, type Json } from './harness/auth.ts';
 import { createTestDatabase, startTestApp, type TestApp, type TestDatabase } from './harness/index.ts';

@@ -1,6 +1,7 @@
-// One-time tokens and the development outbox against real PostgreSQL (API.md §8.3, §7.3):
-// stored hashed, single use, expiring, replaced by a newer token of the same purpose,
-// three attempts per code, and the outbox listing newest first.
+// One-time tokens and the development outbox against real PostgreSQL (docs/auth.md "Token
+// lifetimes and storage", "The development outbox"): stored hashed, single use, expiring,
+// replaced by a newer token of the same purpose, three attempts per code, and the outbox
+// listing newest first.
 import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

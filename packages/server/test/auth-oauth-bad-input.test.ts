@@ -1,7 +1,7 @@
 // OAuth bad input against a real provider: unknown or disabled providers, open redirects,
 // absent / malformed / unknown / replayed / expired / foreign states, a wrong nonce, a
 // refused or failing code exchange, and provider errors. Each is a clear 4xx or 502 in the
-// API.md envelope, and no user, identity or session is created.
+// error envelope (docs/errors.md), and no user, identity or session is created.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, uniqueEmail } from './harness/auth.ts';
 import { createTestDatabase, startTestApp, type TestApp, type TestDatabase } from './harness/index.ts';

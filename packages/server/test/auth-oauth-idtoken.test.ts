@@ -43,7 +43,8 @@ describe('valid ID tokens', () => {
     const r = await signIn({ provider: 'local', token: await issuer.sign({ sub, aud: CLIENT, email, email_verified: true, name: 'Kim' }) });
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ token_type: 'bearer', user: { email, email_verified: true, user_metadata: { name: 'Kim' } } });
-    // A real session (deviation 25): /user works and the refresh token rotates.
+    // A real session (docs/auth.md "6. Sign in with an ID token (mobile, One Tap, Sign in
+    // with Apple JS)"): /user works and the refresh token rotates.
     expect((await call(app, 'GET', '/api/v1/auth/user', undefined, r.body.access_token)).status).toBe(200);
     const refreshed = await call(app, 'POST', '/api/v1/auth/refresh', { refresh_token: r.body.refresh_token });
     expect(refreshed.status).toBe(200);

@@ -1,8 +1,9 @@
-// The per-user TOTP attempt limit (seed 1.2, API.md §8.4): 5 failures within 5 minutes
-// lock /2fa/verify for that user for 15 minutes (429 TOTP_ATTEMPTS_EXCEEDED + Retry-After),
-// on every instance (the lock is computed from the attempts table); other users are
-// unaffected; every attempt is recorded with IP and user agent; an admin can unlock or
-// remove the factor. Disable and recovery-code regeneration count toward the same lock.
+// The per-user TOTP attempt limit (hardening 1.2, docs/auth.md "Attempt limit and
+// lockout"): 5 failures within 5 minutes lock /2fa/verify for that user for 15 minutes (429
+// TOTP_ATTEMPTS_EXCEEDED + Retry-After), on every instance (the lock is computed from the
+// attempts table); other users are unaffected; every attempt is recorded with IP and user
+// agent; an admin can unlock or remove the factor. Disable and recovery-code regeneration
+// count toward the same lock.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deleteExpiredTotpRows } from '../src/auth/totp/index.ts';
 import { call, jwtPayload, signUp, STRONG_PASSWORD, uniqueEmail, type Json } from './harness/auth.ts';

@@ -1,7 +1,8 @@
-// Idempotency-Key end to end (API.md §5.6) against real PostgreSQL: replay, mismatches,
-// per-principal scope, concurrency, what is not stored, takeover of stale claims, expiry,
-// the PostgREST error shape, and the routes and settings where the header is ignored.
-// Handlers do real work (a row in public.idem_runs per execution) so a replay is visible.
+// Idempotency-Key end to end (docs/rest.md "Idempotency keys") against real PostgreSQL:
+// replay, mismatches, per-principal scope, concurrency, what is not stored, takeover of
+// stale claims, expiry, the PostgREST error shape, and the routes and settings where the
+// header is ignored. Handlers do real work (a row in public.idem_runs per execution) so a
+// replay is visible.
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';

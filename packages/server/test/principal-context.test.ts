@@ -1,6 +1,6 @@
 // Principal resolution and the per-request transaction context against real PostgreSQL:
 // the role each credential runs as, the GUCs and auth.* helpers, Row Level Security
-// doing the authorization, and the 401s of API.md §2.3.
+// doing the authorization, and the 401s of docs/getting-started.md "Keys".
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signJwt } from '../src/http/index.ts';
@@ -226,7 +226,7 @@ describe('pool and statement bounds', () => {
   });
 });
 
-describe('bad credentials (API.md §2.3)', () => {
+describe('bad credentials', () => {
   const now = () => Math.floor(Date.now() / 1000);
   const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
   it.each([

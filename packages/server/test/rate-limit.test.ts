@@ -1,4 +1,4 @@
-// Rate limits end to end (API.md §4.2, seed 1.3, deviation 20): two app instances on one
+// Rate limits end to end (docs/auth.md "Rate limits", hardening 1.3): two app instances on one
 // database sharing one real Redis enforce ONE limit (the first test fails with per-instance
 // counters), the global limit is keyed after principal resolution, each auth limiter is
 // keyed as the table says, and when Redis dies general limits fall back to per-instance
@@ -75,7 +75,7 @@ describe.skipIf(redisMissing !== undefined)(`global limit shared through Redis (
     expect((await whoami(b, h)).status).toBe(429);
   });
 
-  it('answers the API.md 429 exactly: body, Retry-After and X-RateLimit-*', async () => {
+  it('answers the documented 429 exactly: body, Retry-After and X-RateLimit-*', async () => {
     const h = { Authorization: `Bearer ${a.userToken(randomUUID())}` };
     for (let i = 0; i < 4; i++) expect((await whoami(i % 2 ? a : b, h)).status).toBe(200);
     const res = await whoami(a, { ...h, 'X-Request-ID': 'rl-body-check' });

@@ -1,8 +1,8 @@
-// The time bounds on a request and the answers they produce, all in the API.md envelope
-// with request_id = X-Request-ID: 504 HANDLER_TIMEOUT past server.handler_timeout (both
-// mounts, with and without the database), 408 REQUEST_TIMEOUT for a client that sends its
-// headers too slowly, 503 SERVICE_UNAVAILABLE for a request arriving during shutdown, and
-// /ready 503 while every pool connection is stuck.
+// The time bounds on a request and the answers they produce, all in the error envelope
+// (docs/errors.md) with request_id = X-Request-ID: 504 HANDLER_TIMEOUT past
+// server.handler_timeout (both mounts, with and without the database), 408 REQUEST_TIMEOUT
+// for a client that sends its headers too slowly, 503 SERVICE_UNAVAILABLE for a request
+// arriving during shutdown, and /ready 503 while every pool connection is stuck.
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, startTestApp, type TestApp, type TestDatabase } from './harness/index.ts';

@@ -1,4 +1,4 @@
-// Service-role JWT revocation (API.md §2.3 item 5, §7.2 POST /service-role-jwts/revoke):
+// Service-role JWT revocation (docs/auth.md "Revoking service-role JWTs"):
 // service-role JWTs issued before the revocation are refused with TOKEN_REVOKED, at once
 // on the instance that revoked and within 5 s on another; newly minted ones work; other
 // credentials are unaffected. Its own database: the harness keys die here.

@@ -1,4 +1,4 @@
-// Stored service keys end to end (API.md §2.1, §7.2, §16.10, §16.50): create and use,
+// Stored service keys end to end (docs/auth.md "Service keys"): create and use,
 // key shown once and stored hashed, scopes, per-key rate limits, rotation with a grace
 // period, deprecation, revocation seen at once here and within 5 s on a second instance,
 // the audit trail, who may manage keys, and bad input.

@@ -1,6 +1,6 @@
 // `client.auth`: sign-up and the sign-in methods, session and user access, sign-out,
-// the email flows and auth-state events (supabase-js GoTrueClient naming, API.md §8
-// routes). Every method answers `{ data, error }` and never throws for a failed call.
+// the email flows and auth-state events (supabase-js GoTrueClient naming over the routes of
+// docs/auth.md). Every method answers `{ data, error }` and never throws for a failed call.
 import type { FluxbaseError } from '../errors.ts';
 import type { FluxbaseResponse, FluxbaseResult, Transport } from '../transport.ts';
 import { AuthHttp, messageResult, objectResult, sessionResult, signInResult, userResult } from './http.ts';

@@ -1,4 +1,5 @@
-// `client.auth.mfa`: TOTP second factor over `/api/v1/auth/2fa/*` (API.md §8.1, §8.4).
+// `client.auth.mfa`: TOTP second factor over `/api/v1/auth/2fa/*` (docs/auth.md
+// "Two-factor authentication (TOTP)").
 // Enrolment (setup → enable), the sign-in or step-up challenge and its verification,
 // unenrolment, status and recovery codes. Supabase's enroll/challenge/verify/unenroll
 // names with the upstream setup/enable/disable aliases.

@@ -1,8 +1,9 @@
-// The browser side of OAuth sign-in and identity linking (API.md §8.1, §8.5). The server
-// does PKCE and nonce checks against the provider itself; the SDK records each flow it
-// starts (provider, the server's `state`, a PKCE verifier) in storage so that
-// `exchangeCodeForSession` accepts only a callback for a flow this browser began,
-// which stops login CSRF (an attacker's code and state planted in the victim's browser).
+// The browser side of OAuth sign-in and identity linking (docs/auth.md "OAuth and OpenID
+// Connect sign-in"). The server does PKCE and nonce checks against the provider itself; the
+// SDK records each flow it starts (provider, the server's `state`, a PKCE verifier) in
+// storage so that `exchangeCodeForSession` accepts only a callback for a flow this browser
+// began, which stops login CSRF (an attacker's code and state planted in the victim's
+// browser).
 import { FluxbaseError } from '../errors.ts';
 import type { FluxbaseResponse, FluxbaseResult } from '../transport.ts';
 import { type AuthHttp, objectResult } from './http.ts';

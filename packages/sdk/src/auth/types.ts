@@ -1,9 +1,9 @@
-// Shapes of `client.auth`: the wire objects of API.md §8.2 (User, Session, AuthConfig,
+// Shapes of `client.auth`: the wire objects of docs/auth.md (User, Session, AuthConfig,
 // TwoFactorChallenge) and the SDK's own results, options and events. Types only; nothing
 // here exists at run time.
 import type { FluxbaseResult } from '../transport.ts';
 
-/** API.md §8.2 User. Never carries hashes, secrets or lock fields. */
+/** User (docs/auth.md "Users and passwords"). Never carries hashes, secrets or lock fields. */
 export interface User {
   id: string;
   email: string | null;
@@ -22,7 +22,7 @@ export interface User {
   last_sign_in_at: string | null;
 }
 
-/** API.md §8.2 Session, as the server sends it and the SDK stores it. */
+/** Session (docs/auth.md "Users and passwords"), as the server sends it and the SDK stores it. */
 export interface Session {
   user: User;
   access_token: string;
@@ -35,7 +35,10 @@ export interface Session {
   expires_at: number;
 }
 
-/** API.md §8.2 TwoFactorChallenge: the first factor passed, a TOTP or recovery code is due. */
+/**
+ * TwoFactorChallenge (docs/auth.md "Signing in with 2FA"): the first factor passed, a TOTP
+ * or recovery code is due.
+ */
 export interface TwoFactorChallenge {
   requires_2fa: true;
   user_id: string;
@@ -44,7 +47,7 @@ export interface TwoFactorChallenge {
   message: string;
 }
 
-/** API.md §8.2 AuthConfig: the values the server enforces. */
+/** AuthConfig (docs/auth.md "Configuration"): the values the server enforces. */
 export interface AuthConfig {
   signup_enabled: boolean;
   require_email_verification: boolean;

@@ -1,6 +1,6 @@
 // Rendering a QueryState on the wire: the query string pairs, the `Prefer`/`Accept`
 // headers, and, for reads whose query string would be too long for proxies, the JSON body
-// of `POST …/query` (API.md §5.8) carrying the same filters.
+// of `POST …/query` (docs/rest.md "Queries in a JSON body") carrying the same filters.
 import type { HttpMethod } from '../transport.ts';
 import { quoteGrammarValue } from './format.ts';
 import type { CountOption, FilterEntry, QueryState } from './state.ts';

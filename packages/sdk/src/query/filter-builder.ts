@@ -5,7 +5,7 @@ import type { ColumnRef, ColumnValue } from '../types.ts';
 import { formatContainment, formatList, formatOperand, formatValue } from './format.ts';
 import { TransformBuilder } from './transform-builder.ts';
 
-/** Operators of the grammar (API.md §5.2), for `not()` and `filter()`. */
+/** Operators of the grammar (docs/rest.md "Filters"), for `not()` and `filter()`. */
 export type FilterOperator =
   | 'eq' | 'neq' | 'gt' | 'gte' | 'lt' | 'lte' | 'like' | 'ilike' | 'match' | 'imatch'
   | 'is' | 'isdistinct' | 'in' | 'cs' | 'cd' | 'ov' | 'sl' | 'sr' | 'nxl' | 'nxr' | 'adj'

@@ -1,6 +1,7 @@
-// Turning JavaScript values into the text of the PostgREST grammar (API.md §5.2): scalar
-// filter values, `in`/`(any)` lists with their quoting, and PostgreSQL array literals for
-// `cs`/`cd`/`ov`. Quoting here is what keeps a comma inside a value from splitting a list.
+// Turning JavaScript values into the text of the PostgREST grammar (docs/rest.md
+// "Filters"): scalar filter values, `in`/`(any)` lists with their quoting, and PostgreSQL
+// array literals for `cs`/`cd`/`ov`. Quoting here is what keeps a comma inside a value from
+// splitting a list.
 
 /** A filter value as text: `null` → `null`, a Date → ISO 8601, objects and arrays → JSON. */
 export function formatValue(value: unknown): string {

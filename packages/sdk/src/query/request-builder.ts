@@ -30,8 +30,8 @@ export class QueryRequest<Result> implements PromiseLike<QueryResponse<Result>> 
   }
 
   /**
-   * Send `Idempotency-Key` (API.md §5.6): a write retried with the same key runs once and
-   * the stored response is replayed.
+   * Send `Idempotency-Key` (docs/rest.md "Idempotency keys"): a write retried with the same
+   * key runs once and the stored response is replayed.
    */
   idempotencyKey(key: string): this {
     return this.setHeader('Idempotency-Key', key);

@@ -1,7 +1,8 @@
 // Turning the server's answer into what supabase-js users expect: `{data, error, count,
 // status, statusText}`. On `/api/v1` write bodies differ by verb (an object for an object
-// insert, `{affected, records}` for DELETE, API.md §5.4); they are normalised to an array
-// of rows, and single()/maybeSingle() are checked here when the server sent an array.
+// insert, `{affected, records}` for DELETE: docs/rest.md "The two mounts"); they are
+// normalised to an array of rows, and single()/maybeSingle() are checked here when the
+// server sent an array.
 import { FluxbaseError } from '../errors.ts';
 import type { FluxbaseResponse } from '../transport.ts';
 import type { QueryState } from './state.ts';

@@ -1,6 +1,6 @@
 // What a table request built with `from()` says, as plain data: the builders only fill
 // this in, and encode.ts renders it either as a query string or as the `/query` JSON body
-// (API.md §5.8), so both forms always carry the same request.
+// (docs/rest.md "Queries in a JSON body"), so both forms always carry the same request.
 import type { HttpMethod } from '../transport.ts';
 
 export type CountOption = 'exact' | 'planned' | 'estimated';

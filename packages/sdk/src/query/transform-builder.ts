@@ -55,9 +55,10 @@ export class TransformBuilder<Row, Result> extends QueryRequest<Result> {
   }
 
   /**
-   * Keyset pagination on `column` (API.md §5.5): pass the previous result's `nextCursor`
-   * to get the next page; `nextCursor` is null on the last page. Combine with `limit()`
-   * for the page size and `order(column, { ascending: false })` to walk backwards.
+   * Keyset pagination on `column` (docs/rest.md "Cursor pagination"): pass the previous
+   * result's `nextCursor` to get the next page; `nextCursor` is null on the last page.
+   * Combine with `limit()` for the page size and `order(column, { ascending: false })` to
+   * walk backwards.
    */
   cursor(column: ColumnRef<Row>, cursor?: string | null): this {
     this.state.cursor = { column, value: cursor ?? undefined };

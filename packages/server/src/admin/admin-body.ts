@@ -1,6 +1,6 @@
 // Admin request bodies are parsed by the route's zod schema through http's parseInput,
 // with a field of the wrong type answered 400 INVALID_REQUEST_BODY naming it (`details.field`):
-// the admin routes' contract since they landed (API.md §3.2 "valid JSON of the wrong shape").
+// the admin routes' contract since they landed (docs/errors.md "Codes you will meet now").
 import type { z } from 'zod';
 import { parseInput } from '../http/index.ts';
 

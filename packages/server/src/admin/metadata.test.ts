@@ -1,5 +1,6 @@
-// Table metadata from hand-built snapshots: the API.md §7.1 shape, information_schema-like
-// data types, key flags, foreign keys and indexes, and the /api/v1/tables listing paths.
+// Table metadata from hand-built snapshots: the shape of docs/types.md "Metadata routes",
+// information_schema-like data types, key flags, foreign keys and indexes, and the
+// /api/v1/tables listing paths.
 import { describe, expect, it } from 'vitest';
 import { foreignKeysOf } from './foreign-keys.ts';
 import { col, fk, snapshot, table } from './snapshot-fixture.ts';
@@ -38,7 +39,7 @@ describe('tableMetadata', () => {
   });
   const s = snapshot({ tables: [users, posts], relationships: fk('posts_author_fkey', ['public', 'posts', ['author']], ['public', 'users', ['id']]) });
 
-  it('has the API.md shape', () => {
+  it('has the documented shape (docs/types.md)', () => {
     const m = tableMetadata(s, posts);
     expect(m).toEqual({
       schema: 'public', name: 'posts', type: 'table', primary_key: ['id'], rls_enabled: true,

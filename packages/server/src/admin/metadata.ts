@@ -1,8 +1,8 @@
-// Table metadata for the admin API (API.md §7.1 and the `GET /api/v1/tables` listing of
-// §5.1), built from the schema cache alone. `data_type` follows information_schema:
-// the type name for user-defined types (enums, domains, extension types such as
-// `vector`), `ARRAY` for arrays, otherwise the built-in type's name without modifiers
-// (`character varying(20)` → `character varying`, `numeric(10,2)` → `numeric`).
+// Table metadata for the admin API and the `GET /api/v1/tables` listing (docs/types.md
+// "Metadata routes"), built from the schema cache alone. `data_type` follows
+// information_schema: the type name for user-defined types (enums, domains, extension types
+// such as `vector`), `ARRAY` for arrays, otherwise the built-in type's name without
+// modifiers (`character varying(20)` → `character varying`, `numeric(10,2)` → `numeric`).
 import type { Column, SchemaSnapshot, Table } from '../db/index.ts';
 import { foreignKeysOf } from './foreign-keys.ts';
 import { byName } from './ts-syntax.ts';

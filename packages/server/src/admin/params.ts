@@ -5,7 +5,10 @@
 import { FLUXBASE_SCHEMAS, isInternalSchema, type SchemaSnapshot } from '../db/index.ts';
 import { AppError } from '../http/index.ts';
 
-/** Fluxbase's own and PostgreSQL's schemas are never listed, typed or described by these routes (API.md §5.1; db/schema/internal.ts). */
+/**
+ * Fluxbase's own and PostgreSQL's schemas are never listed, typed or described by these
+ * routes (docs/rest.md "Exposed schemas and profiles"; db/schema/internal.ts).
+ */
 export { isInternalSchema };
 
 const badParameter = (parameter: string, message: string) =>

@@ -1,7 +1,7 @@
-// PostgreSQL type → TypeScript type for generated types (API.md §7.1). Types are resolved
-// by `pg_type.typname`, falling back on the type category for domains and extensions;
-// enums and row types refer into the generated `Database` when their schema is part of
-// the output and are inlined (or `unknown`) otherwise.
+// PostgreSQL type → TypeScript type for generated types (docs/types.md "Type mapping").
+// Types are resolved by `pg_type.typname`, falling back on the type category for domains
+// and extensions; enums and row types refer into the generated `Database` when their schema
+// is part of the output and are inlined (or `unknown`) otherwise.
 import type { Column, SchemaSnapshot, Table } from '../db/index.ts';
 import { arrayOf, key, lit, objectType } from './ts-syntax.ts';
 

@@ -1,8 +1,8 @@
-// Type generation (API.md §7.1): a schema snapshot → one TypeScript module in the
-// supabase-js shape (`Database[schema].Tables[t].Row/Insert/Update/Relationships`, Views,
-// Functions, Enums, CompositeTypes, plus helper types). Pure and deterministic: names are
-// sorted, nothing depends on time or locale, so regenerating an unchanged schema gives
-// the same bytes.
+// Type generation (docs/types.md "What is generated"): a schema snapshot → one TypeScript
+// module in the supabase-js shape
+// (`Database[schema].Tables[t].Row/Insert/Update/Relationships`, Views, Functions, Enums,
+// CompositeTypes, plus helper types). Pure and deterministic: names are sorted, nothing
+// depends on time or locale, so regenerating an unchanged schema gives the same bytes.
 import type { Column, DbFunction, SchemaSnapshot, Table } from '../db/index.ts';
 import { foreignKeysOf } from './foreign-keys.ts';
 import { sectionOf, TypeMapper } from './pg-ts-types.ts';

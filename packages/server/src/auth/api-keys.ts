@@ -1,4 +1,4 @@
-// The anon and service-role API keys (API.md §2.1): HS256 JWTs signed with
+// The anon and service-role API keys (docs/getting-started.md "Keys"): HS256 JWTs signed with
 // auth.jwt_secret, valid for ten years. They are derived from the secret alone, so the
 // server and `fluxbase keys` print the same keys on every start for the same secret
 // (nobody should think a restart rotated them). Any other JWT with these claims signed

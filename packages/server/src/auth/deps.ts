@@ -10,7 +10,10 @@ import type {
   AdminUser, AmrEntry, AuthenticatorAssurance, ClientInfo, Session, SignInMethod, TwoFactorChallenge, User, UserRow,
 } from './core/types.ts';
 
-/** AES-256-GCM under `encryption_key`: `base64(nonce12 ‖ ciphertext ‖ tag)` (API.md §8.4). */
+/**
+ * AES-256-GCM under `encryption_key`: `base64(nonce12 ‖ ciphertext ‖ tag)` (docs/auth.md
+ * "How secrets are stored").
+ */
 export interface SecretBox {
   encrypt(plaintext: string): string;
   /** Throws when the value was not sealed with this key (or was tampered with). */
@@ -61,7 +64,10 @@ export interface IssueOptions {
 export interface SessionService {
   /** Create a session (or continue `sessionId`) and answer the Session shape; stamps last_sign_in_at. */
   issue(user: UserRow, options: IssueOptions): Promise<Session>;
-  /** API.md §8.3 refresh with rotation, reuse interval and family revocation. */
+  /**
+   * Refresh with rotation, reuse interval and family revocation (docs/auth.md "Sessions and
+   * refresh tokens").
+   */
   refresh(refreshToken: string, client: ClientInfo): Promise<Session>;
   /** The session a refresh token belongs to (for the per-family rate limit), or null. */
   familyOf(refreshToken: string): Promise<string | null>;
@@ -70,7 +76,7 @@ export interface SessionService {
   revokeUserSessions(userId: string, reason: string, exceptSessionId?: string): Promise<number>;
 }
 
-/** The authenticated caller of a protected auth route (API.md §8.1). */
+/** The caller of a protected auth route (docs/auth.md "Sessions and refresh tokens"). */
 export interface AuthedUser {
   user: UserRow;
   sessionId: string;
@@ -84,7 +90,7 @@ export interface AuthCore {
   secrets: SecretBox;
   /**
    * After a successful first factor: a Session, or a TwoFactorChallenge when the user has
-   * TOTP on (API.md §8.4). Refuses banned users (403 ACCESS_DENIED).
+   * TOTP on (docs/auth.md "Signing in with 2FA"). Refuses banned users (403 ACCESS_DENIED).
    */
   completeSignIn(user: UserRow, method: SignInMethod, client: ClientInfo): Promise<Session | TwoFactorChallenge>;
   /** Start a step-up challenge for the caller's current session. */
@@ -143,7 +149,8 @@ export interface AuthLimitKeys {
 export interface AuthLimits {
   /**
    * Count one hit on the limiter's keys; sets X-RateLimit-* on the reply, throws 429
-   * RATE_LIMITED (API.md §4.2) when over, or 503 when the shared store is unreachable.
+   * RATE_LIMITED (docs/auth.md "Rate limits") when over, or 503 when the shared store is
+   * unreachable.
    */
   hit(reply: FastifyReply, name: AuthLimiterName, keys: AuthLimitKeys): Promise<void>;
 }

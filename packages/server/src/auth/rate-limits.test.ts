@@ -50,7 +50,7 @@ function setup(rateLimit: Record<string, unknown>, store: RateLimitStore = new M
 }
 
 describe('auth limits', () => {
-  it('login: per IP, with X-RateLimit-* headers and the API.md 429', async () => {
+  it('login: per IP, with X-RateLimit-* headers and the documented 429', async () => {
     const { run, hits } = setup({ login: '3/1m', login_per_email: '100/1h' });
     const first = await run('login', { ip: '10.0.0.1', email: 'a@x.io' });
     expect(first.headers).toEqual({ 'X-RateLimit-Limit': '3', 'X-RateLimit-Remaining': '2', 'X-RateLimit-Reset': '60' });

@@ -1,7 +1,7 @@
-// The auth rate limiters of API.md §4.2 (login, signup, email_send, refresh, totp_verify),
-// each keyed as the table says, over the shared store (memory or Redis). They use the
-// store's strict side: if Redis is down they answer 503, never "unlimited" and never
-// per-instance counters an attacker could multiply by spreading requests.
+// The auth rate limiters of docs/auth.md "Rate limits" (login, signup, email_send, refresh,
+// totp_verify), each keyed as its table says, over the shared store (memory or Redis). They
+// use the store's strict side: if Redis is down they answer 503, never "unlimited" and
+// never per-instance counters an attacker could multiply by spreading requests.
 import { createHash } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
 import type { Config, Rate } from '../config/index.ts';
@@ -16,7 +16,7 @@ interface Rule {
   dimension: Dimension;
 }
 
-/** "One email per 60 s per address" on top of `email_send_per_email` (API.md §4.2). */
+/** "One email per 60 s per address" on top of `email_send_per_email` (docs/auth.md "Limits"). */
 export const EMAIL_SEND_INTERVAL: Rate = { count: 1, windowMs: 60_000 };
 
 const MESSAGES: Record<AuthLimiterName, string> = {

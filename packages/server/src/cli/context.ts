@@ -2,7 +2,7 @@
 // exactly as `serve` resolves it (fluxbase.yaml or --config, FLUXBASE_* variables,
 // --data-dir) without ever generating secrets, the owner connection to the database
 // (attaching to the embedded one, or starting it for the command), and one way to fail:
-// one line on stderr naming the fix, and an exit code (docs/getting-started.md, "Exit codes").
+// one line on stderr naming the fix, and an exit code (docs/getting-started.md "The command line").
 import type { Command } from 'commander';
 import postgres from 'postgres';
 import { mintApiKeys } from '../auth/index.ts';

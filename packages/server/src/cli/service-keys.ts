@@ -1,8 +1,9 @@
 // `fluxbase service-keys list|create|rotate|deprecate|revoke|revocations`: stored service
-// keys managed over the HTTP admin API (API.md §7.2) of a running server. The server is
-// --url (or FLUXBASE_URL, else server.public_url); the credential is --service-key (or
-// FLUXBASE_SERVICE_ROLE_KEY, else a service-role JWT minted from the configured
-// auth.jwt_secret, as `fluxbase keys` prints). Human tables by default, `--json` for scripts.
+// keys managed over the HTTP admin API (docs/auth.md "Service keys") of a running server.
+// The server is --url (or FLUXBASE_URL, else server.public_url); the credential is
+// --service-key (or FLUXBASE_SERVICE_ROLE_KEY, else a service-role JWT minted from the
+// configured auth.jwt_secret, as `fluxbase keys` prints). Human tables by default, `--json`
+// for scripts.
 import { InvalidArgumentError, type Command } from 'commander';
 import { mintApiKeys } from '../auth/index.ts';
 import { resolveConfig } from '../main.ts';

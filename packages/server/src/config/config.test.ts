@@ -22,7 +22,7 @@ describe('value parsers', () => {
 });
 
 describe('loadConfig', () => {
-  it('has API.md defaults', () => {
+  it('has the documented defaults (docs/configuration.md)', () => {
     const c = loadConfig({ env: {}, cwd: tmp() });
     expect(c.server.port).toBe(8080);
     expect(c.server.body_limits.rest_limit).toBe(1_048_576);

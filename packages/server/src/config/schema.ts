@@ -1,6 +1,7 @@
 // The one configuration schema: every key with its type, default and documentation.
-// Defaults are written in the same form a user would write them (API.md §15), so the
-// generated docs/configuration.md shows exactly what a user can type.
+// Defaults are written in the same form a user would write them (the durations, sizes and
+// rates described at the top of docs/configuration.md), so the generated
+// docs/configuration.md shows exactly what a user can type.
 import { z } from 'zod';
 import { bool, duration, int, list, num, oneOf, rate, size, str, url } from './values.ts';
 

@@ -10,7 +10,10 @@ export type DbRole = 'anon' | 'authenticated' | 'service_role';
 
 export interface RequestContext {
   role: DbRole;
-  /** Verified claims; `role` is overwritten with the DB role as API.md §2.2 requires. */
+  /**
+   * Verified claims; `role` is overwritten with the DB role (docs/getting-started.md "Row
+   * Level Security").
+   */
   claims: Record<string, unknown>;
   /** User id (`sub`) or '' for anonymous and service principals. */
   sub: string;

@@ -1,10 +1,11 @@
-// Supervision of the embedded PostgreSQL (docs/operations.md, "The embedded database").
-// The instance that started the postmaster (the owner) restarts it when it exits without
-// being asked to, with backoff and a bounded number of attempts; PostgreSQL runs crash
-// recovery on start. An instance attached to a postmaster another process started only
-// watches it, and steps in if nobody has brought it back within `takeoverDelayMs`. Two
-// instances never fight: PostgreSQL's own lock on the data directory lets one postmaster
-// run, and whoever finds it already running attaches to it instead of starting another.
+// Supervision of the embedded PostgreSQL (docs/operations.md "The embedded database is
+// supervised"). The instance that started the postmaster (the owner) restarts it when it
+// exits without being asked to, with backoff and a bounded number of attempts; PostgreSQL
+// runs crash recovery on start. An instance attached to a postmaster another process
+// started only watches it, and steps in if nobody has brought it back within
+// `takeoverDelayMs`. Two instances never fight: PostgreSQL's own lock on the data directory
+// lets one postmaster run, and whoever finds it already running attaches to it instead of
+// starting another.
 import type { Observer } from '../observability/index.ts';
 
 /** A running postmaster we started. */

@@ -1,4 +1,4 @@
-// The admin check (API.md §2.1, §7): a service_role principal, or a user whose
+// The admin check (docs/auth.md "Admin user management"): a service_role principal, or a user whose
 // auth.users.role is `admin`, read from the database on each admin request so that a
 // demotion takes effect at once. The lookup is passed in (auth owns users); without one,
 // only service_role is admin.
@@ -47,5 +47,5 @@ export async function requireAdmin(request: FastifyRequest, options: AdminCheckO
 /** Route option form: `app.get(path, { preHandler: adminOnly }, handler)` (runs after the principal hook). */
 export const adminOnly = async (request: FastifyRequest): Promise<void> => requireAdmin(request);
 
-/** Key management: admin users and service-role JWTs only (API.md §7.2). */
+/** Key management: admin users and service-role JWTs only (docs/auth.md "Creating a key"). */
 export const adminOnlyNoStoredKeys = async (request: FastifyRequest): Promise<void> => requireAdmin(request, { allowStoredKeys: false });

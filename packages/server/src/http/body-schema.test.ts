@@ -1,4 +1,4 @@
-// The zod adapter: each kind of bad input becomes the API.md §3 error the hand-rolled
+// The zod adapter: each kind of bad input becomes the docs/errors.md error the hand-rolled
 // helpers gave, and the field builders keep one set of limits.
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';

@@ -1,9 +1,10 @@
-// Route input checked by zod schemas and answered in the API.md §3 envelope. Each route
-// declares a schema for its body, query or params; `parseInput` runs it and turns the
-// first problem into the same AppError everywhere: a body that is no JSON object is
-// INVALID_REQUEST_BODY, an absent field MISSING_REQUIRED_FIELD, a field of the wrong type,
-// size or form VALIDATION_FAILED naming it (`columns[0].name`). `field` builds the common
-// fields with the one set of limits in `LIMITS`; a route that needs another bound says so.
+// Route input checked by zod schemas and answered in the error envelope (docs/errors.md).
+// Each route declares a schema for its body, query or params; `parseInput` runs it and
+// turns the first problem into the same AppError everywhere: a body that is no JSON object
+// is INVALID_REQUEST_BODY, an absent field MISSING_REQUIRED_FIELD, a field of the wrong
+// type, size or form VALIDATION_FAILED naming it (`columns[0].name`). `field` builds the
+// common fields with the one set of limits in `LIMITS`; a route that needs another bound
+// says so.
 import { z } from 'zod';
 import { AppError } from './errors/index.ts';
 
@@ -33,7 +34,7 @@ export type InputWhere = 'body' | 'query' | 'params';
 /**
  * The code of a field of the wrong type: VALIDATION_FAILED (`details.fields`), or
  * INVALID_REQUEST_BODY (`details.field`) for routes whose wrong shapes have always been
- * that (the admin DDL and schema routes: API.md "valid JSON of the wrong shape").
+ * that (the admin DDL and schema routes: docs/errors.md "Codes you will meet now").
  */
 export type FieldErrorCode = 'VALIDATION_FAILED' | 'INVALID_REQUEST_BODY';
 

@@ -9,7 +9,7 @@ const LIMITS: BodyLimits = {
 
 const nest = (n: number) => '['.repeat(n) + ']'.repeat(n);
 
-describe('route patterns (API.md §4.1)', () => {
+describe('route patterns and their body limits', () => {
   it.each([
     ['/api/v1/auth/signin', 'auth'],
     ['/api/v1/storage/avatars/a/b.png', 'storage'],

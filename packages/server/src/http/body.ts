@@ -1,6 +1,7 @@
-// Body limits per route pattern (API.md §4.1) and the JSON body parser with its depth
-// check. Limits are handed to Fastify per route, which counts the bytes it actually reads
-// (chunked bodies included) and stops at the limit, so nothing is processed.
+// Body limits per route pattern (docs/configuration.md "server", the body_limits keys) and
+// the JSON body parser with its depth check. Limits are handed to Fastify per route, which
+// counts the bytes it actually reads (chunked bodies included) and stops at the limit, so
+// nothing is processed.
 import { formatSize } from '../config/index.ts';
 import { AppError, errors } from './errors/index.ts';
 
@@ -17,7 +18,7 @@ export interface BodyLimits {
   max_json_depth: number;
 }
 
-/** Patterns tried in order; `*` is one path segment, `**` any number (API.md §4.1). */
+/** Patterns tried in order, the first match wins; `*` is one path segment, `**` any number. */
 const RULES: [string[], EndpointType][] = [
   [['/api/v1/auth/**'], 'auth'],
   [['/api/v1/storage/**'], 'storage'],

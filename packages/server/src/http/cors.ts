@@ -1,5 +1,6 @@
-// CORS (API.md §1): `*` by default without credentials; with an explicit origin list the
-// matching origin is echoed with credentials allowed. Preflights are answered here.
+// CORS (docs/configuration.md "cors"): `*` by default without credentials; with an explicit
+// origin list the matching origin is echoed with credentials allowed. Preflights are
+// answered here.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export interface CorsOptions {

@@ -1,5 +1,6 @@
-// HS256 JSON Web Tokens, nothing else (API.md §2.3). The header is checked before the
-// signature and the signature before the payload is trusted; the comparison is constant time.
+// HS256 JSON Web Tokens, nothing else (docs/getting-started.md "Keys"). The header is
+// checked before the signature and the signature before the payload is trusted; the
+// comparison is constant time.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 export type JwtClaims = Record<string, unknown>;

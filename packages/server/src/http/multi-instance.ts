@@ -1,6 +1,7 @@
-// The multi-instance warning of API.md §4.2 / seed 1.3: without Redis, rate-limit counters
-// are per instance, so N instances allow N times each limit. We cannot count our peers, so
-// we read the hints orchestrators leave in the environment and log one warning naming the fix.
+// The multi-instance warning (docs/auth.md "Multi-instance warning", hardening 1.3):
+// without Redis, rate-limit counters are per instance, so N instances allow N times each
+// limit. We cannot count our peers, so we read the hints orchestrators leave in the
+// environment and log one warning naming the fix.
 import type { Logger } from '../observability/index.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;

@@ -1,7 +1,7 @@
-// Principal resolution (API.md §2.1): which credential a request carries, whether it is
-// valid, and which PostgreSQL role and claims it runs with. Every credential presented
-// must be valid; the identity is the first in the order Authorization → X-Service-Key →
-// apikey. No credential at all means anon, as in PostgREST.
+// Principal resolution (docs/getting-started.md "Keys"): which credential a request
+// carries, whether it is valid, and which PostgreSQL role and claims it runs with. Every
+// credential presented must be valid; the identity is the first in the order Authorization
+// → X-Service-Key → apikey. No credential at all means anon, as in PostgREST.
 import type { DbRole } from '../db/index.ts';
 import { AppError } from './errors/index.ts';
 import { verifyJwt, type JwtClaims } from './jwt.ts';

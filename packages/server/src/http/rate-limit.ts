@@ -1,7 +1,8 @@
-// Rate limiting (API.md §4.2): fixed windows counted in a store, and the limiter that turns
-// a count into X-RateLimit-* headers or a 429. The in-memory store is bounded; the Redis
-// store (redis-store.ts) shares counters between instances, and FallbackRateLimitStore
-// keeps general limits working on per-instance counters while Redis is unreachable.
+// Rate limiting (docs/auth.md "Rate limits"): fixed windows counted in a store, and the
+// limiter that turns a count into X-RateLimit-* headers or a 429. The in-memory store is
+// bounded; the Redis store (redis-store.ts) shares counters between instances, and
+// FallbackRateLimitStore keeps general limits working on per-instance counters while Redis
+// is unreachable.
 import type { Rate } from '../config/index.ts';
 import type { Logger } from '../observability/index.ts';
 import { AppError } from './errors/index.ts';
@@ -156,7 +157,8 @@ export class RateLimiter {
   }
 
   /**
-   * Count one hit for `key`. Over the limit: `allowed: false` with the API.md 429 in `error`.
+   * Count one hit for `key`. Over the limit: `allowed: false` with the 429 of docs/auth.md
+   * "Responses" in `error`.
    * Throws 503 SERVICE_UNAVAILABLE when the store is unreachable (never allows silently).
    */
   async check(key: string): Promise<LimitDecision> {

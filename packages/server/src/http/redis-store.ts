@@ -1,7 +1,8 @@
-// Rate-limit counters in Redis, shared by every instance (API.md §4.2, seed 1.3): one Lua
-// script per hit (INCR, PEXPIRE when the window is new, PTTL) so concurrent instances never
-// race. Fails fast when Redis is away (no offline queue, short timeouts) with a typed error;
-// the factory wraps it so general limits fall back and auth limits answer 503.
+// Rate-limit counters in Redis, shared by every instance (docs/auth.md "Sharing limits
+// between instances (Redis)", hardening 1.3): one Lua script per hit (INCR, PEXPIRE when
+// the window is new, PTTL) so concurrent instances never race. Fails fast when Redis is
+// away (no offline queue, short timeouts) with a typed error; the factory wraps it so
+// general limits fall back and auth limits answer 503.
 import { createRequire } from 'node:module';
 import type * as IoRedis from 'ioredis';
 import type { Redis } from 'ioredis';

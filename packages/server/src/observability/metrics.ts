@@ -1,5 +1,6 @@
 // Prometheus metrics. Each app gets its own registry (several apps may share a process
-// in tests and benchmarks); metric names follow API.md §14.
+// in tests and benchmarks); the metric names are documented in docs/getting-started.md
+// "Health, readiness, metrics" and docs/operations.md "What to watch".
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { CacheRegistry } from './bounded-cache.ts';
 import { HttpMetrics } from './http-metrics.ts';

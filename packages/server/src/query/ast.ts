@@ -142,7 +142,7 @@ export interface QueryRequest {
   truncate?: number;
 }
 
-/** Limits the parser enforces (API.md §5.2 "Bounds"). */
+/** Limits the parser enforces (docs/rest.md "Limits"). */
 export interface ParseLimits {
   maxQueryLength: number;
   maxFilterTerms: number;

@@ -1,7 +1,8 @@
-// Identifier and literal quoting, the one place SQL names are quoted (CONVENTIONS 3). It
-// sits above plan/ and sql/ because both need it: the planner names types by their
-// catalog names (a parameter's type, an enum cast) and the compiler emits identifiers.
-// The functions only quote: whatever they receive was checked against the schema cache.
+// Identifier and literal quoting, the one place SQL names are quoted (docs/architecture.md
+// "Code conventions"). It sits above plan/ and sql/ because both need it: the planner names
+// types by their catalog names (a parameter's type, an enum cast) and the compiler emits
+// identifiers. The functions only quote: whatever they receive was checked against the
+// schema cache.
 
 /** Quote an identifier: always double-quoted, embedded quotes doubled, NUL refused. */
 export function quoteIdent(name: string): string {

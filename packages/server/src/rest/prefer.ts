@@ -1,4 +1,4 @@
-// `Prefer` (API.md §5.3): parsed from every Prefer header, comma-separated. Unknown or
+// `Prefer` (docs/rest.md "Prefer"): parsed from every Prefer header, comma-separated. Unknown or
 // malformed preferences are ignored unless `handling=strict`, which refuses them.
 import { AppError } from '../http/index.ts';
 import type { CountMode } from '../query/index.ts';

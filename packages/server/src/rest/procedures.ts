@@ -1,6 +1,7 @@
 // GET /api/v1/rpc/procedures: the functions of the exposed schemas the caller may execute
-// (API.md §6). Only to signed-in users and service keys unless api.list_procedures_to_anon:
-// a function's name and arguments are not for anonymous eyes by default.
+// (docs/rest.md "Functions (RPC)"). Only to signed-in users and service keys unless
+// api.list_procedures_to_anon: a function's name and arguments are not for anonymous eyes
+// by default.
 import { withRequestTx, type RequestContext, type SchemaSnapshot } from '../db/index.ts';
 import type { RestDeps } from './deps.ts';
 import { exposedSchemas } from './target.ts';

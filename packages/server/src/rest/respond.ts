@@ -1,6 +1,7 @@
-// Shaping a data response, plain data in and out (routes/send.ts writes it): weak ETag
-// over the uncompressed body with If-None-Match → 304 (API.md §5.7), gzip/brotli over
-// 1 KiB when accepted, Server-Timing for the stages.
+// Shaping a data response, plain data in and out (routes/send.ts writes it): weak ETag over
+// the uncompressed body with If-None-Match → 304 (docs/rest.md "ETags and conditional
+// requests"), gzip/brotli over 1 KiB when accepted, Server-Timing for the stages
+// (docs/rest.md "Representations").
 import { hash } from 'node:crypto';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';

@@ -1,5 +1,6 @@
-// Stage timings of one REST request, sent as Server-Timing (API.md: parse, plan, execute,
-// render). Marks keep numbers; the header text is built once, at the end.
+// Stage timings of one REST request, sent as Server-Timing (parse, plan, execute, render:
+// docs/rest.md "Representations"). Marks keep numbers; the header text is built once, at
+// the end.
 const STAGES = ['parse', 'plan', 'execute', 'render'] as const;
 type Stage = (typeof STAGES)[number];
 

@@ -1,6 +1,7 @@
 // Writes (POST, PATCH, DELETE, PUT, and the /api/v1 by-id routes): plan, compile to one
 // statement (write CTE + response read), run with If-Match / max-affected checks in the
-// same transaction, and answer in the mount's shape (API.md §5.4).
+// same transaction, and answer in the mount's shape (docs/rest.md "The two mounts",
+// "Writes").
 import type { ReservedSql, Table } from '../db/index.ts';
 import { AppError, errors } from '../http/index.ts';
 import {

@@ -1,7 +1,8 @@
-// The column definition of the DDL bodies (upstream SDK shape, API.md §7.1): `{name, type,
-// nullable?, primaryKey?, defaultValue?}`, unknown fields refused so a typo is not silently
-// ignored. The schema fixes the shape; the name, type and default are checked after it by
-// identifier(), columnType() (which needs the schema snapshot) and columnDefault().
+// The column definition of the DDL bodies (upstream SDK shape, docs/types.md "Changing the
+// schema from the API"): `{name, type, nullable?, primaryKey?, defaultValue?}`, unknown
+// fields refused so a typo is not silently ignored. The schema fixes the shape; the name,
+// type and default are checked after it by identifier(), columnType() (which needs the
+// schema snapshot) and columnDefault().
 import { z } from 'zod';
 
 const checkedLater = () => z.unknown().optional();

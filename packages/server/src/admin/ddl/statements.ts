@@ -1,8 +1,9 @@
 // DDL statement text for the admin DDL routes. Identifiers go through quoteIdent, column
 // types through the checked grammar of column-type.ts and defaults through
 // column-default.ts, so no request text reaches SQL unquoted. New schemas and tables get
-// the grants public has (API.md §7.1): anon, authenticated and service_role, with Row
-// Level Security enabled on every new table so nothing is readable until a policy says so.
+// the grants public has (docs/types.md "Changing the schema from the API"): anon,
+// authenticated and service_role, with Row Level Security enabled on every new table so
+// nothing is readable until a policy says so.
 import { qualified, quoteIdent } from '../../query/index.ts';
 
 export interface ColumnDef {

@@ -1,5 +1,5 @@
-// GET /api/v1/tables[?schema=a,b] (admin; API.md §5.1): the REST-facing listing, each
-// relation with its path under /api/v1/tables. Default: the exposed schemas.
+// GET /api/v1/tables[?schema=a,b] (admin; docs/types.md "Metadata routes"): the REST-facing
+// listing, each relation with its path under /api/v1/tables. Default: the exposed schemas.
 import type { FastifyInstance } from 'fastify';
 import { tableListing, tablesIn } from '../metadata.ts';
 import { checkSchemas, defaultSchemas, schemaListParam } from '../params.ts';

@@ -1,7 +1,7 @@
-// Admin user management (API.md §7.3): list/search, create, update (role, app_metadata,
-// ban), delete, and sessions list/revoke, one file per route under routes/. Service role
-// or admin users only. A ban, a password change and a role change end the user's
-// sessions; so does deletion.
+// Admin user management (docs/auth.md "Admin user management"): list/search, create, update
+// (role, app_metadata, ban), delete, and sessions list/revoke, one file per route under
+// routes/. Service role or admin users only. A ban, a password change and a role change end
+// the user's sessions; so does deletion.
 import type { FastifyInstance } from 'fastify';
 import type { AuthDeps } from '../deps.ts';
 import { registerUserSessions } from './routes/user-sessions.ts';

@@ -1,6 +1,6 @@
-// Body fields of the admin user routes (API.md §7.3), shared by create and update: an
-// admin may set what a user may not (role, app_metadata, email_verified). Unknown fields
-// are refused so a typo is not silently ignored.
+// Body fields of the admin user routes (docs/auth.md "Admin user management"), shared by
+// create and update: an admin may set what a user may not (role, app_metadata,
+// email_verified). Unknown fields are refused so a typo is not silently ignored.
 import { z } from 'zod';
 import { field, LIMITS } from '../../http/index.ts';
 import { parseDuration } from '../../config/index.ts';

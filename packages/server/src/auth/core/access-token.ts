@@ -1,6 +1,7 @@
-// Access tokens (API.md §8.2): HS256 JWTs whose claims are rebuilt from the database row
-// on every issue and refresh; `role` is always `authenticated`, the user's own role travels
-// as `user_role`. `session_id` is auth.sessions.id and survives refreshes.
+// Access tokens (docs/auth.md "Sessions and refresh tokens"): HS256 JWTs whose claims are
+// rebuilt from the database row on every issue and refresh; `role` is always
+// `authenticated`, the user's own role travels as `user_role`. `session_id` is
+// auth.sessions.id and survives refreshes.
 import { randomUUID } from 'node:crypto';
 import { signJwt } from '../../http/index.ts';
 import type { AmrEntry, AuthenticatorAssurance, UserRow } from './types.ts';

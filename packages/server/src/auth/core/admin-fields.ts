@@ -1,5 +1,6 @@
-// Fields only an administrator may set (API.md §8.3, §16.1): a user's own sign-up or
-// profile update that names one is refused with 403, before the body is otherwise read.
+// Fields only an administrator may set (docs/auth.md "Users and passwords"): a user's own
+// sign-up or profile update that names one is refused with 403, before the body is
+// otherwise read.
 import { AppError } from '../../http/index.ts';
 
 export const ADMIN_ONLY_FIELDS = ['role', 'app_metadata', 'email_verified'] as const;

@@ -1,6 +1,6 @@
-// auth.login_attempts, the per-email failure count and lock of password sign-in (API.md
-// §8.3). The count is kept per address whether or not an account uses it, so a lock
-// tells nothing about which addresses exist.
+// auth.login_attempts, the per-email failure count and lock of password sign-in
+// (docs/auth.md "Users and passwords"). The count is kept per address whether or not an
+// account uses it, so a lock tells nothing about which addresses exist.
 import type { Pool } from '../../db/index.ts';
 import { authQuery } from './db.ts';
 import type { UserRow } from './types.ts';

@@ -1,6 +1,7 @@
-// Password hashing and policy (API.md §8.3): argon2id (OWASP parameters: 19 MiB, t=2, p=1)
-// through @node-rs/argon2 on the libuv thread pool; legacy bcrypt hashes are verified and
-// flagged for rehash. Passwords are NFC-normalised and never truncated.
+// Password hashing and policy (docs/auth.md "Users and passwords"): argon2id (OWASP
+// parameters: 19 MiB, t=2, p=1) through @node-rs/argon2 on the libuv thread pool; legacy
+// bcrypt hashes are verified and flagged for rehash. Passwords are NFC-normalised and never
+// truncated.
 import { hash as argonHash, verify as argonVerify } from '@node-rs/argon2';
 import { AppError } from '../../http/index.ts';
 import type { Passwords } from '../deps.ts';

@@ -1,6 +1,7 @@
-// Redirect targets (API.md §8.5) of OAuth flows and emailed links, one rule for both:
-// `redirect_uri` and `redirect_to` must equal `auth.site_url` (OAuth also: the provider's
-// own Fluxbase callback URL) or an entry of `auth.redirect_allow_list` (exact; an entry ending in `/**` allows any path under it on
+// Redirect targets of OAuth flows and emailed links (docs/auth.md "2. Redirect allow-list",
+// "How links work"), one rule for both: `redirect_uri` and `redirect_to` must equal
+// `auth.site_url` (OAuth also: the provider's own Fluxbase callback URL) or an entry of
+// `auth.redirect_allow_list` (exact; an entry ending in `/**` allows any path under it on
 // the same origin). Both sides are parsed with WHATWG URL first, so case, default ports,
 // dot segments and percent-encoded dots cannot smuggle a target past a prefix. Native-app
 // schemes (`myapp://callback`, RFC 8252) match exact entries only; script-bearing schemes

@@ -1,6 +1,6 @@
-// AES-256-GCM sealing under `encryption_key` (API.md §8.4): `base64(nonce12 ‖ ciphertext ‖ tag)`.
-// Used for TOTP secrets, OAuth provider tokens and client secrets, and the refresh-token
-// child kept for the reuse interval.
+// AES-256-GCM sealing under `encryption_key` (docs/auth.md "How secrets are stored"):
+// `base64(nonce12 ‖ ciphertext ‖ tag)`. Used for TOTP secrets, OAuth provider tokens and
+// client secrets, and the refresh-token child kept for the reuse interval.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { SecretBox } from '../deps.ts';
 

@@ -1,7 +1,8 @@
-// Whether an access token's session is still live (API.md §2.3 step 5): ended, expired or
-// banned sessions are refused with TOKEN_REVOKED. Answers are cached for at most 5 s per
-// session (bounded); the revoking instance drops its entry at once and tells the others
-// through NOTIFY, so another instance is at most 5 s stale even if a notification is lost.
+// Whether an access token's session is still live (docs/auth.md "Sessions and refresh
+// tokens"): ended, expired or banned sessions are refused with TOKEN_REVOKED. Answers are
+// cached for at most 5 s per session (bounded); the revoking instance drops its entry at
+// once and tells the others through NOTIFY, so another instance is at most 5 s stale even
+// if a notification is lost.
 import type postgres from 'postgres';
 import type { Pool } from '../../db/index.ts';
 import { AppError } from '../../http/index.ts';

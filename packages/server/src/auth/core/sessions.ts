@@ -1,7 +1,8 @@
-// Sessions and refresh tokens (API.md §8.3). A session is one sign-in; each refresh
-// rotates its refresh token. Concurrent refreshes of one token serialise on the token and
-// session rows: the first rotates, the others (within auth.refresh_reuse_interval) get the
-// same child. A rotated token replayed later revokes the whole session (GoTrue's rule).
+// Sessions and refresh tokens (docs/auth.md "Sessions and refresh tokens"). A session is
+// one sign-in; each refresh rotates its refresh token. Concurrent refreshes of one token
+// serialise on the token and session rows: the first rotates, the others (within
+// auth.refresh_reuse_interval) get the same child. A rotated token replayed later revokes
+// the whole session (GoTrue's rule).
 import type { Pool, ReservedSql } from '../../db/index.ts';
 import { AppError } from '../../http/index.ts';
 import type { Logger } from '../../observability/index.ts';

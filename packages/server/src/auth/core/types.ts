@@ -1,5 +1,5 @@
 // Auth shapes shared by every auth module: the stored user row, the wire shapes of
-// API.md §8.2 (User, AdminUser, Session, TwoFactorChallenge) and the request facts a
+// docs/auth.md (User, AdminUser, Session, TwoFactorChallenge) and the request facts a
 // sign-in records (method, IP, user agent).
 
 /** A row of auth.users as the core reads it (column names as in the table). */
@@ -21,7 +21,7 @@ export interface UserRow {
   updated_at: Date;
 }
 
-/** API.md §8.2 User: never hashes, secrets or lock fields. */
+/** User (docs/auth.md "Users and passwords"): never hashes, secrets or lock fields. */
 export interface User {
   id: string;
   email: string | null;
@@ -38,7 +38,7 @@ export interface User {
   last_sign_in_at: string | null;
 }
 
-/** API.md §7.3 AdminUser. */
+/** AdminUser (docs/auth.md "Admin user management"). */
 export interface AdminUser extends User {
   banned_until: string | null;
   failed_login_attempts: number;

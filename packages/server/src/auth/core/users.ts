@@ -1,5 +1,5 @@
-// auth.users: lookups, creation, a user's own profile update and the wire shapes (API.md
-// §8.2 User, §7.3 AdminUser).
+// auth.users: lookups, creation, a user's own profile update and the wire shapes (User:
+// docs/auth.md "Users and passwords"; AdminUser: "Admin user management").
 import type { Pool } from '../../db/index.ts';
 import { AppError } from '../../http/index.ts';
 import type { NewUser, Passwords, UserStore } from '../deps.ts';

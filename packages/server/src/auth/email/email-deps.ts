@@ -4,5 +4,5 @@ import type { AuthDeps } from '../deps.ts';
 
 export type EmailDeps = Omit<AuthDeps, 'emailFlows'>;
 
-/** The reauthentication nonce lives 5 minutes (API.md §8.1). */
+/** The reauthentication nonce lives 5 minutes (docs/auth.md "Token lifetimes and storage"). */
 export const REAUTH_NONCE_TTL_MS = 5 * 60_000;

@@ -1,7 +1,8 @@
-// auth.one_time_tokens (API.md §8.3): links carry 32 random bytes (base64url), codes six
-// digits; only their SHA-256 is stored. A token is single use (consumed by one conditional
-// UPDATE … RETURNING), expires, and a new token of the same purpose for the same address
-// (or user) replaces older ones. Codes allow MAX_CODE_ATTEMPTS guesses each.
+// auth.one_time_tokens (docs/auth.md "Token lifetimes and storage"): links carry 32 random
+// bytes (base64url), codes six digits; only their SHA-256 is stored. A token is single use
+// (consumed by one conditional UPDATE … RETURNING), expires, and a new token of the same
+// purpose for the same address (or user) replaces older ones. Codes allow MAX_CODE_ATTEMPTS
+// guesses each.
 import type { Pool, ReservedSql } from '../../db/index.ts';
 import { AppError } from '../../http/index.ts';
 import { authTx } from '../core/db.ts';

@@ -1,6 +1,6 @@
-// Reauthentication (API.md §8.1, deviation 21): a six-digit nonce is emailed to the
-// signed-in user, valid 5 minutes, single use, three attempts; PATCH /user accepts it in
-// place of the current password.
+// Reauthentication (docs/auth.md "Flows"; upstream returned the nonce in the response): a
+// six-digit nonce is emailed to the signed-in user, valid 5 minutes, single use, three
+// attempts; PATCH /user accepts it in place of the current password.
 import { AppError } from '../../http/index.ts';
 import type { UserRow } from '../core/types.ts';
 import { REAUTH_NONCE_TTL_MS, type EmailDeps } from './email-deps.ts';

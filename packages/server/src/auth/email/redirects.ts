@@ -1,4 +1,4 @@
-// Redirect targets of emailed links (API.md §8.5): a `redirect_to` must equal
+// Redirect targets of emailed links (docs/auth.md "How links work"): a `redirect_to` must equal
 // auth.site_url or an entry of auth.redirect_allow_list, by the rule shared with OAuth
 // (auth/core/redirects.ts), so a link from our mail never sends a user to another site.
 import type { Config } from '../../config/index.ts';

@@ -1,8 +1,8 @@
-// ID-token verification (API.md §8.5): signature against the provider's JWKS (asymmetric
-// algorithms only), issuer (Microsoft's `{tenantid}` template filled from `tid`), audience
-// = client id (and `azp` when several audiences), expiry with the configured leeway, and
-// the nonce. Failures are 401 INVALID_ID_TOKEN with `details.reason`; an unreachable JWKS
-// is 502 OAUTH_PROVIDER_ERROR.
+// ID-token verification (docs/auth.md "5. The sign-in flow"): signature against the
+// provider's JWKS (asymmetric algorithms only), issuer (Microsoft's `{tenantid}` template
+// filled from `tid`), audience = client id (and `azp` when several audiences), expiry with
+// the configured leeway, and the nonce. Failures are 401 INVALID_ID_TOKEN with
+// `details.reason`; an unreachable JWKS is 502 OAUTH_PROVIDER_ERROR.
 import type * as JoseModule from 'jose';
 import type { JWTPayload, JWTVerifyGetKey } from 'jose';
 import { AppError } from '../../http/index.ts';

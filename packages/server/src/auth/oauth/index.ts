@@ -1,8 +1,9 @@
-// OAuth 2.0 / OIDC sign-in (API.md §8.5): providers (presets, generic OIDC discovery,
-// fluxbase.yaml or the admin API), authorization with state + PKCE + nonce stored in
-// PostgreSQL (any instance may receive the callback), callback, ID-token sign-in, identity
-// linking, provider tokens stored encrypted. Users, sessions and 2FA come from the auth
-// core through AuthDeps; this module never issues tokens itself.
+// OAuth 2.0 / OIDC sign-in (docs/auth.md "OAuth and OpenID Connect sign-in"): providers
+// (presets, generic OIDC discovery, fluxbase.yaml or the admin API), authorization with
+// state + PKCE + nonce stored in PostgreSQL (any instance may receive the callback),
+// callback, ID-token sign-in, identity linking, provider tokens stored encrypted. Users,
+// sessions and 2FA come from the auth core through AuthDeps; this module never issues
+// tokens itself.
 import type { FastifyInstance } from 'fastify';
 import type { AuthDeps } from '../deps.ts';
 import { registerAdminProviderRoutes } from './routes/admin-providers.ts';

@@ -1,8 +1,9 @@
-// Which user a provider account signs in (API.md §8.5): the user already linked by
-// (provider, subject); else, when linking, the signed-in user; else the user with the same
-// email when both the provider and Fluxbase consider that email verified; else a new user.
-// No connection is held across steps: each step is one atomic statement, and a lost race
-// (another callback linked or created first) is resolved by reading the winner.
+// Which user a provider account signs in (docs/auth.md "5. The sign-in flow"): the user
+// already linked by (provider, subject); else, when linking, the signed-in user; else the
+// user with the same email when both the provider and Fluxbase consider that email
+// verified; else a new user. No connection is held across steps: each step is one atomic
+// statement, and a lost race (another callback linked or created first) is resolved by
+// reading the winner.
 import { AppError } from '../../http/index.ts';
 import type { UserRow } from '../core/types.ts';
 import type { AuthDeps } from '../deps.ts';

@@ -1,7 +1,8 @@
-// Built-in provider presets (API.md §8.5). A provider named after a preset inherits its
-// issuer or endpoints, scopes and quirks; any field set in fluxbase.yaml or through the
-// admin API overrides the preset. Every other name is a generic OIDC (issuer_url) or
-// OAuth 2.0 (authorize_url + token_url + userinfo_url) provider.
+// Built-in provider presets (docs/auth.md "3. Configuring providers in fluxbase.yaml"). A
+// provider named after a preset inherits its issuer or endpoints, scopes and quirks; any
+// field set in fluxbase.yaml or through the admin API overrides the preset. Every other
+// name is a generic OIDC (issuer_url) or OAuth 2.0 (authorize_url + token_url +
+// userinfo_url) provider.
 
 /** How the user's profile is read after the code exchange. */
 export type ProfileSource =

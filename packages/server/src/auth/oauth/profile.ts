@@ -1,7 +1,7 @@
 // The provider account as Fluxbase sees it: a stable subject, an email and whether the
 // provider vouches for it, and a few profile fields. Built from ID-token claims, a
 // userinfo document, or GitHub's /user + /user/emails. An email the provider does not
-// mark verified never links to an existing account (API.md §8.5).
+// mark verified never links to an existing account (docs/auth.md "5. The sign-in flow").
 import { normalizeEmail } from '../core/email.ts';
 
 export interface Profile {

@@ -1,4 +1,4 @@
-// GET /api/v1/auth/config (API.md §8.2 AuthConfig): the values actually enforced (OAuth
+// GET /api/v1/auth/config (docs/auth.md "Configuration"): the values actually enforced (OAuth
 // providers from configuration and the database), and
 // GET /captcha/config (no CAPTCHA provider is built in).
 import type { FastifyInstance } from 'fastify';

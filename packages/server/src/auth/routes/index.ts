@@ -1,4 +1,4 @@
-// The core auth routes (API.md §8.1): config, sign-up, sign-in, anonymous sign-in,
+// The core auth routes (docs/auth.md): config, sign-up, sign-in, anonymous sign-in,
 // refresh, sign-out, and the current user.
 import type { FastifyInstance } from 'fastify';
 import type { AuthDeps } from '../deps.ts';

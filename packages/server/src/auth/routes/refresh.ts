@@ -1,5 +1,6 @@
-// POST /api/v1/auth/refresh {refresh_token} (API.md §8.3): rotate the refresh token;
-// rate-limited per session family and per IP (upstream keyed every refresh into one bucket).
+// POST /api/v1/auth/refresh {refresh_token} (docs/auth.md "Sessions and refresh tokens"):
+// rotate the refresh token; rate-limited per session family and per IP (upstream keyed
+// every refresh into one bucket).
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { field, LIMITS, parseInput } from '../../http/index.ts';

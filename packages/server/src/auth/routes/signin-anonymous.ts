@@ -1,5 +1,5 @@
-// POST /api/v1/auth/signin/anonymous {user_metadata?} (API.md §8.1): a user without email,
-// off by default.
+// POST /api/v1/auth/signin/anonymous {user_metadata?} (docs/auth.md "Users and passwords"):
+// a user without email, off by default.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { AppError, optionalBody, parseInput } from '../../http/index.ts';

@@ -1,6 +1,7 @@
-// POST /api/v1/auth/signin {email, password} (API.md §8.1, §8.3): email and password, with
-// the per-email lockout. Unknown emails and wrong passwords take the same hashing work and
-// get the same 401; the failure count is kept per address whether or not an account exists.
+// POST /api/v1/auth/signin {email, password} (docs/auth.md "Users and passwords"): email
+// and password, with the per-email lockout. Unknown emails and wrong passwords take the
+// same hashing work and get the same 401; the failure count is kept per address whether or
+// not an account exists.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { AppError, parseInput } from '../../http/index.ts';

@@ -1,6 +1,6 @@
-// POST /api/v1/auth/signout {scope?} (API.md §8.3): `local` (default) ends this session,
-// `global` all the user's sessions, `others` all but this one. Access tokens of ended
-// sessions are refused.
+// POST /api/v1/auth/signout {scope?} (docs/auth.md "Sessions and refresh tokens"): `local`
+// (default) ends this session, `global` all the user's sessions, `others` all but this one.
+// Access tokens of ended sessions are refused.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { optionalBody, parseInput } from '../../http/index.ts';

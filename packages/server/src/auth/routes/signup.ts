@@ -1,7 +1,8 @@
-// POST /api/v1/auth/signup {email, password, user_metadata?} (API.md §8.1, §8.3): a new
-// account and its first session; with email verification required, a generic 201 that
-// reads the same whether or not the email was taken (the owner of an existing account is
-// emailed instead). role, app_metadata and email_verified are refused (403).
+// POST /api/v1/auth/signup {email, password, user_metadata?} (docs/auth.md "Users and
+// passwords"): a new account and its first session; with email verification required, a
+// generic 201 that reads the same whether or not the email was taken (the owner of an
+// existing account is emailed instead). role, app_metadata and email_verified are refused
+// (403).
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';

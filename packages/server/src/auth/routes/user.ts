@@ -1,7 +1,8 @@
-// GET and PATCH /api/v1/auth/user (API.md §8.1, §8.3). A user may change their email
-// (confirmed by a link to the new address), their password (with the current password or
-// a /reauthenticate nonce; other sessions are revoked) and user_metadata (merged). role,
-// app_metadata and email_verified are admin-only (403, API.md §16.1); other unknown fields are refused.
+// GET and PATCH /api/v1/auth/user (docs/auth.md "The current user"). A user may change
+// their email (confirmed by a link to the new address), their password (with the current
+// password or a /reauthenticate nonce; other sessions are revoked) and user_metadata
+// (merged). role, app_metadata and email_verified are admin-only (403, docs/auth.md "Users
+// and passwords"); other unknown fields are refused.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { AppError, field, LIMITS, parseInput } from '../../http/index.ts';

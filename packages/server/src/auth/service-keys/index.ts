@@ -1,7 +1,7 @@
-// Stored service keys `sk_…` (API.md §7.2): verification for principal resolution,
-// create/list/rotate/deprecate/revoke with an audit trail, service-role JWT revocation.
-// Owns auth.service_keys and its history tables (migration 007); never stores a key in
-// clear. Changes reach every instance by NOTIFY, and within 5 s by cache expiry.
+// Stored service keys `sk_…` (docs/auth.md "Service keys"): verification for principal
+// resolution, create/list/rotate/deprecate/revoke with an audit trail, service-role JWT
+// revocation. Owns auth.service_keys and its history tables (migration 007); never stores a
+// key in clear. Changes reach every instance by NOTIFY, and within 5 s by cache expiry.
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../config/index.ts';
 import type { Database } from '../../db/index.ts';

@@ -1,6 +1,7 @@
-// Key management (API.md §7.2), part one: create, read, update, enable/disable, delete.
-// Each change runs in one transaction with its audit row and a NOTIFY (delivered at
-// commit), then drops this instance's cache so the next request sees it.
+// Key management (docs/auth.md "Service keys"), part one: create, read, update,
+// enable/disable, delete. Each change runs in one transaction with its audit row and a
+// NOTIFY (delivered at commit), then drops this instance's cache so the next request sees
+// it.
 import type { Pool, ReservedSql } from '../../db/index.ts';
 import { AppError, errors } from '../../http/index.ts';
 import { authTx } from '../core/db.ts';
@@ -40,7 +41,7 @@ export async function change<T>(ctx: AdminContext, fn: (sql: ReservedSql, audit:
   return result;
 }
 
-/** A new key row (create and rotate share it: one format, API.md §16.50). */
+/** A new key row (create and rotate share it: one format; upstream padded rotated keys). */
 export async function insertNewKey(sql: ReservedSql, actor: string, input: CreateInput): Promise<CreatedKey> {
   const fresh = generateKey();
   const row = await insertKey(sql, {

@@ -1,6 +1,6 @@
-// The stored service key format (API.md §2.1): `sk_` + base64url (no padding) of 32
-// random bytes, 46 characters. Only its SHA-256 is stored; its first 16 characters (not
-// secret) find the row.
+// The stored service key format (docs/auth.md "Format and storage"): `sk_` + base64url (no
+// padding) of 32 random bytes, 46 characters. Only its SHA-256 is stored; its first 16
+// characters (not secret) find the row.
 import { randomBytes } from 'node:crypto';
 import { sha256 } from '../core/tokens.ts';
 

@@ -1,10 +1,10 @@
-// Validation of the service-key admin request bodies and path ids (API.md §7.2). Every
-// field is checked by type and range; field problems are gathered into one 400
-// VALIDATION_FAILED with `details.fields`, an absent required field is
+// Validation of the service-key admin request bodies and path ids (docs/auth.md "Service
+// keys"). Every field is checked by type and range; field problems are gathered into one
+// 400 VALIDATION_FAILED with `details.fields`, an absent required field is
 // MISSING_REQUIRED_FIELD. Unknown fields are ignored.
 import { AppError } from '../../http/index.ts';
 
-/** API.md §2.1: the only scopes a stored key may hold. */
+/** The only scopes a stored key may hold (docs/auth.md "Scopes"). */
 export const SCOPES: readonly string[] = [
   'read:tables', 'write:tables', 'read:storage', 'write:storage', 'read:functions', 'execute:functions',
   'read:auth', 'write:auth', 'read:webhooks', 'write:webhooks', 'read:monitoring', 'realtime:connect',

@@ -1,4 +1,4 @@
-// Key management (API.md §7.2), part two: revoke (refused from the next request),
+// Key management (docs/auth.md "Service keys"), part two: revoke (refused from the next request),
 // deprecate (works until the grace period ends), rotate (new key + old one deprecated, in
 // one transaction), the revocation history, and service-role JWT revocation.
 import { AppError } from '../../http/index.ts';

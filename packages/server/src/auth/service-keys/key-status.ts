@@ -1,4 +1,4 @@
-// A stored key's row, its status on the wire (API.md §7.2 ServiceKey) and why a request
+// A stored key's row, its status on the wire (docs/auth.md "Other routes") and why a request
 // presenting it is refused. Status and refusal share one reading of the row, so a key
 // listed as `active` is exactly a key that works.
 
@@ -26,7 +26,7 @@ export interface ServiceKeyRow {
 
 export type KeyStatus = 'active' | 'deprecated' | 'revoked' | 'expired' | 'disabled';
 
-/** `details.reason` of 401 INVALID_API_KEY (API.md §3.2). */
+/** `details.reason` of 401 INVALID_API_KEY (docs/auth.md "Revocation"). */
 export type RefusalReason = 'revoked' | 'expired' | 'grace_period_ended' | 'disabled';
 
 type StatusFields = Pick<ServiceKeyRow, 'enabled' | 'expires_at' | 'deprecated_at' | 'grace_period_ends_at' | 'revoked_at'>;

@@ -44,7 +44,7 @@ async function refusal(p: Promise<unknown>): Promise<AppError> {
 }
 
 describe('KeyVerifier', () => {
-  it('turns a valid key into a service_key principal with the API.md §2.2 claims', async () => {
+  it('turns a valid key into a service_key principal with the service-role claims', async () => {
     const { key, verifier } = setup({ name: 'ci', scopes: ['read:tables'] });
     const p = await verifier.verify(key);
     expect(p).toEqual({

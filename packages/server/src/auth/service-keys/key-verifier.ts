@@ -1,8 +1,9 @@
-// Verifying a presented `sk_` key (API.md §2.1): format, prefix lookup, constant-time
-// hash compare, state (revoked, expired, grace period, disabled) and the key's own rate
-// limits, then the service_key principal. Verified rows are cached for at most
-// `cacheTtlMs` (the bound on how stale another instance can be when a NOTIFY is missed);
-// `invalidate()` empties the cache at once (NOTIFY, or the instance that made the change).
+// Verifying a presented `sk_` key (docs/auth.md "Using a key"): format, prefix lookup,
+// constant-time hash compare, state (revoked, expired, grace period, disabled) and the
+// key's own rate limits, then the service_key principal. Verified rows are cached for at
+// most `cacheTtlMs` (the bound on how stale another instance can be when a NOTIFY is
+// missed); `invalidate()` empties the cache at once (NOTIFY, or the instance that made the
+// change).
 import { timingSafeEqual } from 'node:crypto';
 import { AppError, MemoryRateLimitStore, type Principal, type RateLimitStore, type ServiceKeyVerifier } from '../../http/index.ts';
 import { BoundedCache, type CacheRegistry, type Logger } from '../../observability/index.ts';
@@ -49,7 +50,7 @@ export function invalidKey(reason: keyof typeof MESSAGES): AppError {
   return new AppError('INVALID_API_KEY', { message: MESSAGES[reason], details: { reason } });
 }
 
-/** API.md §2.2 claims of a stored key. */
+/** The claims of a stored key (docs/auth.md "Using a key"). */
 export function keyPrincipal(row: ServiceKeyRow, token: string): Principal {
   return {
     kind: 'service_key',
@@ -132,7 +133,8 @@ export class KeyVerifier implements ServiceKeyVerifier {
     try {
       hit = await this.options.rateLimitStore.hit(name, windowMs);
     } catch (err) {
-      // The shared store is down: keep limiting per instance rather than not at all (API.md §4.2).
+      // The shared store is down: keep limiting per instance rather than not at all
+      // (docs/auth.md "Rate limits per key").
       if (!this.fallbackStore) {
         this.options.logger.warn({ err }, 'rate-limit store unavailable; service key limits fall back to this instance');
         this.fallbackStore = new MemoryRateLimitStore();

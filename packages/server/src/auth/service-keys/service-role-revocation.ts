@@ -1,7 +1,8 @@
-// Service-role JWT revocation (API.md §2.3 item 5, §7.2): every service-role JWT whose
-// `iat` is before the latest auth.service_role_revocations.revoked_before is refused. The
-// time is held in memory (checked on every request without a query), reloaded on NOTIFY
-// and polled, and set at once on the instance that revoked.
+// Service-role JWT revocation (docs/auth.md "Revoking service-role JWTs"): every
+// service-role JWT whose `iat` is before the latest
+// auth.service_role_revocations.revoked_before is refused. The time is held in memory
+// (checked on every request without a query), reloaded on NOTIFY and polled, and set at
+// once on the instance that revoked.
 import { AppError, type JwtClaims } from '../../http/index.ts';
 
 export class ServiceRoleRevocation {

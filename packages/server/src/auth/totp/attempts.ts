@@ -1,7 +1,8 @@
-// The per-user attempt limit (API.md §8.4, seed 1.2), computed from
-// auth.two_factor_recovery_attempts so that every instance sees the same lock: when
-// `max` counted failures fall within `window`, verification is locked for `lockout` from
-// the last of them. A success or an admin unlock clears the earlier failures.
+// The per-user attempt limit (docs/auth.md "Attempt limit and lockout", hardening 1.2),
+// computed from auth.two_factor_recovery_attempts so that every instance sees the same
+// lock: when `max` counted failures fall within `window`, verification is locked for
+// `lockout` from the last of them. A success or an admin unlock clears the earlier
+// failures.
 import type { ReservedSql } from '../../db/index.ts';
 import type { ClientInfo } from '../core/types.ts';
 

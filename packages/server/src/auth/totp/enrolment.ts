@@ -1,6 +1,6 @@
-// Enrolment (API.md §8.1, §8.4): setup creates a pending secret (sealed, 10 minutes) and
-// shows it once with its otpauth URI and QR code; enable checks a first code against it,
-// turns it into the user's factor and answers 10 fresh recovery codes.
+// Enrolment (docs/auth.md "Turning 2FA on"): setup creates a pending secret (sealed, 10
+// minutes) and shows it once with its otpauth URI and QR code; enable checks a first code
+// against it, turns it into the user's factor and answers 10 fresh recovery codes.
 import { z } from 'zod';
 import { AppError } from '../../http/index.ts';
 import { authQuery, authTx } from '../core/db.ts';
@@ -30,7 +30,7 @@ export const alreadyEnabled = () =>
 export const notEnabled = () =>
   new AppError('CONFLICT', { message: 'Two-factor authentication is not enabled for this account', details: { reason: 'not_enabled' } });
 
-/** Secrets are never stored in clear (API.md §16 item 17): no key, no 2FA. */
+/** Secrets are never stored in clear (docs/auth.md "How secrets are stored"): no key, no 2FA. */
 export function assertEncryptionKey(deps: AuthDeps): void {
   const key: unknown = deps.config.encryptionKeyBytes;
   if (!Buffer.isBuffer(key) || key.length !== 32) {

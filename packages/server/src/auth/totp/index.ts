@@ -1,7 +1,8 @@
-// TOTP two-factor authentication (API.md §8.4): setup, enable, verify, disable, status,
-// recovery codes, step-up challenges, the per-user attempt limit (from the attempts
-// table, so it holds across instances), and the admin unlock and removal. Secrets are
-// sealed with the core's SecretBox and never stored or logged in clear.
+// TOTP two-factor authentication (docs/auth.md "Two-factor authentication (TOTP)"): setup,
+// enable, verify, disable, status, recovery codes, step-up challenges, the per-user attempt
+// limit (from the attempts table, so it holds across instances), and the admin unlock and
+// removal. Secrets are sealed with the core's SecretBox and never stored or logged in
+// clear.
 import type { FastifyInstance } from 'fastify';
 import type { AuthDeps } from '../deps.ts';
 import { registerAdminTotpRoutes } from './routes/admin.ts';

@@ -1,7 +1,7 @@
 // Managing an enabled factor: status, disable (password or a code), regenerating recovery
-// codes (current TOTP code), and the admin unlock and removal (API.md §7.3). Every check of
-// a password or code by the user goes through the attempt limit, so a stolen session
-// cannot brute-force its way to turning 2FA off.
+// codes (current TOTP code), and the admin unlock and removal (docs/auth.md "Two-factor
+// authentication (TOTP)"). Every check of a password or code by the user goes through the
+// attempt limit, so a stolen session cannot brute-force its way to turning 2FA off.
 import { AppError, invalidField } from '../../http/index.ts';
 import { authQuery, authTx } from '../core/db.ts';
 import type { UserRow } from '../core/types.ts';

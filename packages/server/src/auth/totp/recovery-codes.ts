@@ -1,6 +1,7 @@
-// Recovery codes (API.md §8.4): 10 per user, `XXXXX-XXXXX` in base32 (50 random bits
-// each), shown once and stored as scrypt hashes with a per-code salt. A plain SHA-256 of
-// 50 bits could be brute-forced from a leaked table; scrypt makes that impractical.
+// Recovery codes (docs/auth.md "Recovery codes"): 10 per user, `XXXXX-XXXXX` in base32 (50
+// random bits each), shown once and stored as scrypt hashes with a per-code salt. A plain
+// SHA-256 of 50 bits could be brute-forced from a leaked table; scrypt makes that
+// impractical.
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { base32Encode } from './base32.ts';
 

@@ -1,8 +1,8 @@
-// POST /2fa/verify (API.md §8.4): the second step of any sign-in (or a step-up). Order:
-// per-user lock → a pending challenge must exist (and match `challenge_token` when sent)
-// → the code (TOTP or recovery code, single use) → the challenge is consumed only after
-// the code was right → an aal2 session. A request without a pending challenge tests no
-// code, so it neither counts toward the lock nor burns a code.
+// POST /2fa/verify (docs/auth.md "Signing in with 2FA"): the second step of any sign-in (or
+// a step-up). Order: per-user lock → a pending challenge must exist (and match
+// `challenge_token` when sent) → the code (TOTP or recovery code, single use) → the
+// challenge is consumed only after the code was right → an aal2 session. A request without
+// a pending challenge tests no code, so it neither counts toward the lock nor burns a code.
 import type { ReservedSql } from '../../db/index.ts';
 import { AppError } from '../../http/index.ts';
 import { authQuery } from '../core/db.ts';

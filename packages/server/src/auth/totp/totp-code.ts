@@ -1,6 +1,7 @@
 // HOTP (RFC 4226) and TOTP (RFC 6238) with node:crypto: HMAC of the 8-byte big-endian
 // counter, dynamic truncation, `digits` decimal digits. Fluxbase uses SHA-1, 6 digits and
-// 30-second steps (API.md §8.4); the other parameters exist for the RFC test vectors.
+// 30-second steps (docs/auth.md "Two-factor authentication (TOTP)"); the other parameters
+// exist for the RFC test vectors.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 export type TotpAlgorithm = 'sha1' | 'sha256' | 'sha512';

@@ -1,6 +1,6 @@
-// Which schemas no API route reaches: Fluxbase's own (API.md §5.1) and PostgreSQL's
-// system schemas. The one list REST (rest/target.ts), the admin schema routes
-// (admin/params.ts) and DDL names (admin/ddl/names.ts) consult.
+// Which schemas no API route reaches: Fluxbase's own (docs/rest.md "Exposed schemas and
+// profiles") and PostgreSQL's system schemas. The one list REST (rest/target.ts), the admin
+// schema routes (admin/params.ts) and DDL names (admin/ddl/names.ts) consult.
 
 /** Fluxbase's own schemas: never exposed, listed, typed or altered through the API. */
 export const FLUXBASE_SCHEMAS: ReadonlySet<string> = new Set(['auth', 'storage', 'jobs', 'functions', 'realtime', 'webhooks', 'fluxbase']);

@@ -1,5 +1,6 @@
-// The closed error catalog (API.md §3.2): one code, one HTTP status, one short sentence
-// (`error`), and the code used on the PostgREST mount where one is listed.
+// The closed error catalog (docs/errors.md; the PostgREST codes: docs/rest.md "Errors"): one
+// code, one HTTP status, one short sentence (`error`), and the code used on the PostgREST
+// mount where one is listed.
 
 export interface CatalogEntry {
   status: number;
@@ -96,7 +97,7 @@ export const CATALOG = {
   STATEMENT_TIMEOUT: { status: 504, error: 'Statement timeout' },
   FUNCTION_TIMEOUT: { status: 504, error: 'Function timeout' },
   HANDLER_TIMEOUT: { status: 504, error: 'Handler timeout' },
-  // Retired upstream codes, never emitted (API.md §3.2):
+  // Retired codes of upstream Fluxbase, never emitted (upstream code → ours):
   //   REVOKED_TOKEN → TOKEN_REVOKED; RATE_LIMIT_EXCEEDED, TOO_MANY_REQUESTS → RATE_LIMITED;
   //   INVALID_USER_ID → INVALID_ID; INVALID_ROLE → VALIDATION_FAILED;
   //   SETUP_REQUIRED, SETUP_ALREADY_COMPLETED, SETUP_DISABLED, INVALID_SETUP_TOKEN (no setup wizard).

@@ -9,7 +9,7 @@ const pg = (code: string, extra: Record<string, unknown> = {}) =>
   Object.assign(new Error(extra.message as string ?? `pg ${code}`), { name: 'PostgresError', severity: 'ERROR', code, ...extra });
 
 describe('catalog', () => {
-  it('has the API.md codes with one status each', () => {
+  it('has the documented codes (docs/errors.md) with one status each', () => {
     expect(Object.keys(CATALOG).length).toBeGreaterThanOrEqual(30);
     expect(CATALOG.PAYLOAD_TOO_LARGE.status).toBe(413);
     expect(CATALOG.SERVICE_UNAVAILABLE.status).toBe(503);

@@ -1,7 +1,7 @@
-// PostgreSQL errors → catalog codes by SQLSTATE (API.md §3.2). On /api/v1 the client sees
-// our wording plus {table, column, constraint}; PostgreSQL's own message/detail/hint are
-// kept aside for the PostgREST mount. Unmapped SQLSTATEs are DATABASE_ERROR (500), whose
-// text is never shown.
+// PostgreSQL errors → catalog codes by SQLSTATE (docs/errors.md "Database errors"). On
+// /api/v1 the client sees our wording plus {table, column, constraint}; PostgreSQL's own
+// message/detail/hint are kept aside for the PostgREST mount. Unmapped SQLSTATEs are
+// DATABASE_ERROR (500), whose text is never shown.
 import { isUnavailable } from '../../db/index.ts';
 import { AppError } from './app-error.ts';
 import type { ErrorCode } from './catalog.ts';
@@ -53,7 +53,7 @@ function codeFor(sqlstate: string, message: string, anonymous: boolean, file: st
     // Duplicate objects (admin DDL): the name is taken.
     case '42P04': case '42P06': case '42P07': case '42710': case '42712': case '42723': case '42P03': case '42P05': return 'ALREADY_EXISTS';
     default:
-      // Classes a client's input can cause (docs/errors.md, "Database errors"): bad values
+      // Classes a client's input can cause (docs/errors.md "Database errors"): bad values
       // (22), constraints (23), names, types, casts and grouping (42), user functions that
       // raise or misbehave (P0, 2F, 38), limits of one statement (54). Everything else
       // (connection, resources, internal) is the server's.

@@ -1,5 +1,5 @@
 // Turning any thrown value into an AppError, and an AppError into the body of its mount:
-// the Fluxbase envelope everywhere, PostgREST's shape on /rest/v1 (API.md §3.1).
+// the Fluxbase envelope everywhere, PostgREST's shape on /rest/v1 (docs/errors.md).
 import { DatabaseUnavailableError, isUnavailable } from '../../db/index.ts';
 import { isQueryError } from '../../query/index.ts';
 import { AppError } from './app-error.ts';

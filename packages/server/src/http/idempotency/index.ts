@@ -1,7 +1,8 @@
-// Idempotency-Key (API.md §5.6): the first write with a key claims a row in
-// fluxbase.idempotency_keys, its response is stored on send, and a retry with the same key
-// from the same principal (API.md §16 item 11) gets that response replayed. rules.ts is pure,
-// store.ts holds all the SQL, hooks.ts all the Fastify code; rules must stay free of both.
+// Idempotency-Key (docs/rest.md "Idempotency keys"): the first write with a key claims a
+// row in fluxbase.idempotency_keys, its response is stored on send, and a retry with the
+// same key from the same principal (upstream Fluxbase's keys were global) gets that
+// response replayed. rules.ts is pure, store.ts holds all the SQL, hooks.ts all the Fastify
+// code; rules must stay free of both.
 export {
   idempotencyApplies, idempotencyAppliesToMethod, MAX_KEY_LENGTH,
   type IdempotentRequest, type StoredResponse,

@@ -1,4 +1,5 @@
-// Idempotency rules (API.md §5.6), pure (no SQL, no Fastify) so they are unit-tested without a database or a server.
+// Idempotency rules (docs/rest.md "Idempotency keys"), pure (no SQL, no Fastify) so they
+// are unit-tested without a database or a server.
 import { createHash } from 'node:crypto';
 import { AppError } from '../errors/index.ts';
 import type { Principal } from '../principal.ts';

@@ -1,5 +1,6 @@
-// Filter values (`col=<value>`): every operator and modifier, as a table of
-// [value, expected FilterLeaf operation | error code] (CONVENTIONS 12).
+// Filter values (`col=<value>`): every operator and modifier, as a table of [value,
+// expected FilterLeaf operation | error code] (docs/architecture.md "Tests and
+// benchmarks").
 import { describe, expect, it } from 'vitest';
 import type { FilterLeaf, Operation } from '../ast.ts';
 import { DEFAULT_PARSE_LIMITS } from '../ast.ts';

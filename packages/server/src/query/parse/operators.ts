@@ -1,5 +1,5 @@
-// The closed operator vocabulary of filters (API.md §5.2) and the "unknown operator" error
-// that lists the valid ones and names the closest.
+// The closed operator vocabulary of filters (docs/rest.md "Filters") and the "unknown
+// operator" error that lists the valid ones and names the closest.
 import type { CompareOp, FtsOp, GeoOp, QuantifiableOp } from '../ast.ts';
 import { quoteInput } from '../errors.ts';
 import { closestName } from '../suggest.ts';

@@ -1,6 +1,6 @@
-// A table request's query string → QueryRequest. Reserved keys (API.md §5.2) go to their
-// own grammars, `rel.order`/`rel.limit`/`rel.or`… apply to an embed, and every other key is
-// a filter `col=op.value` (`rel.col=…` for an embed's column).
+// A table request's query string → QueryRequest. Reserved keys (docs/rest.md "Filters") go
+// to their own grammars, `rel.order`/`rel.limit`/`rel.or`… apply to an embed, and every
+// other key is a filter `col=op.value` (`rel.col=…` for an embed's column).
 import type { CountMode, FieldRef, JsonPathStep, QueryRequest, ScopedFilter, ScopedOrder, ScopedRange } from '../ast.ts';
 import { QueryError, quoteInput } from '../errors.ts';
 import { decodeQueryString } from './decode.ts';

@@ -1,4 +1,5 @@
-// The POST …/query body (API.md §5.8), as the Fluxbase SDK sends it, and its bad shapes.
+// The POST …/query body (docs/rest.md "Queries in a JSON body"), as the Fluxbase SDK sends
+// it, and its bad shapes.
 import { describe, expect, it } from 'vitest';
 import type { FilterLeaf, Operation, QueryRequest } from '../ast.ts';
 import { QueryError } from '../errors.ts';

@@ -1,6 +1,7 @@
-// The JSON body of `POST …/query` (API.md §5.8) → the same QueryRequest as a query string.
-// Values keep their JSON type: `in` takes an array, objects and arrays become JSON text,
-// null and booleans become `null`/`true`/`false`. Wrong shapes are INVALID_REQUEST_BODY.
+// The JSON body of `POST …/query` (docs/rest.md "Queries in a JSON body") → the same
+// QueryRequest as a query string. Values keep their JSON type: `in` takes an array, objects
+// and arrays become JSON text, null and booleans become `null`/`true`/`false`. Wrong shapes
+// are INVALID_REQUEST_BODY.
 import type { FieldRef, FilterLeaf, FilterNode, OrderTerm, QueryRequest, ScopedFilter } from '../ast.ts';
 import { QueryError, quoteInput } from '../errors.ts';
 import { parseFilterWith } from './filter.ts';

@@ -1,5 +1,6 @@
-// Opaque keyset cursors (API.md §5.5): base64url (padded and standard base64 accepted) of
-// {"c": column, "v": last value, "d": descending, "k": [last primary key values]}.
+// Opaque keyset cursors (docs/rest.md "Cursor pagination"): base64url (padded and standard
+// base64 accepted) of {"c": column, "v": last value, "d": descending, "k": [last primary
+// key values]}.
 import { QueryError } from '../errors.ts';
 
 export interface CursorData {

@@ -1,7 +1,7 @@
-// Plans: a parsed request checked against the schema cache. Plain data (CONVENTIONS 2),
-// compiled to SQL by query/sql. Every name in a plan exists in the schema, every JSON path
-// is valid for its column, and filter values are typed and normalized, so the compiler
-// looks nothing up and rejects nothing.
+// Plans: a parsed request checked against the schema cache. Plain data
+// (docs/architecture.md "Code conventions"), compiled to SQL by query/sql. Every name in a
+// plan exists in the schema, every JSON path is valid for its column, and filter values are
+// typed and normalized, so the compiler looks nothing up and rejects nothing.
 import type { Column, DbFunction, Relationship, Table } from '../../db/index.ts';
 import type { AggregateFn, CompareOp, CountMode, FtsOp, GeoOp, IsValue, JsonPathStep, QuantifiableOp } from '../ast.ts';
 

@@ -1,8 +1,8 @@
-// The one SQL vocabulary (CONVENTIONS 3): the identifier quoter (query/ident.ts, shared
-// with the planner, re-exported here) and the parameter list. Nothing outside query/sql
-// builds SQL text, and user input only ever reaches SQL as a bound parameter or as an
-// identifier that the planner checked against the schema cache and that quoteIdent then
-// quotes.
+// The one SQL vocabulary (docs/architecture.md "Code conventions"): the identifier quoter
+// (query/ident.ts, shared with the planner, re-exported here) and the parameter list.
+// Nothing outside query/sql builds SQL text, and user input only ever reaches SQL as a
+// bound parameter or as an identifier that the planner checked against the schema cache and
+// that quoteIdent then quotes.
 export { qualified, quoteIdent, quoteLiteral } from '../ident.ts';
 
 /** Positional parameters collected while compiling one statement. */

@@ -1,7 +1,7 @@
 // Compiles a function call. Arguments travel as ONE JSON parameter and are converted by
-// json_to_record with the argument types from the catalog, so arrays, JSON and scalars
-// all arrive in their PostgreSQL types and nothing is substituted into SQL text
-// (API.md §16 item 24).
+// json_to_record with the argument types from the catalog, so arrays, JSON and scalars all
+// arrive in their PostgreSQL types and nothing is substituted into SQL text (upstream
+// Fluxbase substituted them).
 import type { RpcTarget } from '../plan/rpc.ts';
 import type { ReadPlan } from '../plan/types.ts';
 import { Params, qualified, quoteIdent, type Statement } from './fragments.ts';

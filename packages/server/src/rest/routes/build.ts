@@ -29,7 +29,7 @@ export function rawQuery(request: FastifyRequest): string {
   return i < 0 ? '' : request.url.slice(i + 1);
 }
 
-/** Stored service keys are limited by their scopes (API.md §2.1); JWT principals never are. */
+/** Stored service keys are limited by their scopes (docs/auth.md "Scopes"); JWTs never are. */
 export function requireScope(request: FastifyRequest, scope: string): void {
   const p = request.principal;
   if (p.kind !== 'service_key') return;

@@ -1,5 +1,5 @@
 // POST /api/v1/rpc/:namespace/:fn with {params?, async?}: the Fluxbase SDK's call form
-// (API.md §6); `default` is the first exposed schema.
+// (docs/rest.md "Functions (RPC)"); `default` is the first exposed schema.
 import type { FastifyInstance } from 'fastify';
 import type { RestDeps } from '../deps.ts';
 import { handleFluxbaseRpc } from '../rpc.ts';

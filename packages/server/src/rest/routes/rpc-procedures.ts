@@ -1,5 +1,6 @@
-// GET /api/v1/rpc/procedures[?namespace=]: the functions the caller may execute (API.md §6),
-// to signed-in users and service keys only unless api.list_procedures_to_anon.
+// GET /api/v1/rpc/procedures[?namespace=]: the functions the caller may execute, to
+// signed-in users and service keys only unless api.list_procedures_to_anon
+// (docs/rest.md "Functions (RPC)").
 import type { FastifyInstance } from 'fastify';
 import { AppError, errors } from '../../http/index.ts';
 import type { RestDeps } from '../deps.ts';

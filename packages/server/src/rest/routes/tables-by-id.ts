@@ -1,6 +1,7 @@
 // GET, PUT, PATCH and DELETE /api/v1/tables/:schema/:table/:id: one row by its
-// single-column primary key (API.md §5.5). The key filter joins the query at parse time
-// (routes/build.ts); a missing row is 404 NOT_FOUND; PUT and PATCH both update.
+// single-column primary key (docs/rest.md "The two mounts"). The key filter joins the query
+// at parse time (routes/build.ts); a missing row is 404 NOT_FOUND; PUT and PATCH both
+// update.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RestDeps } from '../deps.ts';
 import { handleRead } from '../read.ts';

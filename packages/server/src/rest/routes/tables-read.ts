@@ -1,5 +1,5 @@
 // GET (and HEAD) /api/v1/tables/:table and /api/v1/tables/:schema/:table: rows of a table
-// or view, filtered, ordered and paged by the query string (API.md §5.1).
+// or view, filtered, ordered and paged by the query string (docs/rest.md "Reading").
 import type { FastifyInstance } from 'fastify';
 import type { RestDeps } from '../deps.ts';
 import { handleRead } from '../read.ts';

@@ -1,5 +1,5 @@
 // POST (insert, upsert), PATCH (update) and DELETE on /api/v1/tables/:table and
-// /api/v1/tables/:schema/:table, filtered by the query string (API.md §5.4).
+// /api/v1/tables/:schema/:table, filtered by the query string (docs/rest.md "Writes").
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RestDeps } from '../deps.ts';
 import { handleWrite, type WriteKind } from '../write.ts';

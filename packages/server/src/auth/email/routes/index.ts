@@ -1,4 +1,5 @@
-// Registration of the email routes (API.md §8.1 and the admin outbox of §7.3).
+// Registration of the email routes (docs/auth.md "Flows") and the admin outbox
+// (docs/auth.md "The development outbox").
 import type { FastifyInstance } from 'fastify';
 import type { AuthDeps } from '../../deps.ts';
 import { registerMagicLinkRoutes } from './magiclink.ts';

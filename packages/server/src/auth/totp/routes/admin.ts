@@ -1,5 +1,6 @@
-// Admin (API.md §7.3): POST /api/v1/admin/users/:id/2fa/unlock clears the TOTP attempt
-// lock; DELETE /api/v1/admin/users/:id/2fa removes the user's TOTP. Both → {success: true}.
+// Admin (docs/auth.md "Two-factor authentication (TOTP)"): POST
+// /api/v1/admin/users/:id/2fa/unlock clears the TOTP attempt lock; DELETE
+// /api/v1/admin/users/:id/2fa removes the user's TOTP. Both → {success: true}.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { adminOnly, AppError } from '../../../http/index.ts';
 import type { AuthDeps } from '../../deps.ts';

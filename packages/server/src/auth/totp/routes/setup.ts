@@ -1,5 +1,5 @@
 // POST /api/v1/auth/2fa/setup {issuer?} → {id, type: "totp", totp: {qr_code, secret, uri}}:
-// a pending enrolment for 10 minutes (API.md §8.1).
+// a pending enrolment for 10 minutes (docs/auth.md "Turning 2FA on").
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { optionalBody, parseInput } from '../../../http/index.ts';
