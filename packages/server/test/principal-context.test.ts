@@ -208,8 +208,12 @@ describe('pool and statement bounds', () => {
       await gate`select pg_advisory_lock(4242)`;
       const slow = small.fetch('/api/v1/__test/sql', { method: 'POST', headers: h, body: JSON.stringify({ sql: 'select pg_advisory_xact_lock(4242)' }) });
       try {
+        // Wait until that request is really blocked on the lock (so holds the pool's only
+        // connection); the pool's in-use count alone can also be a background worker's moment.
         const deadline = Date.now() + 10_000;
-        while (small.server.db.pool.stats().inUse < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+        const waiting = async () => (await db.sql`select 1 from pg_locks where locktype = 'advisory' and objid = 4242 and not granted`).length > 0;
+        while (!(await waiting()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+        expect(small.server.db.pool.stats().inUse).toBe(1);
         const res = await small.fetch('/api/v1/__test/whoami', { headers: bearer(small.keys.service_role) });
         expect(res.status).toBe(503);
         expect(res.headers.get('retry-after')).toBe('1');
