@@ -81,9 +81,10 @@ export function createAuth(options: AuthOptions): Auth {
   let cleanup: NodeJS.Timeout | undefined;
 
   const revocation: RevocationChecker = {
-    async check(claims: JwtClaims, principal: Principal) {
-      if (principal.kind === 'user' && typeof claims.session_id === 'string') await liveness.assertLive(claims.session_id, principal.userId);
-      else if (principal.kind === 'service_role') keys.checkServiceRoleJwt(claims);
+    check(claims: JwtClaims, principal: Principal) {
+      if (principal.kind === 'user' && typeof claims.session_id === 'string') return liveness.assertLive(claims.session_id, principal.userId);
+      if (principal.kind === 'service_role') keys.checkServiceRoleJwt(claims);
+      return undefined;
     },
   };
 

@@ -14,7 +14,7 @@ import { idempotencyApplies, idempotencyHooks, type IdempotencyStore } from './i
 import { notYetServed } from './not-yet-served.ts';
 import { lingerOnClose } from './lingering-close.ts';
 import { ANONYMOUS, type Principal, type PrincipalResolver } from './principal.ts';
-import type { RateLimiter } from './rate-limit.ts';
+import type { LimitDecision, RateLimiter } from './rate-limit.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -88,24 +88,39 @@ export function createHttpServer(options: PipelineOptions): FastifyInstance {
   installAdminLookup(app, options.isAdminUser);
 
   // 4–5. Principal, then rate limit: attached per route, so public routes (health,
-  // readiness, metrics) carry no hook at all.
-  const authenticate = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const config = request.routeOptions.config;
-    request.principal = await options.principals.resolve(request.headers);
-    if (options.requireApiKey && request.principal === ANONYMOUS && !config.allowWithoutKey) {
-      throw errors.missingAuthentication('An API key is required (auth.require_api_key is on)');
-    }
+  // readiness, metrics) carry no hook at all. Callback style with synchronous fast paths:
+  // a remembered token and the memory store answer without a promise on every request.
+  const limit = (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void => {
     const limiter = options.globalRateLimit;
-    if (limiter && !config.skipRateLimit && request.principal.role !== 'service_role') {
-      const p = request.principal;
-      const key = p.userId ? `user:${p.userId}` : p.keyId ? `key:${p.keyId}` : `ip:${request.ip}`;
-      const decision = await limiter.check(key);
+    if (!limiter || request.routeOptions.config.skipRateLimit || request.principal.role === 'service_role') return done();
+    const p = request.principal;
+    const key = p.userId ? `user:${p.userId}` : p.keyId ? `key:${p.keyId}` : `ip:${request.ip}`;
+    const apply = (decision: LimitDecision): void => {
       reply.headers(decision.headers);
-      if (!decision.allowed) {
-        metrics.rateLimitHits.inc({ limiter: limiter.name });
-        throw decision.error!;
-      }
+      if (decision.allowed) return done();
+      metrics.rateLimitHits.inc({ limiter: limiter.name });
+      done(decision.error!);
+    };
+    const now = limiter.checkNow(key);
+    if (now !== undefined) return apply(now);
+    limiter.check(key).then(apply, done);
+  };
+  const admit = (request: FastifyRequest, reply: FastifyReply, principal: Principal, done: (err?: Error) => void): void => {
+    request.principal = principal;
+    if (options.requireApiKey && principal === ANONYMOUS && !request.routeOptions.config.allowWithoutKey) {
+      return done(errors.missingAuthentication('An API key is required (auth.require_api_key is on)'));
     }
+    limit(request, reply, done);
+  };
+  const authenticate = (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void => {
+    let resolved: Principal | Promise<Principal>;
+    try {
+      resolved = options.principals.resolveNow(request.headers);
+    } catch (err) {
+      return done(err as Error);
+    }
+    if (resolved instanceof Promise) resolved.then((principal) => admit(request, reply, principal, done), done);
+    else admit(request, reply, resolved, done);
   };
 
   const idempotency = options.idempotency ? idempotencyHooks(options.idempotency) : undefined;

@@ -31,9 +31,13 @@ export interface ServiceKeyVerifier {
   verify(key: string): Promise<Principal>;
 }
 
-/** Checks an access token's jti/session and service-role revocation (auth subsystem). */
+/**
+ * Checks an access token's jti/session and service-role revocation (auth subsystem).
+ * Answers at once (undefined, or a synchronous throw) when it needs no I/O, so a request
+ * with a remembered token resolves its principal without a promise.
+ */
 export interface RevocationChecker {
-  check(claims: JwtClaims, principal: Principal): Promise<void>;
+  check(claims: JwtClaims, principal: Principal): Promise<void> | undefined;
 }
 
 export interface PrincipalOptions {
@@ -83,6 +87,11 @@ export class PrincipalResolver {
 
   /** Verify a JWT credential and turn it into a principal. */
   async fromJwt(token: string): Promise<Principal> {
+    return this.fromJwtNow(token);
+  }
+
+  /** fromJwt, answering at once when the revocation check needs no I/O. */
+  private fromJwtNow(token: string): Principal | Promise<Principal> {
     let principal = this.verified.get(token);
     if (principal !== undefined) {
       // Time claims are re-checked on every use; only the signature work is saved.
@@ -96,8 +105,10 @@ export class PrincipalResolver {
       principal = this.principalOf(token);
       this.verified.set(token, principal);
     }
-    await this.options.revocation?.check(principal.claims, principal);
-    return principal;
+    const pending = this.options.revocation?.check(principal.claims, principal);
+    if (pending === undefined) return principal;
+    const p = principal;
+    return pending.then(() => p);
   }
 
   private principalOf(token: string): Principal {
@@ -121,6 +132,21 @@ export class PrincipalResolver {
   fromCredential(credential: string): Promise<Principal> {
     if (credential.startsWith('sk_')) return (this.options.serviceKeys ?? unknownServiceKeys).verify(credential);
     return this.fromJwt(credential);
+  }
+
+  /**
+   * Resolve the principal of a request from its headers, at once (no promise) in the usual
+   * case: one `Authorization: Bearer` JWT, already verified, whose revocation check needs
+   * no I/O. Errors are thrown synchronously then; callers handle both forms.
+   */
+  resolveNow(headers: HeaderBag): Principal | Promise<Principal> {
+    const authorization = headers.authorization;
+    if (typeof authorization === 'string' && authorization.length > 7 && headers.apikey === undefined && headers['x-service-key'] === undefined
+      && headers['x-client-key'] === undefined && /^bearer /i.test(authorization)) {
+      const token = authorization.slice(7).trim();
+      if (token !== '' && !token.startsWith('sk_') && !/\s/.test(token)) return this.fromJwtNow(token);
+    }
+    return this.resolve(headers);
   }
 
   /**

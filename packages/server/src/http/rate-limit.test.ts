@@ -42,6 +42,16 @@ describe('RateLimiter', () => {
     expect((await limiter.check('ip:1')).allowed).toBe(true); // new window
   });
 
+  it('answers at once (checkNow) from the memory store, counting in the same windows as check; undefined for a store with I/O', async () => {
+    let now = 0;
+    const limiter = new RateLimiter('global', { count: 2, windowMs: 60_000 }, new MemoryRateLimitStore(10, () => now));
+    expect(limiter.checkNow('user:1')).toMatchObject({ allowed: true, headers: { 'X-RateLimit-Remaining': '1' } });
+    expect((await limiter.check('user:1')).allowed).toBe(true);
+    const third = limiter.checkNow('user:1');
+    expect([third?.allowed, third?.error?.code, third?.error?.headers?.['Retry-After']]).toEqual([false, 'RATE_LIMITED', '60']);
+    expect(new RateLimiter('global', { count: 2, windowMs: 60_000 }, new SwitchableStore()).checkNow('user:1')).toBeUndefined();
+  });
+
   it('says "1 second" and never less than one', async () => {
     let now = 0;
     const limiter = new RateLimiter('global', { count: 1, windowMs: 1000 }, new MemoryRateLimitStore(10, () => now));

@@ -16,6 +16,8 @@ export interface RateLimitHit {
 export interface RateLimitStore {
   /** Count one hit on `key` in a fixed window of `windowMs`; throws RateLimitStoreUnavailableError when a shared store is unreachable. */
   hit(key: string, windowMs: number): Promise<RateLimitHit>;
+  /** `hit` answered at once, for stores that need no I/O (the memory store). */
+  hitNow?(key: string, windowMs: number): RateLimitHit;
   /**
    * The same counters without any fallback, for limits that must never become per-instance
    * (the auth limiters answer 503 instead). Absent: `hit` itself never falls back.
@@ -42,6 +44,10 @@ export class MemoryRateLimitStore implements RateLimitStore {
   constructor(private readonly maxKeys = 100_000, private readonly now: () => number = Date.now) {}
 
   hit(key: string, windowMs: number): Promise<RateLimitHit> {
+    return Promise.resolve(this.hitNow(key, windowMs));
+  }
+
+  hitNow(key: string, windowMs: number): RateLimitHit {
     const now = this.now();
     let w = this.windows.get(key);
     if (!w || w.resetAt <= now) {
@@ -51,7 +57,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
       this.windows.set(key, w);
     }
     w.count++;
-    return Promise.resolve({ count: w.count, resetInMs: w.resetAt - now });
+    return { count: w.count, resetInMs: w.resetAt - now };
   }
 
   get size(): number {
@@ -161,6 +167,12 @@ export class RateLimiter {
    * "Responses" in `error`.
    * Throws 503 SERVICE_UNAVAILABLE when the store is unreachable (never allows silently).
    */
+  /** `check` answered at once when the store needs no I/O (the memory store), else undefined. */
+  checkNow(key: string): LimitDecision | undefined {
+    if (this.store.hitNow === undefined) return undefined;
+    return this.decide(this.store.hitNow(`${this.keyPrefix}:${key}`, this.rate.windowMs));
+  }
+
   async check(key: string): Promise<LimitDecision> {
     let hit: RateLimitHit;
     try {
@@ -174,6 +186,10 @@ export class RateLimiter {
         cause: err,
       });
     }
+    return this.decide(hit);
+  }
+
+  private decide(hit: RateLimitHit): LimitDecision {
     const resetSeconds = Math.max(1, Math.ceil(hit.resetInMs / 1000));
     const headers = {
       'X-RateLimit-Limit': String(this.rate.count),

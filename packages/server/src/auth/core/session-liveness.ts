@@ -21,6 +21,10 @@ interface Entry {
 const revoked = () =>
   new AppError('TOKEN_REVOKED', { message: 'The session of this token has ended', headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' } });
 
+function check(entry: Entry, userId: string | null): void {
+  if (!entry.live || entry.userId !== userId) throw revoked();
+}
+
 export class SessionLiveness {
   private readonly cache: BoundedCache<string, Entry>;
   private unlisten: (() => Promise<unknown>) | undefined;
@@ -39,14 +43,19 @@ export class SessionLiveness {
     this.unlisten = undefined;
   }
 
-  /** The session is live and belongs to `userId` (the token's `sub`): a session of another user is refused. */
-  async assertLive(sessionId: string, userId: string | null): Promise<void> {
+  /**
+   * The session is live and belongs to `userId` (the token's `sub`): a session of another
+   * user is refused. Answers at once from a fresh cached entry (undefined, or a synchronous
+   * throw), else after loading it.
+   */
+  assertLive(sessionId: string, userId: string | null): Promise<void> | undefined {
     const now = Date.now();
-    let entry = this.cache.get(sessionId);
+    const entry = this.cache.get(sessionId);
     if (entry === undefined || now - entry.checkedAt > TTL_MS) {
-      entry = await this.load(sessionId, now);
+      return this.load(sessionId, now).then((loaded) => check(loaded, userId));
     }
-    if (!entry.live || entry.userId !== userId) throw revoked();
+    check(entry, userId);
+    return undefined;
   }
 
   /** Forget cached answers locally and on every instance. `target` is `s:<session>` or `u:<user>`. */
