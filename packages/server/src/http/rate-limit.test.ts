@@ -43,7 +43,7 @@ describe('RateLimiter', () => {
   });
 
   it('answers at once (checkNow) from the memory store, counting in the same windows as check; undefined for a store with I/O', async () => {
-    let now = 0;
+    const now = 0;
     const limiter = new RateLimiter('global', { count: 2, windowMs: 60_000 }, new MemoryRateLimitStore(10, () => now));
     expect(limiter.checkNow('user:1')).toMatchObject({ allowed: true, headers: { 'X-RateLimit-Remaining': '1' } });
     expect((await limiter.check('user:1')).allowed).toBe(true);
