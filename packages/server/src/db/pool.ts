@@ -58,11 +58,15 @@ class Gate {
   private readonly queue: { grant: () => void; timer: NodeJS.Timeout }[] = [];
   constructor(private readonly max: number) {}
 
+  /** Take a permit if one is free (no promise, for the usual case). */
+  tryAcquire(): boolean {
+    if (this.inUse >= this.max) return false;
+    this.inUse++;
+    return true;
+  }
+
   acquire(timeoutMs: number): Promise<void> {
-    if (this.inUse < this.max) {
-      this.inUse++;
-      return Promise.resolve();
-    }
+    if (this.tryAcquire()) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const entry = {
         grant: () => {
@@ -201,7 +205,7 @@ export function createPool(options: PoolOptions): Pool {
     observer: undefined,
     async withConnection(fn) {
       if (closing) throw new DatabaseUnavailableError('the server is shutting down', 'shutting_down');
-      await gate.acquire(options.poolWaitTimeoutMs);
+      if (!gate.tryAcquire()) await gate.acquire(options.poolWaitTimeoutMs);
       let conn: DestroyableReservedSql;
       try {
         conn = await reserve();

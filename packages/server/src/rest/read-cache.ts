@@ -46,24 +46,32 @@ export function rawShape(prefix: string, table: Table, raw: string, extra: { col
   if (raw.length > MAX_KEY_LENGTH) return undefined;
   const values: string[] = [];
   const terms: string[] = [];
-  const pieces = raw === '' ? [] : raw.split('&');
-  for (let i = 0; i < pieces.length; i++) {
-    const piece = pieces[i]!;
+  // One scan over the `&`-separated pieces, copying each into the key, a plain filter's
+  // value blanked (no split/join: this runs on every cached read).
+  let blanked = '';
+  let start = 0;
+  while (start <= raw.length) {
+    let end = raw.indexOf('&', start);
+    if (end < 0) end = raw.length;
+    const piece = raw.slice(start, end);
     const eq = piece.indexOf('=');
-    if (eq <= 0) continue;
-    const column = piece.slice(0, eq);
-    if (!PLAIN_KEY.test(column) || RESERVED.has(column)) continue;
-    const m = PLAIN_VALUE.exec(piece.slice(eq + 1));
-    if (!m) continue;
-    values.push(m[2]!);
-    terms.push(`${column}=${m[1]}`);
-    pieces[i] = `${column}=${m[1]}.?`;
+    const column = eq > 0 ? piece.slice(0, eq) : '';
+    const m = eq > 0 && PLAIN_KEY.test(column) && !RESERVED.has(column) ? PLAIN_VALUE.exec(piece.slice(eq + 1)) : null;
+    if (start > 0) blanked += '&';
+    if (m) {
+      values.push(m[2]!);
+      const term = `${column}=${m[1]}`;
+      terms.push(term);
+      blanked += `${term}.?`;
+    } else blanked += piece;
+    if (raw.length === 0) break;
+    start = end + 1;
   }
   for (const e of extra) {
     values.push(e.value);
     terms.push(`${e.column}=eq`);
   }
-  return { key: `raw|${prefix}|${table.schema}.${table.name}|${pieces.join('&')}|+${extra.length}`, values, terms };
+  return { key: `raw|${prefix}|${table.schema}.${table.name}|${blanked}|+${extra.length}`, values, terms };
 }
 
 export interface ReadShape {
