@@ -5,6 +5,7 @@
 // selected ids must be identical.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { col } from '../src/query/column-fixture.ts';
 import type { Column, Table } from '../src/db/index.ts';
 import {
   assertEvaluable, compileFilter, evaluateFilter, Params, planFilter, printFilter,
@@ -14,12 +15,6 @@ import { createTestDatabase, type TestDatabase } from './harness/index.ts';
 
 const SEED = 20240611;
 
-function col(name: string, type: string, udtName: string, category: string, extra: Partial<Column> = {}): Column {
-  return {
-    name, position: 0, type, udtName, udtSchema: 'pg_catalog', category, elementType: null, nullable: true, default: null,
-    generated: false, identity: null, maxLength: null, enumValues: null, comment: null, ...extra,
-  };
-}
 
 const MOODS = ['sad', 'ok', 'happy'];
 const COLUMNS: Column[] = [

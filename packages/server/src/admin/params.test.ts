@@ -2,20 +2,12 @@
 // Accept negotiation, and the admin principal check. Each bad input names its field.
 import type { FastifyRequest } from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { AppError, type Principal } from '../http/index.ts';
+import { failure } from '../http/errors/failure-fixture.ts';
+import type { AppError, Principal } from '../http/index.ts';
 import { booleanParam, checkSchemas, defaultSchemas, schemaListParam, typescriptRepresentation } from './params.ts';
 import { requireAdmin } from './require-admin.ts';
 import { snapshot } from './snapshot-fixture.ts';
 
-const failure = (f: () => unknown): AppError => {
-  try {
-    f();
-  } catch (err) {
-    if (err instanceof AppError) return err;
-    throw err;
-  }
-  throw new Error('expected an AppError');
-};
 
 describe('schemaListParam', () => {
   it('splits and trims a comma list; absent is undefined', () => {

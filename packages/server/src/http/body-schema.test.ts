@@ -1,19 +1,11 @@
 // The zod adapter: each kind of bad input becomes the docs/errors.md error the hand-rolled
 // helpers gave, and the field builders keep one set of limits.
 import { describe, expect, it } from 'vitest';
+import { failure } from './errors/failure-fixture.ts';
 import { z } from 'zod';
 import { field, LIMITS, optionalBody, parseInput, pathText } from './body-schema.ts';
-import { AppError } from './errors/index.ts';
+import type { AppError } from './errors/index.ts';
 
-const failure = (fn: () => unknown): AppError => {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof AppError) return err;
-    throw err;
-  }
-  throw new Error('expected an AppError');
-};
 const wire = (err: AppError) => ({ status: err.status, code: err.code, message: err.message, details: err.details });
 
 const signin = z.object({ email: field.text(LIMITS.email), password: field.text(20), remember: field.flag() });

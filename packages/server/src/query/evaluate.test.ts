@@ -2,18 +2,12 @@
 // query-filters.test.ts checks the same against a real server at random), and the
 // filters assertEvaluable refuses.
 import { describe, expect, it } from 'vitest';
-import type { Column } from '../db/index.ts';
+import { col } from './column-fixture.ts';
 import { QueryError } from './errors.ts';
 import { assertEvaluable, evaluateFilter } from './evaluate.ts';
 import { parseQueryString } from './parse/query-string.ts';
 import type { FilterNode } from './ast.ts';
 
-function col(name: string, type: string, udtName: string, category: string, extra: Partial<Column> = {}): Column {
-  return {
-    name, position: 0, type, udtName, udtSchema: 'pg_catalog', category, elementType: null, nullable: true, default: null,
-    generated: false, identity: null, maxLength: null, enumValues: null, comment: null, ...extra,
-  };
-}
 const columns = new Map([
   col('n', 'integer', 'int4', 'N'), col('s', 'smallint', 'int2', 'N'), col('big', 'bigint', 'int8', 'N'), col('x', 'numeric', 'numeric', 'N'),
   col('f', 'double precision', 'float8', 'N'), col('r', 'real', 'float4', 'N'), col('t', 'text', 'text', 'S'), col('b', 'boolean', 'bool', 'B'),

@@ -12,7 +12,7 @@ export interface TestRedis {
   close(): Promise<void>;
 }
 
-const FIX = 'install redis-server (apt-get install redis-server) or set FLUXBASE_TEST_REDIS_URL';
+const FIX = 'run .ci/run, which installs the redis-server package, or set FLUXBASE_TEST_REDIS_URL';
 
 function hasBinary(): boolean {
   return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;

@@ -2,8 +2,8 @@
 // defaults, names, request bodies (shape by zod, then the domain checks), and the
 // statements they become.
 import { describe, expect, it } from 'vitest';
+import { failure } from '../../http/errors/failure-fixture.ts';
 import { z } from 'zod';
-import { AppError } from '../../http/index.ts';
 import { parseAdminBody } from '../admin-body.ts';
 import { snapshot } from '../snapshot-fixture.ts';
 import { NewColumnBody, TableColumn } from './column.schema.ts';
@@ -13,15 +13,6 @@ import { columnDefinition, tableDefinition } from './definitions.ts';
 import { identifier, userSchema } from './names.ts';
 import { addColumnStatement, createSchemaStatements, createTableStatements, dropColumnStatement, dropTableStatement } from './statements.ts';
 
-const failure = (f: () => unknown): AppError => {
-  try {
-    f();
-  } catch (err) {
-    if (err instanceof AppError) return err;
-    throw err;
-  }
-  throw new Error('expected an AppError');
-};
 
 const snap = snapshot({ schemas: ['public', 'app'], enums: [{ schema: 'public', name: 'mood', values: ['a'] }, { schema: 'app', name: 'Level', values: ['x'] }] });
 const type = (t: unknown, schema = 'public') => columnType(t, 'type', snap, schema);

@@ -1,17 +1,8 @@
 // The body of POST /schema/typescript: defaults, and INVALID_REQUEST_BODY naming the field.
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../../http/index.ts';
+import { failure } from '../../http/errors/failure-fixture.ts';
 import { typescriptBody } from './schema-typescript.ts';
 
-const failure = (f: () => unknown): AppError => {
-  try {
-    f();
-  } catch (err) {
-    if (err instanceof AppError) return err;
-    throw err;
-  }
-  throw new Error('expected an AppError');
-};
 
 describe('typescriptBody', () => {
   it('defaults everything when there is no body (or a JSON null)', () => {

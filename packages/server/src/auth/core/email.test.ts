@@ -1,19 +1,11 @@
 // Email addresses in route schemas and elsewhere: one rule, the same 400s.
 import { describe, expect, it } from 'vitest';
+import { failure } from '../../http/errors/failure-fixture.ts';
 import { z } from 'zod';
-import { AppError, parseInput } from '../../http/index.ts';
+import { parseInput } from '../../http/index.ts';
 import { emailField, normalizeEmail } from './email.ts';
 
 const Body = z.object({ email: emailField() });
-const failure = (fn: () => unknown): AppError => {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof AppError) return err;
-    throw err;
-  }
-  throw new Error('expected an AppError');
-};
 
 describe('emailField', () => {
   it('normalises: NFC, trimmed, lower case', () => {

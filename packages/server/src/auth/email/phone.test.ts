@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { isAppError } from '../../http/index.ts';
+import { codeOf } from '../../http/errors/failure-fixture.ts';
 import { rejectPhone } from './phone.ts';
 
-const codeOf = (fn: () => unknown): string | undefined => {
-  try {
-    fn();
-    return undefined;
-  } catch (err) {
-    return isAppError(err) ? err.code : 'not an AppError';
-  }
-};
 
 describe('rejectPhone', () => {
   it('answers 400 PHONE_PROVIDER_DISABLED for phone OTP', () => {

@@ -1,20 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { codeOf } from '../../http/errors/failure-fixture.ts';
 import type { Config } from '../../config/index.ts';
-import { isAppError } from '../../http/index.ts';
 import { buildLink } from './links.ts';
 import { checkRedirect } from './redirects.ts';
 
 const config = (allow: string[], site = 'https://app.example.com') =>
   ({ auth: { site_url: site, redirect_allow_list: allow }, server: { public_url: 'http://localhost:8080' } }) as unknown as Config;
 
-const codeOf = (fn: () => unknown): string | undefined => {
-  try {
-    fn();
-    return undefined;
-  } catch (err) {
-    return isAppError(err) ? err.code : 'not an AppError';
-  }
-};
 
 describe('checkRedirect', () => {
   const c = config(['https://app.example.com/auth/**', 'https://other.example.org/callback', 'myapp://login']);

@@ -2,19 +2,14 @@
 // column, the type values are bound as, normalized values), and the errors that used to
 // come from the SQL compiler (unknown columns, JSON paths) or from checkFilterValues.
 import { describe, expect, it } from 'vitest';
-import type { Column, Relationship, Table } from '../../db/index.ts';
+import { col } from '../column-fixture.ts';
+import type { Relationship, Table } from '../../db/index.ts';
 import type { FilterNode } from '../ast.ts';
 import { QueryError } from '../errors.ts';
 import { parseQueryString } from '../parse/query-string.ts';
 import { planFilter, type PlanFilterOptions } from './filter.ts';
 import type { PlannedEmbed, PlannedFilter, PlannedLeaf } from './types.ts';
 
-function col(name: string, type: string, udtName: string, category: string, extra: Partial<Column> = {}): Column {
-  return {
-    name, position: 0, type, udtName, udtSchema: 'pg_catalog', category, elementType: null, nullable: true, default: null,
-    generated: false, identity: null, maxLength: null, enumValues: null, comment: null, ...extra,
-  };
-}
 const columns = [
   col('id', 'integer', 'int4', 'N'), col('name', 'text', 'text', 'S'), col('code', 'character varying(3)', 'varchar', 'S'),
   col('tags', 'text[]', '_text', 'A', { elementType: 'text' }), col('data', 'jsonb', 'jsonb', 'U'), col('doc', 'json', 'json', 'U'),

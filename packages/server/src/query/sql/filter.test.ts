@@ -2,7 +2,8 @@
 // input only ever reaches SQL as a $n parameter, a quoted identifier or a quoted JSON key.
 // Filters are parsed and planned first (plan/filter.ts), as the REST routes do.
 import { describe, expect, it } from 'vitest';
-import type { Column, Relationship, Table } from '../../db/index.ts';
+import { col } from '../column-fixture.ts';
+import type { Relationship, Table } from '../../db/index.ts';
 import type { FilterNode } from '../ast.ts';
 import { QueryError } from '../errors.ts';
 import { parseQueryString } from '../parse/query-string.ts';
@@ -11,12 +12,6 @@ import type { PlannedEmbed } from '../plan/types.ts';
 import { compileFilter, type EmbedExists } from './filter.ts';
 import { Params } from './fragments.ts';
 
-function col(name: string, type: string, udtName: string, category: string, extra: Partial<Column> = {}): Column {
-  return {
-    name, position: 0, type, udtName, udtSchema: 'pg_catalog', category, elementType: null, nullable: true, default: null,
-    generated: false, identity: null, maxLength: null, enumValues: null, comment: null, ...extra,
-  };
-}
 const columns = [
   col('id', 'integer', 'int4', 'N'), col('name', 'text', 'text', 'S'), col('code', 'character varying(3)', 'varchar', 'S'),
   col('price', 'numeric(10,2)', 'numeric', 'N'), col('tags', 'text[]', '_text', 'A', { elementType: 'text' }),

@@ -7,7 +7,7 @@ import type { RequestContext, SchemaSnapshot, Table } from '../../db/index.ts';
 import { AppError } from '../../http/index.ts';
 import { parseQueryString, type FilterNode, type QueryRequest } from '../../query/index.ts';
 import type { RestDeps } from '../deps.ts';
-import { negotiate, parseRange, stripNullsRequested } from '../negotiate.ts';
+import { negotiate, parseRange, stripNullsRequested, type Representation } from '../negotiate.ts';
 import { parsePrefer } from '../prefer.ts';
 import type { RestRequest, RpcRequest, TableRequest } from '../request.ts';
 import { Timings } from '../timings.ts';
@@ -50,8 +50,8 @@ const header = (request: FastifyRequest, name: string): string | undefined => {
   return Array.isArray(v) ? v.join(', ') : v;
 };
 
-/** The fields every REST request has (function calls; table requests build theirs in one literal). */
-function base(request: FastifyRequest, mount: Mount, snapshot: SchemaSnapshot, timings: Timings): RestRequest {
+/** The fields every REST request has; `rep` overrides what Accept asks for (by-id reads are objects). */
+function base(request: FastifyRequest, mount: Mount, snapshot: SchemaSnapshot, timings: Timings, rep?: Representation): RestRequest {
   const accept = header(request, 'accept');
   return {
     mount,
@@ -59,7 +59,7 @@ function base(request: FastifyRequest, mount: Mount, snapshot: SchemaSnapshot, t
     snapshot,
     context: contextOf(request),
     prefs: parsePrefer(request.headers.prefer),
-    rep: negotiate(accept),
+    rep: rep ?? negotiate(accept),
     stripNulls: stripNullsRequested(accept),
     ifMatch: header(request, 'if-match'),
     ifNoneMatch: header(request, 'if-none-match'),
@@ -114,21 +114,7 @@ export function tableRequest(deps: RestDeps, request: FastifyRequest, target: Ta
     parsed = byId ? { ...q, filters: [...q.filters, { path: [], node: eqLeaf(byId.column.name, byId.value) }] } : q;
     return parsed;
   };
-  const accept = header(request, 'accept');
-  // One literal with every field (no spread or assign): this runs on every table request.
-  return {
-    mount: target.mount,
-    method: request.method,
-    snapshot,
-    context: contextOf(request),
-    prefs: parsePrefer(request.headers.prefer),
-    rep: byId && read ? 'object' : negotiate(accept),
-    stripNulls: stripNullsRequested(accept),
-    ifMatch: header(request, 'if-match'),
-    ifNoneMatch: header(request, 'if-none-match'),
-    acceptEncoding: header(request, 'accept-encoding'),
-    body: request.body,
-    timings,
+  return Object.assign(base(request, target.mount, snapshot, timings, byId && read ? 'object' : undefined), {
     table,
     route: target.route,
     rawQuery: raw,
@@ -136,7 +122,7 @@ export function tableRequest(deps: RestDeps, request: FastifyRequest, target: Ta
     query,
     range: target.range ? parseRange(header(request, 'range'), header(request, 'range-unit')) : undefined,
     byId,
-  };
+  });
 }
 
 /** The query-string parser of a mount. */
