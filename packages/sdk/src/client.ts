@@ -1,11 +1,14 @@
 // The client object: holds the base URL, the API key and the current user's access token,
 // and stamps them on every request. Feature modules (tables, auth, storage, …) are built
 // on its `request`, so credentials are handled in this one place; `auth` keeps the
-// signed-in user's token current (see auth/auth-fetch.ts).
+// signed-in user's token current (see auth/auth-fetch.ts) and hands it to `realtime`.
 import { AuthClient, createAuthFetch, type AuthClientOptions } from './auth/index.ts';
 import { FluxbaseError } from './errors.ts';
 import { type HealthStatus, type ReadyStatus } from './health.ts';
 import { QueryBuilder, tablePath } from './query/index.ts';
+import {
+  RealtimeClient, type RealtimeChannel, type RealtimeChannelOptions, type RealtimeClientOptions, type RealtimeSendResult,
+} from './realtime/index.ts';
 import { createRpcClient, type RpcClient } from './rpc.ts';
 import {
   createTransport, type FluxbaseResponse, type FluxbaseResult, type HttpMethod, type RequestOptions, type Transport,
@@ -21,6 +24,8 @@ export interface ClientOptions {
   timeoutMs?: number;
   /** Session persistence and refresh of `client.auth`. Default: persisted (localStorage or memory), auto-refreshed. */
   auth?: AuthClientOptions;
+  /** The realtime WebSocket: its implementation (needed on Node 20), heartbeat, timeouts and reconnect backoff. Defaults: docs/sdk-realtime.md. */
+  realtime?: RealtimeClientOptions;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -57,6 +62,8 @@ export class FluxbaseClient<Database = UntypedDatabase> {
   readonly rpc: RpcClient<DefaultSchema<Database>>;
   /** Sign-up, sign-in, sessions, the user, MFA and OAuth (`/api/v1/auth`). */
   readonly auth: AuthClient;
+  /** The realtime connection shared by this client's channels: `setAuth`, `onSystem`, `onError`. */
+  readonly realtime: RealtimeClient;
   /** Set by setAuth(); wins over the session's token. */
   private accessToken: string | null = null;
   /** The signed-in session's access token, kept current by `auth`. */
@@ -92,7 +99,14 @@ export class FluxbaseClient<Database = UntypedDatabase> {
         return h;
       },
     });
-    const auth = new AuthClient(this.transport, this.key, options.auth ?? {}, (token) => { this.sessionToken = token; });
+    this.realtime = new RealtimeClient({
+      url: this.url, apiKey: key, options: options.realtime,
+      refreshToken: (current, reason) => this.realtimeToken(current, reason),
+    });
+    const auth = new AuthClient(this.transport, this.key, options.auth ?? {}, (token) => {
+      this.sessionToken = token;
+      this.realtime.setAuth(this.accessToken ?? token);
+    });
     this.auth = auth;
     this.rpc = createRpcClient<DefaultSchema<Database>>(this.transport);
   }
@@ -114,6 +128,25 @@ export class FluxbaseClient<Database = UntypedDatabase> {
    */
   setAuth(accessToken: string | null): void {
     this.accessToken = accessToken === '' ? null : accessToken;
+    this.realtime.setAuth(this.accessToken ?? this.sessionToken);
+  }
+
+  /** A realtime channel (the existing one of this name, if any): add listeners with `on`, then `subscribe()`. */
+  channel(name: string, options?: RealtimeChannelOptions): RealtimeChannel {
+    return this.realtime.channel(name, options);
+  }
+
+  /** Unsubscribe and remove a channel; the WebSocket closes with the last one. */
+  removeChannel(channel: RealtimeChannel): Promise<RealtimeSendResult> {
+    return this.realtime.removeChannel(channel);
+  }
+
+  removeAllChannels(): Promise<RealtimeSendResult[]> {
+    return this.realtime.removeAllChannels();
+  }
+
+  getChannels(): RealtimeChannel[] {
+    return this.realtime.getChannels();
   }
 
   /** Low-level call for routes the SDK has no helper for yet. Never throws for HTTP or network errors. */
@@ -129,6 +162,20 @@ export class FluxbaseClient<Database = UntypedDatabase> {
   /** Readiness: database reachable and migrations current (`GET /ready`). */
   ready(): Promise<FluxbaseResult<ReadyStatus>> {
     return this.fetchObject<ReadyStatus>('/ready');
+  }
+
+  /**
+   * The token realtime should connect with, or use after the server ended its
+   * subscriptions for an expired token: the session's, refreshed when due (or now, when
+   * expired). A token given with setAuth (here or on `realtime`) is the caller's to renew.
+   */
+  private async realtimeToken(current: string | null, reason: 'connect' | 'expired'): Promise<string | null> {
+    const sessions = this.auth.sessionManager;
+    await sessions.ready;
+    const session = sessions.current();
+    if (this.accessToken !== null || session === null || (current !== null && current !== session.access_token)) return current;
+    const res = reason === 'expired' ? await sessions.refresh() : await sessions.fresh();
+    return res.error ? current : res.data?.access_token ?? current;
   }
 
   private async fetchObject<T>(path: string): Promise<FluxbaseResult<T>> {

@@ -6,7 +6,9 @@
 export type ClientErrorCode =
   | 'NETWORK_ERROR' | 'TIMEOUT' | 'ABORTED' | 'INVALID_RESPONSE' | 'HTTP_ERROR'
   // client.auth: no session to act on, an OAuth callback this client did not start, session storage failed
-  | 'AUTH_SESSION_MISSING' | 'INVALID_OAUTH_STATE' | 'STORAGE_ERROR';
+  | 'AUTH_SESSION_MISSING' | 'INVALID_OAUTH_STATE' | 'STORAGE_ERROR'
+  // realtime: no WebSocket implementation, the connection was lost (channels report CHANNEL_ERROR; the SDK reconnects)
+  | 'REALTIME_UNAVAILABLE' | 'REALTIME_DISCONNECTED';
 
 export interface FluxbaseErrorInit {
   status: number;

@@ -1,6 +1,6 @@
 // @fluxbase/sdk: the public surface of the TypeScript client. It owns the client object,
 // the HTTP transport and the error type; it runs in browsers, Deno, Bun and Node 20+ using
-// only web-standard globals (fetch, Headers, URL, AbortController) and must never import
+// only web-standard globals (fetch, Headers, URL, AbortController, WebSocket) and must never import
 // Node built-ins or anything from the server package.
 export { createClient, FluxbaseClient, SchemaClient, type ClientOptions } from './client.ts';
 export {
@@ -19,6 +19,16 @@ export {
   type CountOption, type FilterOperator, type InsertOptions, type QueryBody, type QueryResponse,
   type QueryResponseFailure, type QueryResponseSuccess, type SelectOptions, type TextSearchType, type UpsertOptions,
 } from './query/index.ts';
+export {
+  RealtimeChannel, RealtimeClient,
+  type RealtimeBroadcastPayload, type RealtimeChannelOptions, type RealtimeChannelState, type RealtimeChannelStatus,
+  type RealtimeClientOptions, type RealtimeConnectionState, type RealtimeListener, type RealtimePostgresChangesEvent,
+  type RealtimePostgresChangesFilter, type RealtimePostgresChangesPayload, type RealtimePostgresDeletePayload,
+  type RealtimePostgresInsertPayload, type RealtimePostgresUpdatePayload, type RealtimePresenceJoinPayload,
+  type RealtimePresenceLeavePayload, type RealtimePresenceState, type RealtimeReconnectOptions, type RealtimeSendResult,
+  type RealtimeStatusCallback, type RealtimeSystemPayload, type RealtimeTimers, type RealtimeWebSocket,
+  type RealtimeWebSocketConstructor,
+} from './realtime/index.ts';
 export {
   type RpcClient, type RpcExecution, type RpcExecutionStatus, type RpcLogEntry, type RpcOptions, type RpcPending,
   type RpcProcedure, type RpcResponse, type WaitOptions,

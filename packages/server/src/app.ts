@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/index.ts';
 import { migrationsCurrent, type Database, type SchemaCache } from './db/index.ts';
 import { registerAdminRoutes } from './admin/index.ts';
+import { createRealtime, type RealtimeEngine } from './realtime/index.ts';
 import { createAuth } from './auth/index.ts';
 import { ReadStatementCache, registerRestRoutes } from './rest/index.ts';
 import {
@@ -15,6 +16,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Send the queued sign-in mail that is due now (auth/email/mail-requests.ts); for tests and tools. */
     drainMail(): Promise<number>;
+    /** The realtime engine (tests run its sweeps and wait for deliveries). */
+    realtime: RealtimeEngine;
   }
 }
 
@@ -34,12 +37,12 @@ export interface AppDeps {
 /** /ready answers 503 when the pool cannot run its check within this time (e.g. every slot is stuck). */
 const READY_TIMEOUT_MS = 2000;
 
-function systemStatus(db: Database): SystemStatus {
+function systemStatus(db: Database, realtimeHealthy: () => boolean): SystemStatus {
   const embeddedRunning = () => (db.embedded?.status() ?? 'running') === 'running';
   return {
     databaseHealthy: () => db.pool.healthy() && embeddedRunning(),
     embeddedStatus: () => db.embedded?.status(),
-    realtimeHealthy: () => false, // realtime is not served yet
+    realtimeHealthy,
     poolStats: () => db.pool.stats(),
     async readiness() {
       if (!embeddedRunning()) return { database: false, migrations: false };
@@ -62,19 +65,21 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const rateLimitStore = createRateLimitStore(config, logger);
   const auth = createAuth({ config, db, logger, metrics, rateLimitStore, clock: deps.clock });
   const idempotency = idem.enabled ? new IdempotencyStore(db.pool, { ttlMs: idem.ttl, processingTimeoutMs: idem.processing_timeout }) : undefined;
+  const principals = new PrincipalResolver({
+    jwtSecret: config.auth.jwt_secret,
+    leewaySeconds: Math.round(config.auth.jwt_leeway / 1000),
+    audience: config.auth.jwt_audience || undefined,
+    serviceKeys: auth.serviceKeys,
+    revocation: auth.revocation,
+    caches: metrics.caches,
+  });
+  const realtime = createRealtime({ config, db, schema: deps.schema, logger, metrics, principals, now: deps.clock ?? Date.now });
   const app = createHttpServer({
     logger,
     metrics,
     bodyLimits: config.server.body_limits,
     cors: { allowedOrigins: config.cors.allowed_origins, maxAgeSeconds: config.cors.max_age },
-    principals: new PrincipalResolver({
-      jwtSecret: config.auth.jwt_secret,
-      leewaySeconds: Math.round(config.auth.jwt_leeway / 1000),
-      audience: config.auth.jwt_audience || undefined,
-      serviceKeys: auth.serviceKeys,
-      revocation: auth.revocation,
-      caches: metrics.caches,
-    }),
+    principals,
     globalRateLimit: rl.enabled ? new RateLimiter('global', rl.global, rateLimitStore, 'Too many requests') : undefined,
     requireApiKey: config.auth.require_api_key,
     trustedProxies: config.server.trusted_proxies,
@@ -89,9 +94,14 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     isAdminUser: auth.isAdminUser,
   });
   // Revocation listeners and the mail queue run before the first request and stop with the server.
-  app.addHook('onReady', () => auth.start());
+  app.addHook('onReady', async () => {
+    await auth.start();
+    await realtime.start();
+  });
+  app.decorate('realtime', realtime.engine);
   app.decorate('drainMail', () => auth.drainMail());
   app.addHook('onClose', async () => {
+    await realtime.stop();
     await auth.close();
     await rateLimitStore.close?.();
   });
@@ -105,7 +115,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     });
   }
   db.pool.observer = (operation, seconds) => metrics.dbQueryDuration.observe([operation], seconds);
-  const status = systemStatus(db);
+  const status = systemStatus(db, () => realtime.healthy());
   registerHealthRoute(app, status);
   registerReadyRoute(app, status);
   if (config.metrics.enabled) {
@@ -115,6 +125,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   registerRestRoutes(app, { config, db, schema: deps.schema, ...(readCache ? { readCache } : {}) });
   registerAdminRoutes(app, { config, db, schema: deps.schema });
   auth.register(app);
+  realtime.register(app);
   for (const plugin of deps.plugins ?? []) plugin(app, deps);
   return app;
 }

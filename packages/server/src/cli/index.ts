@@ -1,7 +1,7 @@
 // The `fluxbase` command line: serve (default), keys, db, sql, migrate, types,
-// service-keys, encryption-key. Exit codes (docs/getting-started.md): 0 done, 1 failed
-// (configuration, database, port, a command's error: one line naming the fix), 2 wrong
-// usage, 70 an internal fault of a running server.
+// service-keys, encryption-key, realtime. Exit codes (docs/getting-started.md): 0 done,
+// 1 failed (configuration, database, port, a command's error: one line naming the fix),
+// 2 wrong usage, 70 an internal fault of a running server.
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { DEFAULT_MIGRATIONS_DIR, loadMigrations, migrateDown, migrateUp, MigrationError } from '../db/index.ts';
@@ -11,6 +11,7 @@ import { CliError, cliLogger, EXIT, fail, globalOptions, loadCliConfig, openOwne
 import { registerEncryptionKeyCommand } from './encryption-key.ts';
 import { registerKeysCommand } from './keys.ts';
 import { installFaultHandlers, installSignalHandlers } from './lifecycle.ts';
+import { registerRealtimeCommand } from './realtime.ts';
 import { registerServiceKeysCommand } from './service-keys.ts';
 import { registerSqlCommand } from './sql.ts';
 import { typesGenerate, TypesCommandError, type TypesGenerateOptions } from './types.ts';
@@ -126,5 +127,6 @@ registerDbCommand(program);
 registerSqlCommand(program);
 registerServiceKeysCommand(program, fail);
 registerEncryptionKeyCommand(program);
+registerRealtimeCommand(program);
 
 await program.parseAsync(process.argv);

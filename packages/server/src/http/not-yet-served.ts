@@ -17,8 +17,8 @@ const MOUNTS: { prefix: string; message: string; hint: string }[] = [
   },
   {
     prefix: '/realtime/v1',
-    message: 'Realtime is not served by this version of Fluxbase yet (neither /realtime/v1 nor /realtime)',
-    hint: 'Poll the REST API for now; see the README for what this version serves',
+    message: 'Fluxbase serves realtime at /realtime with its own frames; Supabase\'s Phoenix protocol at /realtime/v1 is not available yet',
+    hint: 'Use the Fluxbase SDK (client.channel(...)) or connect a WebSocket to /realtime (docs/realtime.md)',
   },
   {
     prefix: '/functions/v1',

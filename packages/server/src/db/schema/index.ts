@@ -2,7 +2,7 @@
 // and enums in a few batched catalog queries, reloaded on DDL and on NOTIFY.
 // Reads the catalogs only; exposure (`exposedSchemas`) is enforced by the planner.
 export * from './types.ts';
-export { createSchemaCache, SCHEMA_CHANNEL, PGRST_CHANNEL, type SchemaCacheOptions, type LiveSchemaCache } from './cache.ts';
+export { createSchemaCache, SCHEMA_CHANNEL, PGRST_CHANNEL, wantsReload, type SchemaCacheOptions, type LiveSchemaCache } from './cache.ts';
 export type { LoadStats } from './introspect.ts';
 export { buildSnapshot } from './build.ts';
 export { buildRelationships, isUniqueKey, relationKey, type ViewColumnSource } from './relationships.ts';

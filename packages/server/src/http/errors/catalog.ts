@@ -64,6 +64,8 @@ export const CATALOG = {
   FEATURE_DISABLED: { status: 404, error: 'Feature disabled' },
   AMBIGUOUS_FUNCTION: { status: 300, error: 'Ambiguous function', pgrst: 'PGRST203' },
   METHOD_NOT_ALLOWED: { status: 405, error: 'Method not allowed', pgrst: 'PGRST101' },
+  // A plain request to the realtime WebSocket endpoint (docs/realtime.md "Connecting").
+  UPGRADE_REQUIRED: { status: 426, error: 'Upgrade required' },
   NOT_ACCEPTABLE: { status: 406, error: 'Not acceptable', pgrst: 'PGRST107' },
   SCHEMA_NOT_EXPOSED: { status: 406, error: 'Schema not exposed', pgrst: 'PGRST106' },
   SINGLE_OBJECT_EXPECTED: { status: 406, error: 'Single object expected', pgrst: 'PGRST116' },
