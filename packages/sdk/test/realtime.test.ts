@@ -38,7 +38,7 @@ class Inbox<T> {
 }
 
 // Enabled once the realtime server lands.
-describe.skipIf(!process.env.FLUXBASE_REALTIME_READY)('realtime (client.channel) against the real server', () => {
+describe('realtime (client.channel) against the real server', () => {
   let db: TestDatabase;
   /** Two instances on one database. */
   let app: TestApp;

@@ -100,8 +100,11 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
   app.decorate('realtime', realtime.engine);
   app.decorate('drainMail', () => auth.drainMail());
-  app.addHook('onClose', async () => {
+  // Before the server stops accepting: clients get the shutdown frame before their sockets close.
+  app.addHook('preClose', async () => {
     await realtime.stop();
+  });
+  app.addHook('onClose', async () => {
     await auth.close();
     await rateLimitStore.close?.();
   });

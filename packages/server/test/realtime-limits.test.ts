@@ -6,6 +6,7 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signJwt } from '../src/http/index.ts';
+import { call, signUp } from './harness/auth.ts';
 import { createTestDatabase, startTestApp, TEST_JWT_SECRET, type TestApp, type TestDatabase } from './harness/index.ts';
 import { RtClient } from './harness/realtime.ts';
 
@@ -40,7 +41,7 @@ beforeAll(async () => {
     create table public.quiet (id int primary key);
     grant select, insert, update, delete on all tables in schema public to anon, authenticated, service_role;
   `);
-  limited = await startTestApp(db.url, { overrides: { realtime: { max_connections: 6, max_connections_per_user: 2, max_connections_per_ip: 3 } } });
+  limited = await startTestApp(db.url, { overrides: { realtime: { max_connections: 6, max_connections_per_user: 2, max_connections_per_ip: 3, notification_queue_size: 5, notification_workers: 1 } } });
   app = await startTestApp(db.url, {
     clock: () => Date.now() + offset,
     overrides: { realtime: { client_message_queue_size: 16, slow_client_threshold: 8, max_connections_per_ip: 100 } },
@@ -99,6 +100,24 @@ describe('connection limits (hardening 1.5)', () => {
     const err = await RtClient.connect(limited.url, `?token=${key}`).catch((e: { status: number; body: string }) => e);
     expect((err as { status: number }).status).toBe(403);
     expect(JSON.parse((err as { body: string }).body)).toMatchObject({ code: 'INSUFFICIENT_PERMISSIONS', details: { required_scope: 'realtime:connect' } });
+  });
+});
+
+describe('notification queue (hardening 2.2)', () => {
+  it('drops changes beyond realtime.notification_queue_size, counts them and tells clients to refetch', async () => {
+    const c = await connect(limited, `?token=${limited.keys.service_role}`);
+    let ack = await c.request({ type: 'subscribe', channel: 'burst', config: { table: 'ticks' } });
+    // The registry notification may still be on its way to this instance.
+    for (let i = 0; i < 100 && ack.type !== 'ack'; i++) ack = await c.request({ type: 'subscribe', channel: 'burst', config: { table: 'ticks' } });
+    expect(ack.type).toBe('ack');
+    await sql`insert into public.ticks select g, g, 's' from generate_series(1000, 1499) g`;
+    const notice = await c.next((f) => f.type === 'system');
+    expect(notice.payload).toMatchObject({ event: 'changes_dropped', since: expect.stringMatching(/^\d{4}-/) });
+    await limited.server.app.realtime.drained();
+    expect(await metric(limited, 'fluxbase_realtime_dropped_messages_total{reason="notification_queue_full"}')).toBeGreaterThan(0);
+    expect(c.all('postgres_changes').length).toBeLessThan(500);
+    expect((await c.request({ type: 'subscribe', channel: 'after-burst' })).type).toBe('ack');
+    await c.close();
   });
 });
 
@@ -173,6 +192,19 @@ describe('tokens', () => {
     await c.subscribe('ticks');
     await sql`insert into public.ticks values (1, 1, 's')`;
     expect((await c.next((f) => f.type === 'postgres_changes')).payload.record).toEqual({ id: 1, n: 1 });
+  });
+
+  it('ends the subscriptions of a connection whose session was signed out (token_revoked)', async () => {
+    const session = await signUp(app);
+    const c = await connect(app, `?token=${session.access_token as string}`);
+    const sub = await c.subscribe('ticks', {}, 'revoked');
+    await app.server.app.realtime.revalidateIdentities();
+    expect(c.all('error')).toHaveLength(0); // still valid: nothing happens
+    expect((await call(app, 'POST', '/api/v1/auth/signout', {}, session.access_token as string)).status).toBeLessThan(300);
+    await app.server.app.realtime.revalidateIdentities();
+    const ended = await c.next((f) => f.type === 'error');
+    expect(ended).toMatchObject({ code: 'TOKEN_REVOKED', error: 'token_revoked', payload: { subscription_ids: [sub] } });
+    expect((await c.request({ type: 'subscribe', channel: 'x', config: { table: 'ticks' } })).code).toBe('EXPIRED_TOKEN');
   });
 
   it('keeps the old identity when access_token is forged, expired or missing', async () => {

@@ -112,6 +112,8 @@ export class RealtimeEngine {
   private stopping = false;
   private unsubscribeSchema: (() => void) | undefined;
   private lastRlsWarning = 0;
+  private lastDropNotice = 0;
+  private readonly revalidators: (() => Promise<void>)[] = [];
   private publishing: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: EngineOptions) {
@@ -121,9 +123,7 @@ export class RealtimeEngine {
       workers: limits.notificationWorkers,
       maxBatch: options.maxBatch ?? 64,
       process: (_lane, batch) => this.processBatch(batch),
-      onDrop: () => {
-        this.options.metrics.dropped.inc({ reason: 'notification_queue_full' });
-      },
+      onDrop: () => this.changeDropped(),
       onError: (err) => this.options.logger.error({ err }, 'realtime: processing a change failed'),
     });
     this.listeners = new ListenerPool({
@@ -189,6 +189,16 @@ export class RealtimeEngine {
 
   get subscriptionCount(): number {
     return this.subscriptions.size;
+  }
+
+  /** Protocol adapters register how to re-check their connections' credentials. */
+  addRevalidator(check: () => Promise<void>): void {
+    this.revalidators.push(check);
+  }
+
+  /** Re-check every connection's credential now (run on the heartbeat timer; tests call it). */
+  async revalidateIdentities(): Promise<void> {
+    await Promise.all(this.revalidators.map((check) => check()));
   }
 
   /** Run both sweeps now (tests advance the injected clock, then call this). */
@@ -271,7 +281,7 @@ export class RealtimeEngine {
   // ── postgres_changes ─────────────────────────────────────────────────────
 
   subscribe(conn: Connection, input: { channel: string; schema: string; table: string; event: string; filter?: string | undefined }): Subscription {
-    if (conn.expired) throw new RealtimeError('EXPIRED_TOKEN', 'The access token of this connection expired; send an access_token message with a fresh token');
+    if (conn.expired) throw expiredError();
     const event = input.event.toUpperCase();
     if (event !== '*' && event !== 'INSERT' && event !== 'UPDATE' && event !== 'DELETE') {
       throw new RealtimeError('INVALID_MESSAGE', `Unknown event ${JSON.stringify(input.event)}: use INSERT, UPDATE, DELETE or *`);
@@ -348,6 +358,23 @@ export class RealtimeEngine {
     const next = new Map<string, Registered>();
     for (const e of entries) next.set(`${e.schema}.${e.table}`, { events: new Set(e.events), excluded: new Set(e.excluded) });
     this.registry = next;
+  }
+
+  /**
+   * The notification queue was full: the change is lost for every subscriber. Clients are told
+   * (at most once a second), like after a listener reconnect, so they can refetch.
+   */
+  private changeDropped(): void {
+    this.options.metrics.dropped.inc({ reason: 'notification_queue_full' });
+    const now = this.options.now();
+    if (now - this.lastDropNotice < 1000) return;
+    this.lastDropNotice = now;
+    this.options.logger.warn({ capacity: this.options.limits.notificationQueueSize }, 'realtime: the notification queue is full; changes are dropped (raise realtime.notification_queue_size or notification_workers)');
+    const message: Outgoing = {
+      kind: 'system', event: 'changes_dropped', since: new Date(now).toISOString(),
+      message: 'The server could not keep up with the change feed and dropped changes. Refetch what you display.',
+    };
+    for (const conn of this.connections.values()) conn.send(message);
   }
 
   private onListenerReconnected(listener: number, since: Date): void {
@@ -449,7 +476,7 @@ export class RealtimeEngine {
   // ── broadcast and presence ───────────────────────────────────────────────
 
   join(conn: Connection, channel: string, config: { self?: boolean; ack?: boolean; presenceKey?: string | undefined } = {}): void {
-    if (conn.expired) throw new RealtimeError('EXPIRED_TOKEN', 'The access token of this connection expired; send an access_token message with a fresh token');
+    if (conn.expired) throw expiredError();
     if (channel.startsWith('realtime:admin:') && !conn.identity.isAdmin) {
       throw new RealtimeError('ADMIN_REQUIRED', 'Channels named realtime:admin:* are for administrators only');
     }
@@ -611,11 +638,20 @@ export class RealtimeEngine {
     for (const conn of this.connections.values()) {
       const exp = conn.identity.expiresAt;
       if (conn.expired || exp === undefined || nowSeconds <= exp + this.options.leewaySeconds) continue;
-      conn.expired = true;
-      const ids = [...conn.subscriptions.keys()];
-      this.unsubscribe(conn, {});
-      conn.send({ kind: 'expired', subscriptionIds: ids, channels: [] });
+      this.endIdentity(conn, 'EXPIRED_TOKEN');
     }
+  }
+
+  /**
+   * The connection's credential is no longer valid: end its subscriptions and channels with
+   * one error frame; it stays open for an access_token message.
+   */
+  endIdentity(conn: Connection, code: 'EXPIRED_TOKEN' | 'TOKEN_REVOKED'): void {
+    if (conn.expired) return;
+    conn.expired = true;
+    const ids = [...conn.subscriptions.keys()];
+    this.unsubscribe(conn, {});
+    conn.send({ kind: 'expired', code, subscriptionIds: ids });
   }
 
   private sweepSlow(): void {
@@ -641,6 +677,10 @@ export class RealtimeEngine {
       id: c.id, user_id: c.identity.userId, email: c.identity.email ?? null, remote_addr: c.remoteAddr, connected_at: c.connectedAt.toISOString(),
     }));
   }
+}
+
+function expiredError(): RealtimeError {
+  return new RealtimeError('EXPIRED_TOKEN', 'The credential of this connection is no longer valid; send an access_token message with a fresh token');
 }
 
 function isChangeType(t: unknown): t is ChangeType {

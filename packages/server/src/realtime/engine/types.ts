@@ -42,8 +42,9 @@ export type Outgoing =
   | { kind: 'change'; change: Change; payload: () => string; channel: string; subscriptionIds: string[] }
   | { kind: 'broadcast'; channel: string; event: string; payload: unknown; self: boolean }
   | { kind: 'presence'; channel: string; presence: PresenceDiff }
-  | { kind: 'system'; event: 'listener_reconnected' | 'shutdown'; message: string; since?: string }
-  | { kind: 'expired'; subscriptionIds: string[]; channels: string[] }
+  | { kind: 'system'; event: 'listener_reconnected' | 'changes_dropped' | 'shutdown'; message: string; since?: string }
+  /** The credential stopped being valid (expired, or its session revoked): its subscriptions ended. */
+  | { kind: 'expired'; code: 'EXPIRED_TOKEN' | 'TOKEN_REVOKED'; subscriptionIds: string[] }
   | { kind: 'raw'; text: string };
 
 export interface PresenceDiff {

@@ -86,8 +86,10 @@ export function render(message: Outgoing): string {
       return JSON.stringify({ type: 'system', payload: { event: message.event, message: message.message, ...(message.since ? { since: message.since } : {}) } });
     case 'expired':
       return renderError({
-        code: 'EXPIRED_TOKEN',
-        message: 'The access token expired, so its subscriptions ended; send {"type":"access_token","token":"<fresh token>"} and subscribe again',
+        code: message.code,
+        message: message.code === 'EXPIRED_TOKEN'
+          ? 'The access token expired, so its subscriptions ended; send {"type":"access_token","token":"<fresh token>"} and subscribe again'
+          : 'The session behind this connection was signed out or revoked, so its subscriptions ended; sign in again and send {"type":"access_token","token":"<new token>"}',
         details: { subscription_ids: message.subscriptionIds },
       });
     case 'raw':

@@ -29,12 +29,21 @@ interface Session {
   conn: Connection;
   /** When the oldest unanswered ping was sent; undefined once a pong came back. */
   pingSentAt: number | undefined;
+  /** The frame being handled; the next one waits for it. */
+  handling: Promise<void>;
+  /** The credential the connection runs as, re-checked periodically (signed out, key revoked). */
+  credential: string | undefined;
 }
 
 declare module 'fastify' {
   interface FastifyRequest {
     realtimeAdmin?: boolean;
   }
+}
+
+/** The envelope fields of an ack: the channel, and the client's messageId echoed so it can match answers. */
+function ackFields(frame: ClientFrame, channel: string | undefined): Record<string, unknown> {
+  return { ...(channel !== undefined ? { channel } : {}), ...(frame.messageId !== undefined ? { messageId: frame.messageId } : {}) };
 }
 
 function requireConnectScope(principal: Principal): void {
@@ -56,7 +65,7 @@ async function isAdmin(request: FastifyRequest): Promise<boolean> {
 
 export function registerRealtimeSocket(app: FastifyInstance, options: SocketOptions): { close(): void } {
   const { engine } = options;
-  const sessions = new Set<Session>();
+  const sessions = new Map<Connection, Session>();
 
   app.route({
     method: 'GET',
@@ -92,8 +101,8 @@ export function registerRealtimeSocket(app: FastifyInstance, options: SocketOpti
         pause: () => socket.pause(),
         resume: () => socket.resume(),
       });
-      const session: Session = { socket, conn, pingSentAt: undefined };
-      sessions.add(session);
+      const session: Session = { socket, conn, pingSentAt: undefined, handling: Promise.resolve(), credential: request.principal.token };
+      sessions.set(conn, session);
       socket.on('pong', () => {
         session.pingSentAt = undefined;
       });
@@ -114,13 +123,15 @@ export function registerRealtimeSocket(app: FastifyInstance, options: SocketOpti
           reply(conn, frame);
           return;
         }
-        handle(conn, frame).catch((err: unknown) => {
+        // One frame at a time, in arrival order: a subscribe sent right after an access_token
+        // runs under the new identity.
+        session.handling = session.handling.then(() => handle(conn, frame)).catch((err: unknown) => {
           request.log.error({ err }, 'realtime: handling a message failed');
           reply(conn, { code: 'INTERNAL_ERROR', message: 'The server could not handle this message', channel: frame.channel });
         });
       });
       socket.on('close', () => {
-        sessions.delete(session);
+        sessions.delete(conn);
         engine.closed(conn);
       });
       socket.on('error', (err: Error) => request.log.debug({ err }, 'realtime: socket error'));
@@ -150,7 +161,7 @@ export function registerRealtimeSocket(app: FastifyInstance, options: SocketOpti
           return subscribe(conn, frame);
         case 'unsubscribe': {
           const removed = engine.unsubscribe(conn, { subscriptionId: frame.subscription_id, channel });
-          conn.reply(renderAck({ unsubscribed: true, ...(frame.subscription_id !== undefined ? { subscription_id: frame.subscription_id } : { subscription_ids: removed }) }, channel !== undefined ? { channel } : {}));
+          conn.reply(renderAck({ unsubscribed: true, ...(frame.subscription_id !== undefined ? { subscription_id: frame.subscription_id } : { subscription_ids: removed }) }, ackFields(frame, channel)));
           return;
         }
         case 'broadcast':
@@ -183,7 +194,7 @@ export function registerRealtimeSocket(app: FastifyInstance, options: SocketOpti
       const sub = engine.subscribe(conn, { channel, schema, table, event, filter });
       conn.reply(renderAck({
         subscribed: true, subscription_id: sub.id, channel, schema, table, event: sub.event, ...(sub.filterText ? { filter: sub.filterText } : {}),
-      }, { channel }));
+      }, ackFields(frame, channel)));
       return;
     }
     if (frame.channel === undefined) {
@@ -192,7 +203,7 @@ export function registerRealtimeSocket(app: FastifyInstance, options: SocketOpti
     }
     const joined = !conn.channels.has(frame.channel);
     engine.join(conn, frame.channel, { self: c.broadcast?.self, ack: c.broadcast?.ack, presenceKey: c.presence?.key });
-    conn.reply(renderAck({ subscribed: true, channel: frame.channel }, { channel: frame.channel }));
+    conn.reply(renderAck({ subscribed: true, channel: frame.channel }, ackFields(frame, frame.channel)));
     if (joined) engine.presenceSync(conn, frame.channel);
   }
 
@@ -244,14 +255,34 @@ export function registerRealtimeSocket(app: FastifyInstance, options: SocketOpti
     // The admin flag follows the new principal (a user token: its auth.users role).
     const admin = principal.role === 'service_role' ? principal.kind !== 'service_key' || (principal.scopes ?? []).includes('*') : principal.userId !== null && (await app.isAdminUser(principal.userId));
     engine.reauthenticate(conn, identityOf(principal, admin));
-    conn.reply(renderAck({ type: 'access_token', updated: true }));
+    const session = sessions.get(conn);
+    if (session) session.credential = principal.token;
+    conn.reply(renderAck({ type: 'access_token', updated: true }, ackFields(frame, undefined)));
   }
+
+  /**
+   * A credential can stop being valid while its socket is open: the user signs out, an admin
+   * bans them or revokes their sessions, a stored key is revoked. Each is checked again here
+   * (on the heartbeat timer); an outage of the database changes nothing.
+   */
+  const ENDING = new Set(['EXPIRED_TOKEN', 'TOKEN_REVOKED', 'INVALID_TOKEN', 'INVALID_API_KEY']);
+  async function revalidate(): Promise<void> {
+    await Promise.all([...sessions.values()].map(async (s) => {
+      if (s.credential === undefined || s.conn.expired || s.conn.closed) return;
+      try {
+        await options.principals.fromCredential(s.credential);
+      } catch (err) {
+        if (err instanceof AppError && ENDING.has(err.code)) engine.endIdentity(s.conn, err.code === 'EXPIRED_TOKEN' ? 'EXPIRED_TOKEN' : 'TOKEN_REVOKED');
+      }
+    }));
+  }
+  engine.addRevalidator(revalidate);
 
   // Pings keep proxies from closing idle sockets and find dead peers; heartbeats are the
   // application-level keepalive the SDK watches.
   const ping = setInterval(() => {
     const now = options.now();
-    for (const s of sessions) {
+    for (const s of sessions.values()) {
       if (s.pingSentAt === undefined) {
         s.pingSentAt = now;
         s.socket.ping();
@@ -264,7 +295,8 @@ export function registerRealtimeSocket(app: FastifyInstance, options: SocketOpti
   }, options.pingIntervalMs);
   ping.unref();
   const heartbeat = setInterval(() => {
-    for (const s of sessions) s.conn.sendText('{"type":"heartbeat"}');
+    for (const s of sessions.values()) s.conn.sendText('{"type":"heartbeat"}');
+    void revalidate();
   }, options.heartbeatIntervalMs);
   heartbeat.unref();
 
