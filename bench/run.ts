@@ -1,5 +1,6 @@
 // Benchmark runner. `npm run bench` runs every benchmark; `npm run bench -- health context`
-// runs the named ones (or a group: `rest` = the five REST benchmarks, `auth` = the three auth ones). Options (flag or environment variable):
+// runs the named ones (or a group: `rest` = the five REST benchmarks, `auth` = the auth ones,
+// `realtime` = rt1, rt2, rt3, rt6). Options (flag or environment variable):
 //   --duration=<s>     BENCH_DURATION     seconds each side is loaded per round (10)
 //   --connections=<n>  BENCH_CONNECTIONS  concurrent connections, both sides (50)
 //   --rounds=<n>       BENCH_ROUNDS       measured rounds per side, A,B,A,B,… (3; median)
@@ -16,10 +17,11 @@ import { benchmark as health } from './health.ts';
 import { openBenchDatabase, type BenchDatabase } from './lib/db.ts';
 import { compareVerdict, render } from './lib/report.ts';
 import type { BenchOptions, Benchmark, Row } from './lib/types.ts';
+import { benchmarks as realtime } from './realtime.ts';
 import { benchmarks as rest } from './rest.ts';
 import { benchmark as startup } from './startup.ts';
 
-const BENCHMARKS: Benchmark[] = [health, context, ...rest, ...auth, startup];
+const BENCHMARKS: Benchmark[] = [health, context, ...rest, ...auth, ...realtime, startup];
 const GROUPS = [...new Set(BENCHMARKS.flatMap((b) => (b.group ? [b.group] : [])))];
 const POOL_SIZE = 50; // database.max_connections default; both sides of `context` use it
 

@@ -54,7 +54,7 @@ export class FakeSocket implements RealtimeWebSocket {
     return this.sent.filter((f) => f.type === type);
   }
 
-  /** Acknowledge every subscribe frame sent so far that has no answer yet, the way API.md §9.2 does. */
+  /** Acknowledge every subscribe frame sent so far that has no answer yet, as the server does (docs/realtime.md "Protocol"). */
   ackSubscribes(ids: (frame: Frame) => string = (f) => `sub-${String(f.messageId)}`): void {
     for (const f of this.frames('subscribe')) {
       if (this.answered.has(f)) continue;

@@ -1,5 +1,6 @@
-// The wire format of API.md §9.2: server frames read into checked values (rows of raw
-// frame → parsed frame), change payloads as listeners get them, client frames and the URL.
+// The wire format of docs/realtime.md "Protocol": server frames read into checked values
+// (rows of raw frame → parsed frame), change payloads as listeners get them, client frames
+// and the URL.
 import { describe, expect, it } from 'vitest';
 import {
   broadcastFrame, frameText, parseServerFrame, presenceFrame, subscribeChannelFrame, subscribeTableFrame, toChangePayload, unsubscribeFrame,

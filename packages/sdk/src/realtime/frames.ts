@@ -1,5 +1,5 @@
-// The realtime wire format (API.md §9.2): building client frames and reading server
-// frames into checked, normalised values. Pure functions, no socket.
+// The realtime wire format (docs/realtime.md "Protocol"): building client frames and
+// reading server frames into checked, normalised values. Pure functions, no socket.
 import { FluxbaseError } from '../errors.ts';
 import type { RealtimePostgresChangesFilter, RealtimePostgresChangesPayload, RealtimeSystemPayload } from './types.ts';
 

@@ -1,8 +1,9 @@
-// `client.realtime`: the one WebSocket a client shares between its channels (API.md §9).
-// It connects on the first subscribe and disconnects when the last channel goes; after
-// every (re)connect each channel subscribes and tracks its presence again. It matches acks
-// and errors to the requests they answer, routes the server's frames to the channels and
-// keeps the connection's token (setAuth, or the auth session the client follows).
+// `client.realtime`: the one WebSocket a client shares between its channels
+// (docs/realtime.md "Connecting" and "Protocol"). It connects on the first subscribe and
+// disconnects when the last channel goes; after every (re)connect each channel subscribes
+// and tracks its presence again. It matches acks and errors to the requests they answer,
+// routes the server's frames to the channels and keeps the connection's token (setAuth, or
+// the auth session the client follows).
 import type { FluxbaseError } from '../errors.ts';
 import { backoffSettings } from './backoff.ts';
 import { RealtimeChannel, safeCall, type ChannelHost } from './channel.ts';
@@ -235,10 +236,13 @@ export class RealtimeClient {
       request.resolve('error', error);
       return;
     }
-    if (error.code === 'EXPIRED_TOKEN') {
+    // A revoked session (sign-out elsewhere, a ban) ends every channel of the connection on the
+    // server, an expired token only its row-change subscriptions (docs/realtime.md "Who receives a change").
+    const revoked = error.code === 'TOKEN_REVOKED' && request === undefined;
+    if (error.code === 'EXPIRED_TOKEN' || revoked) {
       if (request?.kind === 'subscribe') request.channel.tokenExpired = true;
       else request?.resolve('error', error);
-      void this.tokenExpired(error);
+      void this.tokenExpired(error, revoked);
       return;
     }
     if (request !== undefined) {
@@ -252,8 +256,8 @@ export class RealtimeClient {
   }
 
   /** The server ended the DB subscriptions: renew the token if the client can, then resubscribe. */
-  private async tokenExpired(error: FluxbaseError): Promise<void> {
-    for (const channel of this.channels.values()) if (channel.hasPostgresChanges()) channel.tokenExpired = true;
+  private async tokenExpired(error: FluxbaseError, everyChannel = false): Promise<void> {
+    for (const channel of this.channels.values()) if (everyChannel || channel.hasPostgresChanges()) channel.tokenExpired = true;
     if (this.refreshing) return;
     this.refreshing = true;
     const before = this.token;
@@ -330,7 +334,10 @@ export class RealtimeClient {
   }
 }
 
-/** `ws(s)://host[/prefix]/realtime?apikey=…[&token=…]` (API.md §2.1, §9.1). */
+/**
+ * `ws(s)://host[/prefix]/realtime?apikey=…[&token=…]` (docs/realtime.md "Connecting"; the
+ * credentials: docs/getting-started.md "Keys").
+ */
 export function realtimeUrl(baseUrl: string, apiKey: string, token: string | null): string {
   const url = new URL(`${baseUrl.replace(/\/+$/, '')}/realtime`);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';

@@ -1,7 +1,7 @@
 // Requests waiting for the server's answer, and which request an ack or error frame
 // answers: by messageId when the server echoes it, otherwise by what the frame describes
-// (API.md §9.2: a subscribe ack names the channel and the table subscription, an unsubscribe
-// ack the channel, an error frame the channel).
+// (docs/realtime.md "Protocol": a subscribe ack names the channel and the table
+// subscription, an unsubscribe ack the channel, an error frame the channel).
 import type { FluxbaseError } from '../errors.ts';
 import type { SubscribeRequest } from './channel.ts';
 import type { AckFrame, ErrorFrame } from './frames.ts';

@@ -85,11 +85,12 @@ export type RealtimePresenceState<T = Record<string, unknown>> = Record<string, 
 
 /**
  * A server notice: `listener_reconnected` (the change feed reconnected; changes since
- * `since` may have been missed: refetch) or `shutdown` (the server is draining; the SDK
- * reconnects by itself).
+ * `since` may have been missed: refetch), `changes_dropped` (the server could not keep up
+ * and dropped changes: refetch) or `shutdown` (the server is draining; the SDK reconnects
+ * by itself). docs/realtime.md "Protocol".
  */
 export interface RealtimeSystemPayload {
-  event: 'listener_reconnected' | 'shutdown' | (string & {});
+  event: 'listener_reconnected' | 'changes_dropped' | 'shutdown' | (string & {});
   message?: string;
   since?: string;
   [field: string]: unknown;

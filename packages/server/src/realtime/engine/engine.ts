@@ -643,14 +643,17 @@ export class RealtimeEngine {
   }
 
   /**
-   * The connection's credential is no longer valid: end its subscriptions and channels with
-   * one error frame; it stays open for an access_token message.
+   * The connection's credential is no longer valid: end its subscriptions with one error
+   * frame; it stays open for an access_token message.
    */
   endIdentity(conn: Connection, code: 'EXPIRED_TOKEN' | 'TOKEN_REVOKED'): void {
     if (conn.expired) return;
     conn.expired = true;
     const ids = [...conn.subscriptions.keys()];
-    this.unsubscribe(conn, {});
+    // An expired token ends the row-change subscriptions; a revoked one also its channels
+    // (broadcast and presence under that identity).
+    if (code === 'TOKEN_REVOKED') this.unsubscribe(conn, {});
+    else for (const id of ids) this.unsubscribe(conn, { subscriptionId: id });
     conn.send({ kind: 'expired', code, subscriptionIds: ids });
   }
 
