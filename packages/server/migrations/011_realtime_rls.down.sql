@@ -1,1 +1,1 @@
-drop function if exists realtime.visible_records(regclass, jsonb, jsonb);
+drop function if exists realtime.visible_records(regclass, jsonb, jsonb, boolean);

@@ -3,12 +3,16 @@
 -- (the new row, or the old row of a DELETE) and one check per distinct role and claim set,
 -- each with the SELECT policy predicate that applies to that role (permissive policies OR'd,
 -- restrictive AND'd, printed by pg_get_expr with an empty search_path so every name is
--- qualified). Each check sets the role and the claims exactly as a REST request does
--- (packages/server/src/db/context.ts) and evaluates the predicate against the rows rebuilt as
--- typed records, so a row deleted or changed since the event is judged as it was.
--- A check that raises (a policy calling a function that fails) counts as "not visible".
+-- qualified) and the rows it needs (1-based positions in `records`). Each check sets the role
+-- and the claims exactly as a REST request does (packages/server/src/db/context.ts) and
+-- evaluates the predicate against those rows rebuilt as typed records, so a row deleted or
+-- changed since is judged as it was.
+--
+-- `safe`: each check runs in its own subtransaction and one that raises (a policy calling a
+-- function that fails for some claims) counts as "not visible". The server calls the fast
+-- form first and repeats a batch in the safe form only when the fast one raised.
 
-create or replace function realtime.visible_records(rel regclass, records jsonb, checks jsonb)
+create or replace function realtime.visible_records(rel regclass, records jsonb, checks jsonb, safe boolean default false)
 returns table (check_index int, record_index int)
 language plpgsql
 volatile
@@ -18,26 +22,39 @@ declare
   c record;
   hits int[];
   alias text;
+  query text;
+  current_role_name text := '';
 begin
   -- The rows are aliased as the table, so predicates naming table.column resolve too.
   select pg_catalog.quote_ident(k.relname) into strict alias from pg_catalog.pg_class k where k.oid = rel;
   for c in select (e.value ->> 'role') as role, (e.value ->> 'claims') as claims, (e.value ->> 'sub') as sub,
-                  (e.value ->> 'predicate') as predicate, (e.ordinality - 1)::int as idx
+                  (e.value ->> 'predicate') as predicate, (e.value -> 'rows') as rows, (e.ordinality - 1)::int as idx
              from pg_catalog.jsonb_array_elements(checks) with ordinality as e
   loop
-    begin
-      perform pg_catalog.set_config('role', c.role, true);
-      perform pg_catalog.set_config('request.jwt.claims', c.claims, true);
-      perform pg_catalog.set_config('request.jwt.claim.sub', coalesce(c.sub, ''), true);
-      perform pg_catalog.set_config('request.jwt.claim.role', c.role, true);
-      execute pg_catalog.format(
-        'select coalesce(pg_catalog.array_agg(__fb_rows.__fb_i), ''{}'') from pg_catalog.jsonb_array_elements($1) with ordinality as __fb_rows(__fb_r, __fb_i) '
-        || 'cross join lateral pg_catalog.jsonb_populate_record(null::%s, __fb_rows.__fb_r) as %s where (%s)',
-        rel::text, alias, c.predicate)
-        into hits using records;
-    exception when others then
-      hits := '{}';
-    end;
+    query := pg_catalog.format(
+      'select coalesce(pg_catalog.array_agg(__fb_rows.__fb_i), ''{}'') from pg_catalog.jsonb_array_elements($1) with ordinality as __fb_rows(__fb_r, __fb_i) '
+      || 'cross join lateral pg_catalog.jsonb_populate_record(null::%s, __fb_rows.__fb_r) as %s '
+      || 'where __fb_rows.__fb_i = any ($2) and (%s)',
+      rel::text, alias, c.predicate);
+    if safe then
+      begin
+        perform pg_catalog.set_config('role', c.role, true);
+        perform pg_catalog.set_config('request.jwt.claims', c.claims, true), pg_catalog.set_config('request.jwt.claim.sub', coalesce(c.sub, ''), true),
+          pg_catalog.set_config('request.jwt.claim.role', c.role, true);
+        execute query into hits using records, (select pg_catalog.array_agg(x::int) from pg_catalog.jsonb_array_elements_text(c.rows) as x);
+      exception when others then
+        hits := '{}';
+      end;
+      current_role_name := '';
+    else
+      if c.role <> current_role_name then
+        perform pg_catalog.set_config('role', c.role, true);
+        current_role_name := c.role;
+      end if;
+      perform pg_catalog.set_config('request.jwt.claims', c.claims, true), pg_catalog.set_config('request.jwt.claim.sub', coalesce(c.sub, ''), true),
+        pg_catalog.set_config('request.jwt.claim.role', c.role, true);
+      execute query into hits using records, (select pg_catalog.array_agg(x::int) from pg_catalog.jsonb_array_elements_text(c.rows) as x);
+    end if;
     check_index := c.idx;
     foreach record_index in array hits loop
       record_index := record_index - 1;
@@ -48,9 +65,9 @@ begin
 end
 $$;
 
-revoke all on function realtime.visible_records(regclass, jsonb, jsonb) from public;
+revoke all on function realtime.visible_records(regclass, jsonb, jsonb, boolean) from public;
 grant usage on schema realtime to fluxbase_authenticator;
-grant execute on function realtime.visible_records(regclass, jsonb, jsonb) to fluxbase_authenticator;
+grant execute on function realtime.visible_records(regclass, jsonb, jsonb, boolean) to fluxbase_authenticator;
 
 -- Broadcasts between instances over NOTIFY store payloads above its 8000-byte limit here
 -- (packages/server/src/realtime/engine/bus.ts).

@@ -6,7 +6,7 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool } from '../src/db/index.ts';
-import { PolicyRlsChecker } from '../src/realtime/engine/rls.ts';
+import { hoistClaimHelpers, PolicyRlsChecker } from '../src/realtime/engine/rls.ts';
 import type { Identity } from '../src/realtime/engine/types.ts';
 import { identityOf } from '../src/realtime/protocol/identity.ts';
 import { createTestDatabase, startTestApp, type TestApp, type TestDatabase } from './harness/index.ts';
@@ -50,12 +50,15 @@ beforeAll(async () => {
     alter table public.board enable row level security;
     create policy board_team on public.board for select using (team = (auth.jwt() ->> 'team')::int);
     create table public.private_things (id int primary key);
+    create table public.levels (id int primary key, min_level int not null);
+    alter table public.levels enable row level security;
+    create policy levels_claim on public.levels for select using (min_level <= (auth.jwt() ->> 'level')::int);
     grant select, insert, update, delete on all tables in schema public to anon, authenticated, service_role;
     revoke select on public.private_things from anon, authenticated;
   `);
   app = await startTestApp(db.url, { overrides: { realtime: { max_connections_per_ip: 500, notification_queue_size: 20_000 } } });
   await app.server.schema.reload();
-  for (const t of ['docs', 'board', 'private_things']) await enable(t);
+  for (const t of ['docs', 'board', 'private_things', 'levels']) await enable(t);
 }, 60_000);
 
 afterAll(async () => {
@@ -141,14 +144,17 @@ describe('decisions', () => {
   it('follows a policy change at once (DDL invalidates cached decisions)', async () => {
     const u = uuid(500);
     const c = await connect(app.userToken(u, { team: 7 }));
+    const observer = await connect(app.keys.service_role);
     await c.subscribe('board');
+    await observer.subscribe('board');
     await sql`insert into public.board values (1, 7, 'mine')`;
     expect((await c.next((f) => f.type === 'postgres_changes')).payload.record.id).toBe(1);
     await sql.unsafe(`drop policy board_team on public.board; create policy board_none on public.board for select using (false)`);
     // The same row image again (a no-op update) would hit a cached "visible" decision if DDL did not invalidate it.
     await sql`update public.board set body = 'mine' where id = 1`;
-    // Let the update be decided before the next DDL (a policy is read when a change is processed).
-    await app.server.app.realtime.drained();
+    // Let the update be decided before the next DDL (a policy is read when a change is processed):
+    // the service role's copy is sent in the same pass as everyone's.
+    await observer.next((f) => f.type === 'postgres_changes' && f.payload.type === 'UPDATE');
     await sql.unsafe(`drop policy board_none on public.board; create policy board_team on public.board for select using (team = (auth.jwt() ->> 'team')::int)`);
     await sql`insert into public.board values (2, 7, 'after')`;
     const next = await c.next((f) => f.type === 'postgres_changes');
@@ -168,6 +174,19 @@ describe('decisions', () => {
     expect((await c.next((f) => f.type === 'postgres_changes')).payload.record.id).toBe(11);
   });
 
+  it('withholds a change from a subscriber whose claims make the policy raise, and only from it', async () => {
+    const good = await connect(app.userToken(uuid(800), { level: '5' }));
+    const bad = await connect(app.userToken(uuid(801), { level: 'high' }));
+    await good.subscribe('levels');
+    await bad.subscribe('levels');
+    await sql`insert into public.levels values (1, 3)`;
+    expect((await good.next((f) => f.type === 'postgres_changes')).payload.record.id).toBe(1);
+    await app.server.app.realtime.drained();
+    await fence(bad);
+    expect(bad.all('postgres_changes')).toHaveLength(0);
+    expect(bad.all('error')).toHaveLength(0);
+  });
+
   it('delivers nothing of a table the role may not SELECT, everything to service_role', async () => {
     const c = await connect(app.userToken(uuid(700)));
     const s = await connect(app.keys.service_role);
@@ -182,6 +201,14 @@ describe('decisions', () => {
 });
 
 describe('PolicyRlsChecker', () => {
+  it('hoists the claim helpers out of the per-row evaluation, never inside literals', () => {
+    expect(hoistClaimHelpers('(owner = auth.uid())')).toBe('(owner = (SELECT auth.uid()))');
+    expect(hoistClaimHelpers("((auth.jwt() ->> 'team'::text))::integer = team")).toBe("(((SELECT auth.jwt()) ->> 'team'::text))::integer = team");
+    expect(hoistClaimHelpers("note = 'auth.uid()' and x.auth.uid() and \"auth.uid()\"")).toBe("note = 'auth.uid()' and x.auth.uid() and \"auth.uid()\"");
+    expect(hoistClaimHelpers("a = 'it''s auth.role()' or auth.role() = 'x'")).toBe("a = 'it''s auth.role()' or (SELECT auth.role()) = 'x'");
+  });
+
+
   it('answers 50 claim sets × 20 rows with one visibility statement, then from the cache', async () => {
     const pool = createPool({ url: db.url, max: 2, min: 0, statementTimeoutMs: 10_000, connectTimeoutMs: 5000, poolWaitTimeoutMs: 5000 });
     let statements = 0;
@@ -192,18 +219,19 @@ describe('PolicyRlsChecker', () => {
       kind: 'user', role: 'authenticated', userId: uuid(i + 1), claims: { sub: uuid(i + 1), role: 'authenticated' },
     }, false));
     const rows = Array.from({ length: 20 }, (_, r) => ({ id: 1000 + r, owner: uuid((r % 50) + 1), team: 0, body: null }));
-    const visible = await checker.check('public', 'docs', rows, identities);
+    const all = identities.map(() => rows.map((_, r) => r));
+    const visible = await checker.check('public', 'docs', rows, identities, all);
     expect(statements).toBe(2); // the predicate of role authenticated, then one statement for all 1,000 pairs
     for (let i = 0; i < 50; i++) for (let r = 0; r < 20; r++) expect(visible[i]![r]).toBe(r % 50 === i);
     statements = 0;
-    await checker.check('public', 'docs', rows, identities);
+    await checker.check('public', 'docs', rows, identities, all);
     expect(statements).toBe(0); // all cached
     now += 31_000; // past rls_cache_ttl
-    await checker.check('public', 'docs', rows, identities);
+    await checker.check('public', 'docs', rows, identities, all);
     expect(statements).toBe(1);
     checker.invalidate();
     statements = 0;
-    await checker.check('public', 'docs', rows, identities);
+    await checker.check('public', 'docs', rows, identities, all);
     expect(statements).toBe(2);
     await pool.close();
   });

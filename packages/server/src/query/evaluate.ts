@@ -231,3 +231,38 @@ export function assertEvaluable(node: FilterNode, columns: ReadonlyMap<string, C
 export function evaluateFilter(node: FilterNode, row: Record<string, unknown>, columns: ReadonlyMap<string, Column>): boolean {
   return predicate(node, columns)(row) === true;
 }
+
+/**
+ * For a filter that is a single `column=eq.value` on a column whose values compare by their
+ * canonical form (integers, text, uuid, boolean, enums), the column and that form, so that
+ * many such filters can be looked up by value instead of evaluated one by one (realtime
+ * subscriptions, docs/realtime.md "Filters"). Undefined for anything else.
+ */
+export function equalityKeyOf(node: FilterNode, columns: ReadonlyMap<string, Column>): { column: string; key: string } | undefined {
+  if (node.kind !== 'filter' || node.negated || node.field.path.length > 0 || node.operation.op !== 'eq' || !('value' in node.operation)) return undefined;
+  const column = columns.get(node.field.column);
+  if (!column) return undefined;
+  const kind = columnKind(column);
+  if (!INDEXABLE.has(kind.kind)) return undefined;
+  try {
+    return { column: column.name, key: canonical(parseValue(kind, node.operation.value)) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The canonical form of a row's value of an indexable column (see equalityKeyOf); undefined for NULL or other kinds. */
+export function rowEqualityKey(column: Column, raw: unknown): string | undefined {
+  if (raw === null || raw === undefined) return undefined;
+  const kind = columnKind(column);
+  if (!INDEXABLE.has(kind.kind)) return undefined;
+  const v = rowValue(kind, raw);
+  return v === undefined ? undefined : canonical(v);
+}
+
+/** Kinds whose in-memory values are equal exactly when their canonical forms are (query/eval/kinds.ts). */
+const INDEXABLE = new Set(['int', 'text', 'uuid', 'bool', 'enum']);
+
+function canonical(v: Value): string {
+  return `${typeof v}:${String(v)}`;
+}

@@ -16,7 +16,7 @@ export { parseLogic } from './parse/logic.ts';
 export { parseField } from './parse/names.ts';
 export { parseStructuredQuery } from './parse/structured.ts';
 export { printFilter, printQueryString, printQueryPairs, printSelect, printOrder } from './print.ts';
-export { evaluateFilter, assertEvaluable } from './evaluate.ts';
+export { evaluateFilter, assertEvaluable, equalityKeyOf, rowEqualityKey } from './evaluate.ts';
 export { compileFilter, type EmbedExists } from './sql/filter.ts';
 export { closestName } from './suggest.ts';
 // ── plan / compile (owned by the planner work) ──

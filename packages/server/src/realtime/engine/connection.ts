@@ -1,12 +1,18 @@
 // One client connection: its identity, its postgres_changes subscriptions, the broadcast and
-// presence channels it joined, and its bounded send queue (docs/realtime.md "Limits").
-// Sending never blocks the engine: frames wait in the queue, a few are in flight to the
-// socket at a time, and a full queue drops the frame (counted). The slow-client sweep
-// (engine.ts) closes a connection whose queue stays at the threshold too long.
+// presence channels it joined, and its bounded send queue (docs/realtime.md "Delivery").
+// Sending never blocks the engine: frames wait in the queue and are handed to the socket
+// together once the current fan-out is done (one system call per connection for all the
+// frames of a batch, bench/README.md "Realtime"), as long as the socket holds less than
+// HIGH_WATER bytes; past it the queue waits for the socket to drain. A full queue drops the
+// frame (counted). The slow-client sweep (engine.ts) closes a connection whose queue stays at
+// the threshold too long.
+import type { Column } from '../../db/index.ts';
 import type { Identity, Outgoing, Transport } from './types.ts';
 
-/** Frames handed to the socket before waiting for one to leave the process. */
-const IN_FLIGHT = 16;
+/** Bytes the socket may hold unsent before frames wait in the queue instead. */
+const HIGH_WATER = 64 * 1024;
+/** Frames handed to the socket in one write. */
+const MAX_WRITE = 512;
 
 export interface Subscription {
   id: string;
@@ -18,6 +24,8 @@ export interface Subscription {
   filterText?: string | undefined;
   /** True when the row passes the subscription's filter (absent: no filter). */
   matches?: ((row: Record<string, unknown>) => boolean) | undefined;
+  /** A lone `column=eq.value` filter, indexed by value (engine/subscriptions.ts). */
+  equality?: { column: Column; key: string } | undefined;
 }
 
 export interface ChannelMembership {
@@ -36,9 +44,9 @@ export class Connection {
   closed = false;
   /** The token expired: subscriptions ended until an access_token message renews it. */
   expired = false;
-  private readonly queue: string[] = [];
+  private queue: string[] = [];
   private head = 0;
-  private inFlight = 0;
+  private scheduled = false;
   private paused = false;
 
   constructor(
@@ -49,7 +57,9 @@ export class Connection {
     private readonly transport: Transport,
     private readonly capacity: number,
     private readonly onDrop: () => void,
-  ) {}
+  ) {
+    transport.onDrain?.(() => this.flush());
+  }
 
   /** Frames waiting to be written. */
   get depth(): number {
@@ -72,7 +82,7 @@ export class Connection {
       return false;
     }
     this.queue.push(text);
-    this.pump();
+    this.schedule();
     return true;
   }
 
@@ -88,38 +98,47 @@ export class Connection {
       this.paused = true;
       this.transport.pause?.();
     }
-    this.pump();
+    this.schedule();
   }
 
   close(code: number, reason: string): void {
     if (this.closed) return;
     this.closed = true;
-    this.queue.length = 0;
+    this.queue = [];
     this.head = 0;
     this.transport.close(code, reason);
   }
 
-  private pump(): void {
-    while (this.inFlight < IN_FLIGHT && this.head < this.queue.length && !this.closed) {
-      const text = this.queue[this.head]!;
-      this.queue[this.head++] = '';
-      if (this.head > 1024 && this.head * 2 > this.queue.length) {
-        this.queue.splice(0, this.head);
+  /** Write once the synchronous fan-out in progress has queued everything it will. */
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(() => {
+      this.scheduled = false;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    if (this.closed || this.depth === 0 || this.transport.buffered() >= HIGH_WATER) return;
+    const end = Math.min(this.queue.length, this.head + MAX_WRITE);
+    const batch = this.queue.slice(this.head, end);
+    if (end === this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+    } else {
+      this.head = end;
+      if (this.head > 1024) {
+        this.queue = this.queue.slice(this.head);
         this.head = 0;
       }
-      this.inFlight++;
-      this.transport.write(text, () => {
-        this.inFlight--;
-        this.pump();
-      });
     }
-    if (this.head === this.queue.length && this.head > 0) {
-      this.queue.length = 0;
-      this.head = 0;
-    }
+    this.transport.write(batch);
     if (this.paused && this.depth < this.capacity / 2) {
       this.paused = false;
       this.transport.resume?.();
     }
+    // More left and the socket took this batch at once: keep going on the next turn.
+    if (this.depth > 0 && this.transport.buffered() < HIGH_WATER) this.schedule();
   }
 }

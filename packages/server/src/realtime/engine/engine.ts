@@ -294,13 +294,10 @@ export class RealtimeEngine {
     if (!reg || !table) {
       throw new RealtimeError('TABLE_NOT_ENABLED', `Table ${input.schema}.${input.table} is not enabled for realtime`, { schema: input.schema, table: input.table });
     }
-    let matches: Subscription['matches'];
-    if (input.filter !== undefined && input.filter !== '') {
-      matches = compileSubscriptionFilter(input.filter, table, reg.excluded);
-    }
+    const compiled = input.filter !== undefined && input.filter !== '' ? compileSubscriptionFilter(input.filter, table, reg.excluded) : undefined;
     const sub: Subscription = {
       id: randomUUID(), connection: conn, channel: input.channel, schema: input.schema, table: input.table,
-      event: event as Subscription['event'], filterText: input.filter || undefined, matches,
+      event: event as Subscription['event'], filterText: input.filter || undefined, matches: compiled?.matches, equality: compiled?.equality,
     };
     conn.subscriptions.set(sub.id, sub);
     this.subscriptions.add(sub);
@@ -424,19 +421,31 @@ export class RealtimeEngine {
       const candidates = this.subscriptions.match(change, change.type === 'DELETE' ? (old ?? null) : record);
       return { change, record, old, candidates };
     });
-    // One RLS statement for every distinct identity and row of the batch.
-    const identities = new Map<string, { identity: Identity; index: number }>();
-    for (const p of planned) {
-      for (const sub of p.candidates) {
-        const id = sub.connection.identity;
-        if (!identities.has(id.claimsKey)) identities.set(id.claimsKey, { identity: id, index: identities.size });
+    // One RLS statement for every distinct identity of the batch, each with only the rows it is a candidate for.
+    type Entry = { identity: Identity; index: number; rows: number[] };
+    const identities = new Map<string, Entry>();
+    // Connections of one user share claims but not Identity objects: look up by object first (cheap), then by claims.
+    const byObject = new Map<Identity, Entry>();
+    const entryOf = (id: Identity): Entry => {
+      let entry = byObject.get(id);
+      if (entry) return entry;
+      entry = identities.get(id.claimsKey);
+      if (!entry) identities.set(id.claimsKey, (entry = { identity: id, index: identities.size, rows: [] }));
+      byObject.set(id, entry);
+      return entry;
+    };
+    for (let i = 0; i < planned.length; i++) {
+      for (const sub of planned[i]!.candidates) {
+        const entry = entryOf(sub.connection.identity);
+        if (entry.rows[entry.rows.length - 1] !== i) entry.rows.push(i);
       }
     }
     if (identities.size === 0) return;
     const fullRows = planned.map((p) => (p.change.type === 'DELETE' ? (p.change.old_record ?? {}) : (p.change.record ?? {})));
+    const entries = [...identities.values()];
     let visible: boolean[][] | undefined;
     try {
-      visible = await this.options.rls.check(schema, table, fullRows, [...identities.values()].map((v) => v.identity));
+      visible = await this.options.rls.check(schema, table, fullRows, entries.map((v) => v.identity), entries.map((v) => v.rows));
     } catch (err) {
       const now = this.options.now();
       if (now - this.lastRlsWarning > 10_000) {
@@ -450,7 +459,7 @@ export class RealtimeEngine {
       const perConnection = new Map<Connection, string[]>();
       for (const sub of p.candidates) {
         const id = sub.connection.identity;
-        const ok = id.role === 'service_role' || (visible?.[identities.get(id.claimsKey)!.index]?.[i] ?? false);
+        const ok = id.role === 'service_role' || (visible?.[entryOf(id).index]?.[i] ?? false);
         if (!ok) {
           if (!visible) this.options.metrics.dropped.inc({ reason: 'rls_unavailable' });
           continue;

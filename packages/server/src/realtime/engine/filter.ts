@@ -5,18 +5,24 @@
 // silently mismatches. Excluded columns are invisible to filters (a filter on one would leak
 // what the exclusion hides).
 import type { Column, Table } from '../../db/index.ts';
-import { assertEvaluable, evaluateFilter, parseQueryString, QueryError, quoteInput, type FilterNode } from '../../query/index.ts';
+import { assertEvaluable, equalityKeyOf, evaluateFilter, parseQueryString, QueryError, quoteInput, type FilterNode } from '../../query/index.ts';
 
 export const MAX_FILTER_LENGTH = 2048;
 
 export type RowPredicate = (row: Record<string, unknown>) => boolean;
+
+export interface CompiledFilter {
+  matches: RowPredicate;
+  /** Set for a lone `column=eq.value` on an indexable column: subscriptions are found by value. */
+  equality?: { column: Column; key: string } | undefined;
+}
 
 function invalid(message: string, hint?: string): QueryError {
   return new QueryError('INVALID_FILTER', message, hint ? { hint } : {});
 }
 
 /** Parse and check a subscription filter against the table; throws QueryError. */
-export function compileSubscriptionFilter(filter: string, table: Table, excluded: ReadonlySet<string>): RowPredicate {
+export function compileSubscriptionFilter(filter: string, table: Table, excluded: ReadonlySet<string>): CompiledFilter {
   if (filter.length > MAX_FILTER_LENGTH) throw invalid(`The filter is longer than ${MAX_FILTER_LENGTH} characters`);
   if (!/^[^=&]+=/.test(filter)) {
     throw invalid(`Invalid filter ${quoteInput(filter)}: expected column=operator.value`, 'For example: "user_id=eq.42" or "status=in.(open,closed)"');
@@ -35,7 +41,8 @@ export function compileSubscriptionFilter(filter: string, table: Table, excluded
     if (excluded.has(name)) throw invalid(`Column ${quoteInput(name)} is excluded from realtime payloads and cannot be filtered on`);
   }
   assertEvaluable(node, columns);
-  return (row) => evaluateFilter(node, row, columns);
+  const eq = equalityKeyOf(node, columns);
+  return { matches: (row) => evaluateFilter(node, row, columns), equality: eq ? { column: columns.get(eq.column)!, key: eq.key } : undefined };
 }
 
 function fieldsOf(node: FilterNode): string[] {

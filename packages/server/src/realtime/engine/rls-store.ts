@@ -52,13 +52,18 @@ export interface VisibilityCheck {
   claims: string;
   sub: string;
   predicate: string;
+  /** 1-based positions in the records array of the rows this check needs. */
+  rows: number[];
 }
 
-/** Pairs [check index, record index] that are visible. One statement for the whole batch. */
-export async function visibleRecords(conn: ReservedSql, relation: string, records: unknown[], checks: VisibilityCheck[]): Promise<[number, number][]> {
+/**
+ * Pairs [check index, record index] that are visible. One statement for the whole batch;
+ * `safe` isolates each check (one that raises counts as not visible), at some cost.
+ */
+export async function visibleRecords(conn: ReservedSql, relation: string, records: unknown[], checks: VisibilityCheck[], safe = false): Promise<[number, number][]> {
   const rows = await conn.unsafe(
-    'select check_index, record_index from realtime.visible_records($1::text::regclass, $2::text::jsonb, $3::text::jsonb)',
-    [relation, JSON.stringify(records), JSON.stringify(checks)],
+    'select check_index, record_index from realtime.visible_records($1::text::regclass, $2::text::jsonb, $3::text::jsonb, $4::boolean)',
+    [relation, JSON.stringify(records), JSON.stringify(checks), safe],
     { prepare: true },
   );
   return rows.map((r) => [r.check_index as number, r.record_index as number]);

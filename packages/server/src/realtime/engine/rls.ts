@@ -14,7 +14,7 @@
 // membership table): such decisions may be stale for up to `realtime.rls_cache_ttl`.
 import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import type { Pool } from '../../db/index.ts';
+import { isUnavailable, type Pool } from '../../db/index.ts';
 import { qualified } from '../../query/index.ts';
 import { loadTableAccess, visibleRecords, type TableAccess, type VisibilityCheck } from './rls-store.ts';
 import type { Identity, Row } from './types.ts';
@@ -30,14 +30,55 @@ export interface RlsCheckerOptions {
 
 /** Decides visibility; the engine receives it as an interface so tests can count queries. */
 export interface RlsChecker {
-  /** visible[i][r]: may identities[i] see rows[r] of schema.table? */
-  check(schema: string, table: string, rows: Row[], identities: Identity[]): Promise<boolean[][]>;
+  /**
+   * visible[i][r]: may identities[i] see rows[r] of schema.table? Only the rows listed in
+   * wanted[i] are decided (the others stay false); all of it costs at most one statement.
+   */
+  check(schema: string, table: string, rows: Row[], identities: Identity[], wanted: number[][]): Promise<boolean[][]>;
   /** Forget predicates and decisions (policies, grants or RLS flags may have changed). */
   invalidate(): void;
 }
 
 const TRUE = 'true';
 const FALSE = 'false';
+
+/** The claim helpers of migrations/001_foundation.up.sql: constant within one statement. */
+const CLAIM_HELPERS = ['auth.uid()', 'auth.jwt()', 'auth.role()'];
+
+/**
+ * `auth.uid()` → `(SELECT auth.uid())` outside string literals and quoted names. Within one
+ * statement the claims are fixed, so the sub-select (an init plan, evaluated once) gives the
+ * same answer as a call per row, which re-reads and re-parses the claims for every row
+ * (the form Supabase recommends writing policies in, applied for you).
+ */
+export function hoistClaimHelpers(predicate: string): string {
+  let out = '';
+  let i = 0;
+  while (i < predicate.length) {
+    const ch = predicate[i]!;
+    if (ch === "'" || ch === '"') {
+      let j = i + 1;
+      while (j < predicate.length) {
+        if (predicate[j] === ch) {
+          if (predicate[j + 1] === ch) j += 2;
+          else break;
+        } else j++;
+      }
+      out += predicate.slice(i, j + 1);
+      i = j + 1;
+      continue;
+    }
+    const helper = CLAIM_HELPERS.find((h) => predicate.startsWith(h, i) && !/[\w.$]/.test(predicate[i - 1] ?? ''));
+    if (helper) {
+      out += `(SELECT ${helper})`;
+      i += helper.length;
+      continue;
+    }
+    out += ch;
+    i++;
+  }
+  return out;
+}
 
 export function predicateOf(access: TableAccess): string {
   if (!access.exists || !access.canSelect) return FALSE;
@@ -46,21 +87,39 @@ export function predicateOf(access: TableAccess): string {
   if (permissive.length === 0) return FALSE; // RLS on and no permissive policy: nothing is visible
   const restrictive = access.policies.filter((p) => !p.permissive).map((p) => `(${p.qual})`);
   const any = permissive.length === 1 ? permissive[0]! : `(${permissive.join(' or ')})`;
-  return restrictive.length === 0 ? any : [any, ...restrictive].join(' and ');
+  return hoistClaimHelpers(restrictive.length === 0 ? any : [any, ...restrictive].join(' and '));
 }
 
 export function rowKey(row: Row): string {
   return hash('sha1', JSON.stringify(row), 'base64');
 }
 
+interface Decision {
+  visible: boolean;
+  at: number;
+}
+
+/** Checks per statement when a batch has many identities: statements of a batch run side by side. */
+const CHECKS_PER_STATEMENT = 50;
+const PARALLEL_STATEMENTS = 2;
+
 export class PolicyRlsChecker implements RlsChecker {
   private version = 0;
   private predicates = new Map<string, Promise<string>>();
-  private readonly decisions: LRUCache<string, boolean> | undefined;
+  /**
+   * Decisions by row image: key `version|schema.table|row hash`, value claimsKey → decision
+   * (with its time: adding a decision to a row refreshes the entry, not the older decisions).
+   * One lookup per row instead of one per (identity, row); the size is the number of
+   * decisions held (`realtime.rls_cache_size`).
+   */
+  private readonly decisions: LRUCache<string, Map<string, Decision>> | undefined;
 
   constructor(private readonly options: RlsCheckerOptions) {
     this.decisions = options.cacheSize > 0
-      ? new LRUCache<string, boolean>({ max: options.cacheSize, ttl: options.cacheTtlMs, perf: { now: options.now }, ttlResolution: 0, ttlAutopurge: false })
+      ? new LRUCache<string, Map<string, Decision>>({
+        maxSize: options.cacheSize, sizeCalculation: (m) => Math.max(1, Math.min(m.size, options.cacheSize)),
+        ttl: options.cacheTtlMs, perf: { now: options.now }, ttlResolution: 0, ttlAutopurge: false,
+      })
       : undefined;
   }
 
@@ -82,31 +141,42 @@ export class PolicyRlsChecker implements RlsChecker {
     return p;
   }
 
-  async check(schema: string, table: string, rows: Row[], identities: Identity[]): Promise<boolean[][]> {
+  async check(schema: string, table: string, rows: Row[], identities: Identity[], wanted: number[][]): Promise<boolean[][]> {
     const version = this.version;
     const visible = identities.map(() => rows.map(() => false));
-    const keys: string[] = [];
+    const cacheKeys: string[] = [];
+    const cached: (Map<string, Decision> | undefined)[] = [];
+    const now = this.options.now();
+    const rowDecisions = (r: number): Map<string, Decision> | undefined => {
+      if (cacheKeys[r] === undefined) {
+        cacheKeys[r] = `${version}|${schema}.${table}|${rowKey(rows[r]!)}`;
+        cached[r] = this.decisions?.get(cacheKeys[r]);
+      }
+      return cached[r];
+    };
     const pending: { identity: number; predicate: string; rows: number[] }[] = [];
     let hits = 0;
     let misses = 0;
     for (let i = 0; i < identities.length; i++) {
       const id = identities[i]!;
+      const want = wanted[i] ?? [];
+      if (want.length === 0) continue;
       if (id.role === 'service_role') {
-        visible[i]!.fill(true);
+        for (const r of want) visible[i]![r] = true;
         continue;
       }
       const predicate = await this.predicate(schema, table, id.role);
       if (predicate === TRUE || predicate === FALSE) {
-        visible[i]!.fill(predicate === TRUE);
+        for (const r of want) visible[i]![r] = predicate === TRUE;
         continue;
       }
       const need: number[] = [];
-      for (let r = 0; r < rows.length; r++) {
-        keys[r] ??= rowKey(rows[r]!);
-        const cached = this.decisions?.get(`${version}|${schema}.${table}|${id.claimsKey}|${keys[r]}`);
-        if (cached === undefined) need.push(r);
+      for (const r of want) {
+        const d = this.decisions ? rowDecisions(r)?.get(id.claimsKey) : undefined;
+        const known = d !== undefined && now - d.at <= this.options.cacheTtlMs ? d.visible : undefined;
+        if (known === undefined) need.push(r);
         else {
-          visible[i]![r] = cached;
+          visible[i]![r] = known;
           hits++;
         }
       }
@@ -117,24 +187,48 @@ export class PolicyRlsChecker implements RlsChecker {
     if (misses > 0) this.options.onMiss?.(misses);
     if (pending.length === 0) return visible;
 
-    const wanted = [...new Set(pending.flatMap((p) => p.rows))].sort((a, b) => a - b);
-    const position = new Map(wanted.map((r, k) => [r, k]));
+    // Only the rows some check needs travel; positions are 1-based in the statement.
+    const wantedRows = [...new Set(pending.flatMap((p) => p.rows))].sort((a, b) => a - b);
+    const position = new Map(wantedRows.map((r, k) => [r, k]));
+    const records = wantedRows.map((r) => rows[r]);
     const checks: VisibilityCheck[] = pending.map((p) => {
       const id = identities[p.identity]!;
-      return { role: id.role, claims: id.claimsJson, sub: id.sub, predicate: p.predicate };
+      return { role: id.role, claims: id.claimsJson, sub: id.sub, predicate: p.predicate, rows: p.rows.map((r) => position.get(r)! + 1) };
     });
-    const pairs = await this.options.pool.withConnection((conn) => visibleRecords(conn, qualified(schema, table), wanted.map((r) => rows[r]), checks));
-    const seen = new Set(pairs.map(([c, k]) => `${c}:${k}`));
+    const relation = qualified(schema, table);
+    const run = (part: VisibilityCheck[], offset: number) => this.options.pool.withConnection(async (conn) => {
+      let pairs: [number, number][];
+      try {
+        pairs = await visibleRecords(conn, relation, records, part);
+      } catch (err) {
+        if (isUnavailable(err)) throw err;
+        // A policy raised for some claims: decide each check on its own (one that raises sees nothing).
+        pairs = await visibleRecords(conn, relation, records, part, true);
+      }
+      return pairs.map(([c, k]): [number, number] => [c + offset, k]);
+    });
+    const parts: Promise<[number, number][]>[] = [];
+    const size = checks.length <= CHECKS_PER_STATEMENT ? checks.length : Math.ceil(checks.length / PARALLEL_STATEMENTS);
+    for (let start = 0; start < checks.length; start += size) parts.push(run(checks.slice(start, start + size), start));
+    const width = wantedRows.length;
+    const seen = new Set<number>();
+    for (const part of await Promise.all(parts)) for (const [c, k] of part) seen.add(c * width + k);
+    // A schema reload while the query ran may have changed policies: do not cache across it.
+    const store = this.decisions !== undefined && version === this.version;
+    const updated = new Map<number, Map<string, Decision>>();
     for (let c = 0; c < pending.length; c++) {
       const p = pending[c]!;
       const id = identities[p.identity]!;
       for (const r of p.rows) {
-        const ok = seen.has(`${c}:${position.get(r)!}`);
+        const ok = seen.has(c * width + position.get(r)!);
         visible[p.identity]![r] = ok;
-        // A schema reload while the query ran may have changed policies: do not cache across it.
-        if (version === this.version) this.decisions?.set(`${version}|${schema}.${table}|${id.claimsKey}|${keys[r]}`, ok);
+        if (!store) continue;
+        let m = updated.get(r);
+        if (!m) updated.set(r, (m = new Map(rowDecisions(r))));
+        m.set(id.claimsKey, { visible: ok, at: now });
       }
     }
+    for (const [r, m] of updated) this.decisions!.set(cacheKeys[r]!, m);
     return visible;
   }
 }

@@ -59,8 +59,12 @@ export interface PresenceDiff {
 export interface Transport {
   /** Render one outgoing message (once per connection; payload() is shared across them). */
   render(message: Outgoing): string;
-  /** Write a rendered frame; `done` runs once it left the process (or failed). */
-  write(text: string, done: (err?: Error) => void): void;
+  /** Hand frames to the socket, all in one write. */
+  write(texts: string[]): void;
+  /** Bytes the socket holds that have not left the process yet. */
+  buffered(): number;
+  /** Register the callback for when the socket drained its buffer. */
+  onDrain?(callback: () => void): void;
   close(code: number, reason: string): void;
   /** Stop and restart reading client frames (backpressure for answers, connection.ts reply()). */
   pause?(): void;

@@ -4,6 +4,7 @@
 // messages into frames, and runs the WebSocket ping and heartbeat timers. Nothing here
 // decides who receives what: that is the engine's job (engine/engine.ts).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { AppError, requireAdmin, type Principal, type PrincipalResolver } from '../../http/index.ts';
 import { isQueryError } from '../../query/index.ts';
@@ -94,9 +95,17 @@ export function registerRealtimeSocket(app: FastifyInstance, options: SocketOpti
         socket.close(admission.closeCode, 'Connection limit reached');
         return;
       }
+      // ws keeps its net.Socket private; corking it makes one writev of a batch of frames.
+      const raw = (socket as unknown as { _socket?: Socket })._socket;
       const conn = engine.open(identity, remoteAddr, {
         render,
-        write: (text, done) => socket.send(text, done),
+        write: (texts) => {
+          raw?.cork();
+          for (const text of texts) socket.send(text);
+          raw?.uncork();
+        },
+        buffered: () => socket.bufferedAmount,
+        onDrain: (callback) => raw?.on('drain', callback),
         close: (code, reason) => socket.close(code, reason),
         pause: () => socket.pause(),
         resume: () => socket.resume(),
