@@ -65,6 +65,42 @@ begin
 end
 $$;
 
+-- The grouped form, for predicates that read the claims only through auth.uid(), auth.jwt()
+-- and auth.role() and call nothing else outside pg_catalog (checked by the server,
+-- packages/server/src/realtime/engine/rls.ts groupedPredicate): the server replaces those
+-- calls with the columns of one row per claim set (__fb_c.__fb_uid, __fb_jwt, __fb_role,
+-- computed exactly as the helpers of migrations/001_foundation.up.sql would), so all claim
+-- sets of one role are decided by one query instead of one query each.
+create or replace function realtime.visible_records_grouped(rel regclass, records jsonb, groups jsonb)
+returns table (check_index int, record_index int)
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  g record;
+  alias text;
+begin
+  select pg_catalog.quote_ident(k.relname) into strict alias from pg_catalog.pg_class k where k.oid = rel;
+  for g in select (e.value ->> 'role') as role, (e.value ->> 'predicate') as predicate, (e.value -> 'sets') as sets
+             from pg_catalog.jsonb_array_elements(groups) as e
+  loop
+    perform pg_catalog.set_config('role', g.role, true);
+    return query execute pg_catalog.format(
+      'select __fb_c.__fb_k, (__fb_rows.__fb_i - 1)::int '
+      || 'from pg_catalog.jsonb_to_recordset($2) as __fb_c(__fb_k int, __fb_uid uuid, __fb_jwt jsonb, __fb_role text, __fb_rows int[]) '
+      || 'cross join lateral pg_catalog.jsonb_array_elements($1) with ordinality as __fb_rows(__fb_r, __fb_i) '
+      || 'cross join lateral pg_catalog.jsonb_populate_record(null::%s, __fb_rows.__fb_r) as %s '
+      || 'where __fb_rows.__fb_i = any (__fb_c.__fb_rows) and (%s)',
+      rel::text, alias, g.predicate)
+      using records, g.sets;
+  end loop;
+  perform pg_catalog.set_config('role', 'none', true);
+end
+$$;
+
+revoke all on function realtime.visible_records_grouped(regclass, jsonb, jsonb) from public;
+grant execute on function realtime.visible_records_grouped(regclass, jsonb, jsonb) to fluxbase_authenticator;
 revoke all on function realtime.visible_records(regclass, jsonb, jsonb, boolean) from public;
 grant usage on schema realtime to fluxbase_authenticator;
 grant execute on function realtime.visible_records(regclass, jsonb, jsonb, boolean) to fluxbase_authenticator;

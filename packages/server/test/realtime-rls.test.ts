@@ -6,7 +6,7 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool } from '../src/db/index.ts';
-import { hoistClaimHelpers, PolicyRlsChecker } from '../src/realtime/engine/rls.ts';
+import { groupedPredicate, hoistClaimHelpers, PolicyRlsChecker } from '../src/realtime/engine/rls.ts';
 import type { Identity } from '../src/realtime/engine/types.ts';
 import { identityOf } from '../src/realtime/protocol/identity.ts';
 import { createTestDatabase, startTestApp, type TestApp, type TestDatabase } from './harness/index.ts';
@@ -50,6 +50,11 @@ beforeAll(async () => {
     alter table public.board enable row level security;
     create policy board_team on public.board for select using (team = (auth.jwt() ->> 'team')::int);
     create table public.private_things (id int primary key);
+    create function public.is_owner(o uuid) returns boolean language sql stable as 'select o = auth.uid()';
+    create table public.owned (id int primary key, owner uuid not null);
+    alter table public.owned enable row level security;
+    create policy owned_by on public.owned for select using (public.is_owner(owner));
+    grant execute on function public.is_owner(uuid) to anon, authenticated;
     create table public.levels (id int primary key, min_level int not null);
     alter table public.levels enable row level security;
     create policy levels_claim on public.levels for select using (min_level <= (auth.jwt() ->> 'level')::int);
@@ -58,7 +63,7 @@ beforeAll(async () => {
   `);
   app = await startTestApp(db.url, { overrides: { realtime: { max_connections_per_ip: 500, notification_queue_size: 20_000 } } });
   await app.server.schema.reload();
-  for (const t of ['docs', 'board', 'private_things', 'levels']) await enable(t);
+  for (const t of ['docs', 'board', 'private_things', 'levels', 'owned']) await enable(t);
 }, 60_000);
 
 afterAll(async () => {
@@ -174,6 +179,18 @@ describe('decisions', () => {
     expect((await c.next((f) => f.type === 'postgres_changes')).payload.record.id).toBe(11);
   });
 
+  it('decides a policy that reads the claims inside a function one claim set at a time, correctly', async () => {
+    const users = [uuid(900), uuid(901), uuid(902)];
+    const sockets = await Promise.all(users.map((u) => connect(app.userToken(u))));
+    for (const c of sockets) await c.subscribe('owned');
+    await sql`insert into public.owned values (1, ${users[1]!}), (2, ${users[2]!}), (3, ${users[1]!})`;
+    await sockets[2]!.next((f) => f.type === 'postgres_changes');
+    await sockets[1]!.next(() => sockets[1]!.all('postgres_changes').length === 2);
+    await app.server.app.realtime.drained();
+    await Promise.all(sockets.map((c) => fence(c)));
+    expect(sockets.map((c) => c.all('postgres_changes').map((f) => f.payload.record.id))).toEqual([[], [1, 3], [2]]);
+  });
+
   it('withholds a change from a subscriber whose claims make the policy raise, and only from it', async () => {
     const good = await connect(app.userToken(uuid(800), { level: '5' }));
     const bad = await connect(app.userToken(uuid(801), { level: 'high' }));
@@ -208,6 +225,20 @@ describe('PolicyRlsChecker', () => {
     expect(hoistClaimHelpers("a = 'it''s auth.role()' or auth.role() = 'x'")).toBe("a = 'it''s auth.role()' or (SELECT auth.role()) = 'x'");
   });
 
+
+  it('decides claim sets together only when the predicate reads the claims through the helpers alone', () => {
+    expect(groupedPredicate('(owner OPERATOR(pg_catalog.=) auth.uid())')).toBe('(owner OPERATOR(pg_catalog.=) __fb_c.__fb_uid)');
+    expect(groupedPredicate("((auth.jwt() ->> 'team'::text))::integer = team")).toBe("((__fb_c.__fb_jwt ->> 'team'::text))::integer = team");
+    expect(groupedPredicate("note = 'auth.uid()' and auth.role() = 'x'")).toBe("note = 'auth.uid()' and __fb_c.__fb_role = 'x'");
+    expect(groupedPredicate('lower(name) = pg_catalog.upper(name)')).toBe('lower(name) = pg_catalog.upper(name)');
+    for (const other of [
+      'public.is_member(team, auth.uid())', // a function of ours may read the settings itself
+      '"my schema".f(x)',
+      "(EXISTS ( SELECT 1 FROM public.members m WHERE m.uid = auth.uid()))", // the members table's own policies read the settings
+      "owner = (current_setting('request.jwt.claim.sub'::text))::uuid",
+      'a OPERATOR(public.===) b',
+    ]) expect(groupedPredicate(other), other).toBeUndefined();
+  });
 
   it('answers 50 claim sets × 20 rows with one visibility statement, then from the cache', async () => {
     const pool = createPool({ url: db.url, max: 2, min: 0, statementTimeoutMs: 10_000, connectTimeoutMs: 5000, poolWaitTimeoutMs: 5000 });

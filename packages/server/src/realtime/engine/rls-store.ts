@@ -68,3 +68,20 @@ export async function visibleRecords(conn: ReservedSql, relation: string, record
   );
   return rows.map((r) => [r.check_index as number, r.record_index as number]);
 }
+
+export interface ClaimSetGroup {
+  role: string;
+  /** The predicate with the claim helpers replaced by __fb_c columns (rls.ts groupedPredicate). */
+  predicate: string;
+  sets: { __fb_k: number; __fb_uid: string | null; __fb_jwt: unknown; __fb_role: string; __fb_rows: number[] }[];
+}
+
+/** Pairs [set key, record index] that are visible: one query per group (role and predicate). */
+export async function visibleRecordsGrouped(conn: ReservedSql, relation: string, records: unknown[], groups: ClaimSetGroup[]): Promise<[number, number][]> {
+  const rows = await conn.unsafe(
+    'select check_index, record_index from realtime.visible_records_grouped($1::text::regclass, $2::text::jsonb, $3::text::jsonb)',
+    [relation, JSON.stringify(records), JSON.stringify(groups)],
+    { prepare: true },
+  );
+  return rows.map((r) => [r.check_index as number, r.record_index as number]);
+}

@@ -16,7 +16,7 @@ import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { isUnavailable, type Pool } from '../../db/index.ts';
 import { qualified } from '../../query/index.ts';
-import { loadTableAccess, visibleRecords, type TableAccess, type VisibilityCheck } from './rls-store.ts';
+import { loadTableAccess, visibleRecords, visibleRecordsGrouped, type ClaimSetGroup, type TableAccess, type VisibilityCheck } from './rls-store.ts';
 import type { Identity, Row } from './types.ts';
 
 export interface RlsCheckerOptions {
@@ -87,11 +87,89 @@ export function predicateOf(access: TableAccess): string {
   if (permissive.length === 0) return FALSE; // RLS on and no permissive policy: nothing is visible
   const restrictive = access.policies.filter((p) => !p.permissive).map((p) => `(${p.qual})`);
   const any = permissive.length === 1 ? permissive[0]! : `(${permissive.join(' or ')})`;
-  return hoistClaimHelpers(restrictive.length === 0 ? any : [any, ...restrictive].join(' and '));
+  return restrictive.length === 0 ? any : [any, ...restrictive].join(' and ');
+}
+
+const GROUPED_COLUMNS: Record<string, string> = {
+  'auth.uid()': '__fb_c.__fb_uid',
+  'auth.jwt()': '__fb_c.__fb_jwt',
+  'auth.role()': '__fb_c.__fb_role',
+};
+
+/**
+ * The predicate with auth.uid(), auth.jwt() and auth.role() replaced by the columns of a row
+ * per claim set, when that is exactly equivalent: the predicate reads the claims only through
+ * those helpers, and calls nothing that could read them another way (no sub-select, whose
+ * tables' own policies would read the settings; no current_setting(); no function or operator
+ * outside pg_catalog). Undefined otherwise: such predicates are decided one claim set at a time.
+ */
+export function groupedPredicate(predicate: string): string | undefined {
+  let out = '';
+  let bare = ''; // the predicate outside literals and quoted names, for the checks below
+  let i = 0;
+  while (i < predicate.length) {
+    const ch = predicate[i]!;
+    if (ch === "'" || ch === '"') {
+      let j = i + 1;
+      while (j < predicate.length) {
+        if (predicate[j] === ch) {
+          if (predicate[j + 1] === ch) j += 2;
+          else break;
+        } else j++;
+      }
+      out += predicate.slice(i, j + 1);
+      bare += ch === '"' ? ' q ' : " '' ";
+      i = j + 1;
+      continue;
+    }
+    const helper = Object.keys(GROUPED_COLUMNS).find((h) => predicate.startsWith(h, i) && !/[\w.$]/.test(predicate[i - 1] ?? ''));
+    if (helper) {
+      out += GROUPED_COLUMNS[helper];
+      bare += ' c ';
+      i += helper.length;
+      continue;
+    }
+    out += ch;
+    bare += ch;
+    i++;
+  }
+  if (/\bselect\b/i.test(bare) || /current_setting\s*\(/i.test(bare)) return undefined;
+  for (const m of bare.matchAll(/([A-Za-z_][\w$]*)\s*\.\s*(?:[A-Za-z_][\w$]*|q)\s*\(/g)) {
+    if (m[1]!.toLowerCase() !== 'pg_catalog') return undefined;
+  }
+  if (/\bq\s*\.\s*(?:[A-Za-z_][\w$]*|q)\s*\(/.test(bare)) return undefined; // "schema".fn(
+  for (const m of bare.matchAll(/operator\s*\(\s*([A-Za-z_][\w$]*|q)\s*\./gi)) {
+    if (m[1]!.toLowerCase() !== 'pg_catalog') return undefined;
+  }
+  return out;
+}
+
+/** What auth.uid() returns for these claims (migrations/001_foundation.up.sql): the subject if it is a uuid. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+function claimColumns(id: Identity): { uid: string | null; jwt: unknown } {
+  const jwt = JSON.parse(id.claimsJson) as Record<string, unknown>;
+  const fromClaims = jwt.sub === undefined || jwt.sub === null ? null : typeof jwt.sub === 'string' ? jwt.sub : JSON.stringify(jwt.sub);
+  const s = id.sub !== '' ? id.sub : fromClaims;
+  return { uid: s !== null && UUID.test(s) ? s : null, jwt };
+}
+
+interface Predicate {
+  /** SQL for one claim set at a time (claim helpers hoisted), or TRUE / FALSE. */
+  single: string;
+  /** SQL for many claim sets at once, when possible. */
+  grouped?: string | undefined;
 }
 
 export function rowKey(row: Row): string {
   return hash('sha1', JSON.stringify(row), 'base64');
+}
+
+function chunks<T>(items: T[]): T[][] {
+  if (items.length === 0) return [];
+  const size = items.length <= CHECKS_PER_STATEMENT ? items.length : Math.ceil(items.length / PARALLEL_STATEMENTS);
+  const out: T[][] = [];
+  for (let start = 0; start < items.length; start += size) out.push(items.slice(start, start + size));
+  return out;
 }
 
 interface Decision {
@@ -100,12 +178,12 @@ interface Decision {
 }
 
 /** Checks per statement when a batch has many identities: statements of a batch run side by side. */
-const CHECKS_PER_STATEMENT = 50;
-const PARALLEL_STATEMENTS = 2;
+const CHECKS_PER_STATEMENT = 16;
+const PARALLEL_STATEMENTS = 4;
 
 export class PolicyRlsChecker implements RlsChecker {
   private version = 0;
-  private predicates = new Map<string, Promise<string>>();
+  private predicates = new Map<string, Promise<Predicate>>();
   /**
    * Decisions by row image: key `version|schema.table|row hash`, value claimsKey → decision
    * (with its time: adding a decision to a row refreshes the entry, not the older decisions).
@@ -129,12 +207,16 @@ export class PolicyRlsChecker implements RlsChecker {
     this.decisions?.clear();
   }
 
-  private predicate(schema: string, table: string, role: string): Promise<string> {
+  private predicate(schema: string, table: string, role: string): Promise<Predicate> {
     const key = `${schema}.${table}|${role}`;
     let p = this.predicates.get(key);
     if (!p) {
       const predicates = this.predicates;
-      p = this.options.pool.withConnection((conn) => loadTableAccess(conn, schema, table, role)).then(predicateOf);
+      p = this.options.pool.withConnection((conn) => loadTableAccess(conn, schema, table, role)).then((access) => {
+        const raw = predicateOf(access);
+        if (raw === TRUE || raw === FALSE) return { single: raw };
+        return { single: hoistClaimHelpers(raw), grouped: groupedPredicate(raw) };
+      });
       p.catch(() => predicates.delete(key)); // retry on the next event
       predicates.set(key, p);
     }
@@ -154,7 +236,7 @@ export class PolicyRlsChecker implements RlsChecker {
       }
       return cached[r];
     };
-    const pending: { identity: number; predicate: string; rows: number[] }[] = [];
+    const pending: { identity: number; predicate: Predicate; rows: number[] }[] = [];
     let hits = 0;
     let misses = 0;
     for (let i = 0; i < identities.length; i++) {
@@ -166,8 +248,8 @@ export class PolicyRlsChecker implements RlsChecker {
         continue;
       }
       const predicate = await this.predicate(schema, table, id.role);
-      if (predicate === TRUE || predicate === FALSE) {
-        for (const r of want) visible[i]![r] = predicate === TRUE;
+      if (predicate.single === TRUE || predicate.single === FALSE) {
+        for (const r of want) visible[i]![r] = predicate.single === TRUE;
         continue;
       }
       const need: number[] = [];
@@ -191,25 +273,52 @@ export class PolicyRlsChecker implements RlsChecker {
     const wantedRows = [...new Set(pending.flatMap((p) => p.rows))].sort((a, b) => a - b);
     const position = new Map(wantedRows.map((r, k) => [r, k]));
     const records = wantedRows.map((r) => rows[r]);
-    const checks: VisibilityCheck[] = pending.map((p) => {
-      const id = identities[p.identity]!;
-      return { role: id.role, claims: id.claimsJson, sub: id.sub, predicate: p.predicate, rows: p.rows.map((r) => position.get(r)! + 1) };
-    });
     const relation = qualified(schema, table);
-    const run = (part: VisibilityCheck[], offset: number) => this.options.pool.withConnection(async (conn) => {
+    // Claim sets whose predicate allows it are decided together, one query per role and
+    // predicate; the others one statement per (up to) CHECKS_PER_STATEMENT claim sets.
+    const groups = new Map<string, ClaimSetGroup>();
+    const single: { check: VisibilityCheck; pendingIndex: number }[] = [];
+    for (let c = 0; c < pending.length; c++) {
+      const p = pending[c]!;
+      const id = identities[p.identity]!;
+      const rowsOf = p.rows.map((r) => position.get(r)! + 1);
+      if (p.predicate.grouped !== undefined) {
+        const key = `${id.role}\u0000${p.predicate.grouped}`;
+        let g = groups.get(key);
+        if (!g) groups.set(key, (g = { role: id.role, predicate: p.predicate.grouped, sets: [] }));
+        const { uid, jwt } = claimColumns(id);
+        g.sets.push({ __fb_k: c, __fb_uid: uid, __fb_jwt: jwt, __fb_role: id.role, __fb_rows: rowsOf });
+      } else {
+        single.push({ check: { role: id.role, claims: id.claimsJson, sub: id.sub, predicate: p.predicate.single, rows: rowsOf }, pendingIndex: c });
+      }
+    }
+    const run = (part: { check: VisibilityCheck; pendingIndex: number }[]) => this.options.pool.withConnection(async (conn) => {
+      const checks = part.map((x) => x.check);
       let pairs: [number, number][];
       try {
-        pairs = await visibleRecords(conn, relation, records, part);
+        pairs = await visibleRecords(conn, relation, records, checks);
       } catch (err) {
         if (isUnavailable(err)) throw err;
         // A policy raised for some claims: decide each check on its own (one that raises sees nothing).
-        pairs = await visibleRecords(conn, relation, records, part, true);
+        pairs = await visibleRecords(conn, relation, records, checks, true);
       }
-      return pairs.map(([c, k]): [number, number] => [c + offset, k]);
+      return pairs.map(([c, k]): [number, number] => [part[c]!.pendingIndex, k]);
     });
     const parts: Promise<[number, number][]>[] = [];
-    const size = checks.length <= CHECKS_PER_STATEMENT ? checks.length : Math.ceil(checks.length / PARALLEL_STATEMENTS);
-    for (let start = 0; start < checks.length; start += size) parts.push(run(checks.slice(start, start + size), start));
+    if (groups.size > 0) {
+      const grouped = [...groups.values()];
+      parts.push(this.options.pool.withConnection((conn) => visibleRecordsGrouped(conn, relation, records, grouped)).catch(async (err: unknown) => {
+        if (isUnavailable(err)) throw err;
+        // A predicate raised for some row or claim set: fall back to one claim set at a time.
+        const fallback = grouped.flatMap((g) => g.sets.map((set) => {
+          const p = pending[set.__fb_k]!;
+          const id = identities[p.identity]!;
+          return { check: { role: id.role, claims: id.claimsJson, sub: id.sub, predicate: p.predicate.single, rows: set.__fb_rows }, pendingIndex: set.__fb_k };
+        }));
+        return (await Promise.all(chunks(fallback).map(run))).flat();
+      }));
+    }
+    for (const part of chunks(single)) parts.push(run(part));
     const width = wantedRows.length;
     const seen = new Set<number>();
     for (const part of await Promise.all(parts)) for (const [c, k] of part) seen.add(c * width + k);
