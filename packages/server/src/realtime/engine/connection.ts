@@ -103,6 +103,9 @@ export class Connection {
 
   close(code: number, reason: string): void {
     if (this.closed) return;
+    // What is queued goes before the close frame (a shutdown notice, the last changes),
+    // unless the client is not reading anyway.
+    if (this.depth > 0 && this.transport.buffered() < HIGH_WATER) this.transport.write(this.queue.slice(this.head));
     this.closed = true;
     this.queue = [];
     this.head = 0;
