@@ -1,4 +1,4 @@
-// client.channel() against the real server over the `ws` package (API.md §9; Node 20 has
+// client.channel() against the real server over the `ws` package (docs/realtime.md "Protocol"; Node 20 has
 // no global WebSocket): INSERT/UPDATE/DELETE under RLS, filters and the routing of one
 // change to several listeners, broadcast with self and ack, presence between two clients,
 // setAuth and the auth session's token, reconnect after the socket is cut, the per-user

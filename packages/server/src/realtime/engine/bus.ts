@@ -26,8 +26,8 @@ export type BusEnvelope = BusMessage & { origin: string };
 export interface Bus {
   readonly kind: 'postgres' | 'redis';
   publish(message: BusEnvelope): Promise<void>;
-  /** Wire the receiver; the postgres bus gets its notifications through the listener pool. */
-  start(receive: (message: BusEnvelope) => void): Promise<void>;
+  /** Wire the receiver; the postgres bus gets its notifications through the listener pool. `self`: this instance's origin. */
+  start(receive: (message: BusEnvelope) => void, self: string): Promise<void>;
   /** The postgres bus: a notification on BUS_CHANNEL arrived. */
   notified?(payload: string): void;
   stop(): Promise<void>;
@@ -36,6 +36,7 @@ export interface Bus {
 export class PostgresBus implements Bus {
   readonly kind = 'postgres' as const;
   private receive: ((message: BusEnvelope) => void) | undefined;
+  private self: string | undefined;
 
   constructor(private readonly pool: Pool, private readonly logger: Logger) {}
 
@@ -55,8 +56,9 @@ export class PostgresBus implements Bus {
     });
   }
 
-  async start(receive: (message: BusEnvelope) => void): Promise<void> {
+  async start(receive: (message: BusEnvelope) => void, self: string): Promise<void> {
     this.receive = receive;
+    this.self = self;
   }
 
   notified(payload: string): void {
@@ -67,6 +69,7 @@ export class PostgresBus implements Bus {
       return;
     }
     const ref = message.ref;
+    if (message.origin === this.self) return; // delivered locally already; a large one need not be fetched back
     if (typeof ref !== 'number') {
       this.receive?.(message);
       return;
@@ -110,7 +113,7 @@ export class RedisBus implements Bus {
     await this.pub.publish(REDIS_CHANNEL, JSON.stringify(message));
   }
 
-  async start(receive: (message: BusEnvelope) => void): Promise<void> {
+  async start(receive: (message: BusEnvelope) => void, _self: string): Promise<void> {
     this.sub.on('message', (_channel: string, text: string) => {
       try {
         receive(JSON.parse(text) as BusEnvelope);

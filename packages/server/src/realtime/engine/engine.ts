@@ -148,7 +148,7 @@ export class RealtimeEngine {
     this.started = true;
     await this.reloadRegistry().catch((err: unknown) => this.options.logger.warn({ err }, 'realtime: could not load enabled tables; retrying on the next change'));
     this.unsubscribeSchema = this.options.schema.onReload(() => this.options.rls.invalidate()); // e.g. POST /admin/schema/refresh
-    await this.options.bus.start((m) => this.onBus(m));
+    await this.options.bus.start((m) => this.onBus(m), this.instanceId);
     await this.listeners.start();
     const every = (ms: number, fn: () => void) => {
       const t = setInterval(fn, ms);
