@@ -4,7 +4,7 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, startTestApp, type TestApp, type TestDatabase } from './harness/index.ts';
-import { RtClient } from './harness/realtime.ts';
+import { enableRealtime, RtClient } from './harness/realtime.ts';
 
 const A = '11111111-1111-4111-8111-111111111111';
 const B = '22222222-2222-4222-8222-222222222222';
@@ -20,12 +20,7 @@ async function connect(query = ''): Promise<RtClient> {
   return c;
 }
 
-async function enable(table: string, body: Record<string, unknown> = {}): Promise<void> {
-  const res = await app.fetch('/api/v1/admin/realtime/tables', {
-    method: 'POST', headers: { authorization: `Bearer ${app.keys.service_role}`, 'content-type': 'application/json' }, body: JSON.stringify({ table, ...body }),
-  });
-  expect(res.status, await res.clone().text()).toBe(201);
-}
+const enable = (table: string, body: Record<string, unknown> = {}) => enableRealtime(app, table, body);
 
 beforeAll(async () => {
   db = await createTestDatabase();

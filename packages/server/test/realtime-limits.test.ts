@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signJwt } from '../src/http/index.ts';
 import { call, signUp } from './harness/auth.ts';
 import { createTestDatabase, startTestApp, TEST_JWT_SECRET, type TestApp, type TestDatabase } from './harness/index.ts';
-import { RtClient } from './harness/realtime.ts';
+import { enableRealtime, RtClient } from './harness/realtime.ts';
 
 const U = '33333333-3333-4333-8333-333333333333';
 const V = '44444444-4444-4444-8444-444444444444';
@@ -47,11 +47,7 @@ beforeAll(async () => {
     overrides: { realtime: { client_message_queue_size: 16, slow_client_threshold: 8, max_connections_per_ip: 100 } },
   });
   for (const target of [limited, app]) await target.server.schema.reload();
-  const res = await app.fetch('/api/v1/admin/realtime/tables', {
-    method: 'POST', headers: { authorization: `Bearer ${app.keys.service_role}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ table: 'ticks', exclude: ['secret'] }),
-  });
-  expect(res.status).toBe(201);
+  await enableRealtime(app, 'ticks', { exclude: ['secret'] });
 }, 60_000);
 
 afterAll(async () => {

@@ -6,11 +6,12 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool } from '../src/db/index.ts';
-import { groupedPredicate, hoistClaimHelpers, PolicyRlsChecker } from '../src/realtime/engine/rls.ts';
+import { groupedPredicate, hoistClaimHelpers } from '../src/realtime/engine/predicate.ts';
+import { PolicyRlsChecker } from '../src/realtime/engine/rls.ts';
 import type { Identity } from '../src/realtime/engine/types.ts';
 import { identityOf } from '../src/realtime/protocol/identity.ts';
 import { createTestDatabase, startTestApp, type TestApp, type TestDatabase } from './harness/index.ts';
-import { RtClient, type Frame } from './harness/realtime.ts';
+import { enableRealtime, RtClient, type Frame } from './harness/realtime.ts';
 
 let db: TestDatabase;
 let app: TestApp;
@@ -32,12 +33,7 @@ async function fence(c: RtClient): Promise<void> {
   await c.next((f) => f.type === 'ack' && f.channel === channel, 30_000);
 }
 
-async function enable(table: string): Promise<void> {
-  const res = await app.fetch('/api/v1/admin/realtime/tables', {
-    method: 'POST', headers: { authorization: `Bearer ${app.keys.service_role}`, 'content-type': 'application/json' }, body: JSON.stringify({ table }),
-  });
-  expect(res.status).toBe(201);
-}
+const enable = (table: string, body: Record<string, unknown> = {}) => enableRealtime(app, table, body);
 
 beforeAll(async () => {
   db = await createTestDatabase();

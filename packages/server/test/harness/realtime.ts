@@ -100,3 +100,11 @@ export class RtClient {
     return this.closedPromise;
   }
 }
+
+/** Enable a table for realtime through the admin route (docs/realtime.md "Enabling a table"). */
+export async function enableRealtime(app: { fetch(path: string, init?: RequestInit): Promise<Response>; keys: { service_role: string } }, table: string, body: Record<string, unknown> = {}): Promise<void> {
+  const res = await app.fetch('/api/v1/admin/realtime/tables', {
+    method: 'POST', headers: { authorization: `Bearer ${app.keys.service_role}`, 'content-type': 'application/json' }, body: JSON.stringify({ table, ...body }),
+  });
+  if (res.status !== 201) throw new Error(`enabling ${table} for realtime failed: ${res.status} ${await res.text()}`);
+}

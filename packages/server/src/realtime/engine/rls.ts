@@ -16,6 +16,7 @@ import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { isUnavailable, type Pool } from '../../db/index.ts';
 import { qualified } from '../../query/index.ts';
+import { groupedPredicate, hoistClaimHelpers } from './predicate.ts';
 import { loadTableAccess, visibleRecords, visibleRecordsGrouped, type ClaimSetGroup, type TableAccess, type VisibilityCheck } from './rls-store.ts';
 import type { Identity, Row } from './types.ts';
 
@@ -42,44 +43,6 @@ export interface RlsChecker {
 const TRUE = 'true';
 const FALSE = 'false';
 
-/** The claim helpers of migrations/001_foundation.up.sql: constant within one statement. */
-const CLAIM_HELPERS = ['auth.uid()', 'auth.jwt()', 'auth.role()'];
-
-/**
- * `auth.uid()` → `(SELECT auth.uid())` outside string literals and quoted names. Within one
- * statement the claims are fixed, so the sub-select (an init plan, evaluated once) gives the
- * same answer as a call per row, which re-reads and re-parses the claims for every row
- * (the form Supabase recommends writing policies in, applied for you).
- */
-export function hoistClaimHelpers(predicate: string): string {
-  let out = '';
-  let i = 0;
-  while (i < predicate.length) {
-    const ch = predicate[i]!;
-    if (ch === "'" || ch === '"') {
-      let j = i + 1;
-      while (j < predicate.length) {
-        if (predicate[j] === ch) {
-          if (predicate[j + 1] === ch) j += 2;
-          else break;
-        } else j++;
-      }
-      out += predicate.slice(i, j + 1);
-      i = j + 1;
-      continue;
-    }
-    const helper = CLAIM_HELPERS.find((h) => predicate.startsWith(h, i) && !/[\w.$]/.test(predicate[i - 1] ?? ''));
-    if (helper) {
-      out += `(SELECT ${helper})`;
-      i += helper.length;
-      continue;
-    }
-    out += ch;
-    i++;
-  }
-  return out;
-}
-
 export function predicateOf(access: TableAccess): string {
   if (!access.exists || !access.canSelect) return FALSE;
   if (access.bypassRls || !access.rlsEnabled || (access.owner && !access.forceRls)) return TRUE;
@@ -88,60 +51,6 @@ export function predicateOf(access: TableAccess): string {
   const restrictive = access.policies.filter((p) => !p.permissive).map((p) => `(${p.qual})`);
   const any = permissive.length === 1 ? permissive[0]! : `(${permissive.join(' or ')})`;
   return restrictive.length === 0 ? any : [any, ...restrictive].join(' and ');
-}
-
-const GROUPED_COLUMNS: Record<string, string> = {
-  'auth.uid()': '__fb_c.__fb_uid',
-  'auth.jwt()': '__fb_c.__fb_jwt',
-  'auth.role()': '__fb_c.__fb_role',
-};
-
-/**
- * The predicate with auth.uid(), auth.jwt() and auth.role() replaced by the columns of a row
- * per claim set, when that is exactly equivalent: the predicate reads the claims only through
- * those helpers, and calls nothing that could read them another way (no sub-select, whose
- * tables' own policies would read the settings; no current_setting(); no function or operator
- * outside pg_catalog). Undefined otherwise: such predicates are decided one claim set at a time.
- */
-export function groupedPredicate(predicate: string): string | undefined {
-  let out = '';
-  let bare = ''; // the predicate outside literals and quoted names, for the checks below
-  let i = 0;
-  while (i < predicate.length) {
-    const ch = predicate[i]!;
-    if (ch === "'" || ch === '"') {
-      let j = i + 1;
-      while (j < predicate.length) {
-        if (predicate[j] === ch) {
-          if (predicate[j + 1] === ch) j += 2;
-          else break;
-        } else j++;
-      }
-      out += predicate.slice(i, j + 1);
-      bare += ch === '"' ? ' q ' : " '' ";
-      i = j + 1;
-      continue;
-    }
-    const helper = Object.keys(GROUPED_COLUMNS).find((h) => predicate.startsWith(h, i) && !/[\w.$]/.test(predicate[i - 1] ?? ''));
-    if (helper) {
-      out += GROUPED_COLUMNS[helper];
-      bare += ' c ';
-      i += helper.length;
-      continue;
-    }
-    out += ch;
-    bare += ch;
-    i++;
-  }
-  if (/\bselect\b/i.test(bare) || /current_setting\s*\(/i.test(bare)) return undefined;
-  for (const m of bare.matchAll(/([A-Za-z_][\w$]*)\s*\.\s*(?:[A-Za-z_][\w$]*|q)\s*\(/g)) {
-    if (m[1]!.toLowerCase() !== 'pg_catalog') return undefined;
-  }
-  if (/\bq\s*\.\s*(?:[A-Za-z_][\w$]*|q)\s*\(/.test(bare)) return undefined; // "schema".fn(
-  for (const m of bare.matchAll(/operator\s*\(\s*([A-Za-z_][\w$]*|q)\s*\./gi)) {
-    if (m[1]!.toLowerCase() !== 'pg_catalog') return undefined;
-  }
-  return out;
 }
 
 /** What auth.uid() returns for these claims (migrations/001_foundation.up.sql): the subject if it is a uuid. */
