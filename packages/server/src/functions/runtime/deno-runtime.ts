@@ -1,0 +1,169 @@
+// DenoRuntime: one Deno process per invocation, in its own process group, from a private
+// temp dir that is removed on every path (hardening 1.6). The wall-clock timeout kills the
+// whole group; captured output is capped per stream; the response travels through a
+// private file (bootstrap-source.ts), separate from the function's console output.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BOOTSTRAP_FILE, bootstrapSource, RESPONSE_FILE, USER_MODULE_FILE } from './bootstrap-source.ts';
+import { resolveDenoBinary } from './deno-binary.ts';
+import { OutputCapture } from './output-capture.ts';
+import { denoArgs } from './permission-flags.ts';
+import { type FunctionErrorReason, type FunctionRuntime, FunctionRuntimeError, type InvokeInput, type InvokeResult } from './types.ts';
+
+export interface DenoRuntimeOptions {
+  /** Deno executable; default: the `deno` npm package's binary (resolved once, lazily). */
+  denoPath?: string;
+  /** Parent of the per-invocation temp dirs; default os.tmpdir(). Each dir holds the module, bootstrap, response and DENO_DIR. */
+  tmpRoot?: string;
+  /** Shared DENO_DIR (e.g. `<data dir>/deno`) to reuse the module cache; default: inside each invocation's temp dir. */
+  denoDir?: string;
+}
+
+const OOM_PATTERN = /out of memory|Reached heap limit|heap out of memory/i;
+
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  spawnError: Error | null;
+}
+
+export class DenoRuntime implements FunctionRuntime {
+  private denoPath: string | undefined;
+
+  constructor(private readonly options: DenoRuntimeOptions = {}) {
+    this.denoPath = options.denoPath;
+  }
+
+  async invoke(input: InvokeInput): Promise<InvokeResult> {
+    const started = performance.now();
+    const stdout = new OutputCapture(input.limits.maxOutputBytes);
+    const stderr = new OutputCapture(input.limits.maxOutputBytes);
+    const fail = (code: 'FUNCTION_ERROR' | 'FUNCTION_TIMEOUT', reason: FunctionErrorReason, message: string, exitCode: number | null = null) =>
+      new FunctionRuntimeError(code, reason, message, { stdout: stdout.text(), stderr: stderr.text(), truncated: { stdout: stdout.truncated, stderr: stderr.truncated } }, Math.round(performance.now() - started), exitCode);
+
+    let dir: string | undefined;
+    try {
+      dir = await mkdtemp(join(this.options.tmpRoot ?? tmpdir(), 'fluxbase-fn-'));
+      const responsePath = join(dir, RESPONSE_FILE);
+      await writeFile(join(dir, USER_MODULE_FILE), input.code);
+      await writeFile(join(dir, BOOTSTRAP_FILE), bootstrapSource(responsePath, !input.permissions.write));
+      let denoPath: string;
+      let args: string[];
+      try {
+        denoPath = this.denoPath ??= resolveDenoBinary();
+        args = denoArgs(input.permissions, input.limits, responsePath, join(dir, BOOTSTRAP_FILE));
+      } catch (err) {
+        throw fail('FUNCTION_ERROR', 'spawn_failed', (err as Error).message);
+      }
+      const env = { ...input.env, DENO_DIR: this.options.denoDir ?? join(dir, 'deno-dir'), NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1' };
+      const { exit, timedOut } = await runProcess(denoPath, args, dir, env, input, stdout, stderr);
+      const ms = () => Math.round(performance.now() - started);
+
+      if (exit.spawnError !== null) throw fail('FUNCTION_ERROR', 'spawn_failed', `could not start Deno: ${exit.spawnError.message}`);
+      if (timedOut) throw fail('FUNCTION_TIMEOUT', 'timeout', `function exceeded its ${input.limits.timeoutMs} ms timeout`);
+      if (OOM_PATTERN.test(stderr.tail())) throw fail('FUNCTION_ERROR', 'out_of_memory', `function exceeded its ${input.limits.memoryMb} MB memory limit`, exit.code);
+
+      const frame = await readFile(responsePath).catch(() => Buffer.alloc(0));
+      const nl = frame.indexOf(10);
+      if (nl < 0) {
+        const how = exit.signal !== null ? `signal ${exit.signal}` : `code ${exit.code}`;
+        const reason = lastLine(stderr.tail());
+        throw fail('FUNCTION_ERROR', 'exit', `function exited with ${how} before responding${reason ? `: ${reason}` : ''}`, exit.code);
+      }
+      const head = parseHead(frame.subarray(0, nl).toString('utf8'));
+      if (head === null) throw fail('FUNCTION_ERROR', 'invalid_response', 'the function response frame is malformed', exit.code);
+      if ('error' in head) {
+        const reason: FunctionErrorReason = head.error.kind === 'invalid_response' ? 'invalid_response' : 'exception';
+        throw fail('FUNCTION_ERROR', reason, `${head.error.name}: ${head.error.message}`, exit.code);
+      }
+      return {
+        status: head.status,
+        headers: head.headers,
+        body: Buffer.from(frame.subarray(nl + 1)),
+        stdout: stdout.text(),
+        stderr: stderr.text(),
+        truncated: { stdout: stdout.truncated, stderr: stderr.truncated },
+        durationMs: ms(),
+      };
+    } catch (err) {
+      if (err instanceof FunctionRuntimeError) throw err;
+      throw fail('FUNCTION_ERROR', 'spawn_failed', `could not prepare the invocation: ${(err as Error).message}`);
+    } finally {
+      if (dir !== undefined) await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+    }
+  }
+}
+
+type Head = { status: number; headers: [string, string][] } | { error: { kind: string; name: string; message: string } };
+
+function parseHead(line: string): Head | null {
+  try {
+    const v = JSON.parse(line) as Record<string, unknown>;
+    if (typeof v.error === 'object' && v.error !== null) {
+      const e = v.error as Record<string, unknown>;
+      return { error: { kind: String(e.kind), name: String(e.name), message: String(e.message) } };
+    }
+    const okHeaders = Array.isArray(v.headers) && v.headers.every((h) => Array.isArray(h) && h.length === 2 && h.every((s) => typeof s === 'string'));
+    if (typeof v.status === 'number' && Number.isInteger(v.status) && v.status >= 200 && v.status <= 599 && okHeaders) {
+      return { status: v.status, headers: v.headers as [string, string][] };
+    }
+    return null;
+  } catch {
+    return null;
+  }
+}
+
+function lastLine(text: string): string {
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
+  return (lines.find((l) => l.startsWith('error:')) ?? lines.at(-1) ?? '').slice(0, 500);
+}
+
+/** Spawns Deno detached (own process group), feeds the request, drains output, and settles once every pipe has closed. */
+function runProcess(
+  denoPath: string, args: string[], cwd: string, env: Record<string, string>, input: InvokeInput, stdout: OutputCapture, stderr: OutputCapture,
+): Promise<{ exit: Exit; timedOut: boolean }> {
+  return new Promise((resolve) => {
+    let child: ChildProcess;
+    try {
+      child = spawn(denoPath, args, { cwd, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+    } catch (err) {
+      resolve({ exit: { code: null, signal: null, spawnError: err as Error }, timedOut: false });
+      return;
+    }
+    let timedOut = false;
+    let spawnError: Error | null = null;
+    const killGroup = () => {
+      if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup();
+    }, input.limits.timeoutMs);
+    child.stdout?.on('data', (c: Buffer) => stdout.push(c));
+    child.stderr?.on('data', (c: Buffer) => stderr.push(c));
+    child.stdin?.on('error', () => {}); // EPIPE when the child exits without reading
+    child.on('error', (err) => {
+      spawnError = err;
+      if (child.pid === undefined) {
+        for (const s of [child.stdin, child.stdout, child.stderr]) s?.destroy();
+      }
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ exit: { code, signal, spawnError }, timedOut });
+    });
+    if (child.stdin !== null) {
+      const { method, url, headers, body } = input.request;
+      child.stdin.write(`${JSON.stringify({ method, url, headers, context: input.context ?? {} })}\n`);
+      if (body !== undefined && body.length > 0) child.stdin.write(typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+      child.stdin.end();
+    }
+  });
+}

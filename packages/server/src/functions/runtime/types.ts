@@ -1,0 +1,76 @@
+// The contract every function runtime implements (DESIGN.md "Functions and jobs"):
+// the functions service and the jobs worker receive a FunctionRuntime at construction.
+
+export interface InvokeRequest {
+  method: string;
+  /** Absolute URL the handler sees as `request.url`. */
+  url: string;
+  headers: Record<string, string>;
+  /** Absent or empty: no body (GET/HEAD always get none). */
+  body?: Uint8Array | string;
+}
+
+export interface FunctionPermissions {
+  /** true: any host (`--allow-net`); a list: only those hosts; false or []: no network. */
+  net: boolean | string[];
+  /** Environment variable names the code may read (`--allow-env=<names>`); [] grants none. */
+  env: string[];
+  /** Filesystem read (`--allow-read`); default false. */
+  read: boolean;
+  /** Filesystem write (`--allow-write`); default false. */
+  write: boolean;
+}
+
+export interface FunctionLimits {
+  /** V8 old-space limit (`--max-old-space-size`), config `functions.default_memory_limit_mb` (128). */
+  memoryMb: number;
+  /** Wall-clock limit for the whole process, config `functions.default_timeout` (30 s). */
+  timeoutMs: number;
+  /** Captured bytes kept per stream (stdout, stderr), config `functions.max_output_size` (10 MB). */
+  maxOutputBytes: number;
+}
+
+export interface InvokeInput {
+  /** The module's TypeScript/JavaScript source (already bundled when it has local imports). */
+  code: string;
+  request: InvokeRequest;
+  /** The child's whole environment; only names in `permissions.env` are readable. */
+  env: Record<string, string>;
+  permissions: FunctionPermissions;
+  limits: FunctionLimits;
+  /** JSON passed to the handler as its second argument (the handler context of docs/functions.md); default {}. */
+  context?: Record<string, unknown>;
+}
+
+export interface InvokeResult {
+  status: number;
+  headers: [string, string][];
+  body: Buffer;
+  stdout: string;
+  stderr: string;
+  truncated: { stdout: boolean; stderr: boolean };
+  durationMs: number;
+}
+
+export type FunctionErrorCode = 'FUNCTION_ERROR' | 'FUNCTION_TIMEOUT';
+/** The `details.reason` values of function errors (docs/functions.md), plus `timeout` and `spawn_failed` for the runtime's own failures. */
+export type FunctionErrorReason = 'exception' | 'exit' | 'out_of_memory' | 'invalid_response' | 'timeout' | 'spawn_failed';
+
+/** Thrown by FunctionRuntime.invoke for every failed invocation; carries the captured logs. */
+export class FunctionRuntimeError extends Error {
+  override readonly name = 'FunctionRuntimeError';
+  constructor(
+    readonly code: FunctionErrorCode,
+    readonly reason: FunctionErrorReason,
+    message: string,
+    readonly logs: { stdout: string; stderr: string; truncated: { stdout: boolean; stderr: boolean } },
+    readonly durationMs: number,
+    readonly exitCode: number | null = null,
+  ) {
+    super(message);
+  }
+}
+
+export interface FunctionRuntime {
+  invoke(input: InvokeInput): Promise<InvokeResult>;
+}
