@@ -36,23 +36,21 @@ begin
       || 'cross join lateral pg_catalog.jsonb_populate_record(null::%s, __fb_rows.__fb_r) as %s '
       || 'where __fb_rows.__fb_i = any ($2) and (%s)',
       rel::text, alias, c.predicate);
+    -- The role is set only when it changes; the claims for every check. A raising check in the
+    -- safe form rolls back only its own subtransaction (the settings above stay as set).
+    if c.role <> current_role_name then
+      perform pg_catalog.set_config('role', c.role, true);
+      current_role_name := c.role;
+    end if;
+    perform pg_catalog.set_config('request.jwt.claims', c.claims, true), pg_catalog.set_config('request.jwt.claim.sub', coalesce(c.sub, ''), true),
+      pg_catalog.set_config('request.jwt.claim.role', c.role, true);
     if safe then
       begin
-        perform pg_catalog.set_config('role', c.role, true);
-        perform pg_catalog.set_config('request.jwt.claims', c.claims, true), pg_catalog.set_config('request.jwt.claim.sub', coalesce(c.sub, ''), true),
-          pg_catalog.set_config('request.jwt.claim.role', c.role, true);
         execute query into hits using records, (select pg_catalog.array_agg(x::int) from pg_catalog.jsonb_array_elements_text(c.rows) as x);
       exception when others then
         hits := '{}';
       end;
-      current_role_name := '';
     else
-      if c.role <> current_role_name then
-        perform pg_catalog.set_config('role', c.role, true);
-        current_role_name := c.role;
-      end if;
-      perform pg_catalog.set_config('request.jwt.claims', c.claims, true), pg_catalog.set_config('request.jwt.claim.sub', coalesce(c.sub, ''), true),
-        pg_catalog.set_config('request.jwt.claim.role', c.role, true);
       execute query into hits using records, (select pg_catalog.array_agg(x::int) from pg_catalog.jsonb_array_elements_text(c.rows) as x);
     end if;
     check_index := c.idx;

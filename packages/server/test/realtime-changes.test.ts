@@ -1,30 +1,24 @@
 // Realtime postgres_changes end to end (docs/realtime.md): a real server, real PostgreSQL,
 // WebSocket clients. RLS decides who receives what, DELETE included; filters; one frame per
 // connection per change; excluded columns; a 1 MB row; rolled-back transactions.
-import postgres from 'postgres';
+import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, startTestApp, type TestApp, type TestDatabase } from './harness/index.ts';
-import { enableRealtime, RtClient } from './harness/realtime.ts';
+import type { TestApp } from './harness/index.ts';
+import { enableRealtime, RealtimeHarness, RtClient } from './harness/realtime.ts';
 
 const A = '11111111-1111-4111-8111-111111111111';
 const B = '22222222-2222-4222-8222-222222222222';
 
-let db: TestDatabase;
 let app: TestApp;
 let sql: postgres.Sql;
-const clients: RtClient[] = [];
+const h = new RealtimeHarness();
 
-async function connect(query = ''): Promise<RtClient> {
-  const c = await RtClient.connect(app.url, query);
-  clients.push(c);
-  return c;
-}
+const connect = (query = ''): Promise<RtClient> => h.connect(query);
 
 const enable = (table: string, body: Record<string, unknown> = {}) => enableRealtime(app, table, body);
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  sql = postgres(db.url, { max: 2, onnotice: () => {} });
+  sql = await h.openDatabase();
   await sql.unsafe(`
     create table public.notes (id int generated always as identity primary key, owner uuid not null, body text not null, secret text, big text);
     alter table public.notes enable row level security;
@@ -32,18 +26,12 @@ beforeAll(async () => {
     create table public.open_items (id int primary key, label text, n int);
     grant select, insert, update, delete on all tables in schema public to anon, authenticated, service_role;
   `);
-  app = await startTestApp(db.url);
-  await app.server.schema.reload();
+  app = await h.startApp();
   await enable('notes', { exclude: ['secret'] });
   await enable('open_items');
 }, 60_000);
 
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close()));
-  await app?.close();
-  await sql?.end();
-  await db?.drop();
-});
+afterAll(() => h.close());
 
 describe('connecting', () => {
   it('answers a plain GET with 426 in the error format', async () => {

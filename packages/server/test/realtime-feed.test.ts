@@ -3,24 +3,19 @@
 // order per table; a terminated listener reconnects with backoff and clients are told
 // (listener_reconnected) without any change delivered twice; tables enabled or disabled on a
 // running server take effect through the registry notification.
-import postgres from 'postgres';
+import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { channelsOf, LISTENER_APPLICATION_NAME } from '../src/realtime/index.ts';
 import { eventually } from './harness/auth.ts';
-import { createTestDatabase, startTestApp, type TestApp, type TestDatabase } from './harness/index.ts';
-import { RtClient, type Frame } from './harness/realtime.ts';
+import type { TestApp } from './harness/index.ts';
+import { RealtimeHarness, type RtClient, type Frame } from './harness/realtime.ts';
 
-let db: TestDatabase;
 let app: TestApp;
 let sql: postgres.Sql;
-const clients: RtClient[] = [];
+const h = new RealtimeHarness();
 let tables: string[] = [];
 
-async function connect(): Promise<RtClient> {
-  const c = await RtClient.connect(app.url, `?token=${app.keys.service_role}`);
-  clients.push(c);
-  return c;
-}
+const connect = (): Promise<RtClient> => h.connect(`?token=${app.keys.service_role}`);
 
 async function admin(method: string, path: string, body?: unknown): Promise<Response> {
   return app.fetch(`/api/v1/admin/realtime/tables${path}`, {
@@ -31,8 +26,7 @@ async function admin(method: string, path: string, body?: unknown): Promise<Resp
 const keyOf = (f: Frame) => `${f.payload.table}:${f.payload.record.id}`;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  sql = postgres(db.url, { max: 4, onnotice: () => {} });
+  sql = await h.openDatabase();
   // Pick table names whose channels fall on both listeners (partition parity with 2 listeners).
   const even: string[] = [];
   const odd: string[] = [];
@@ -43,17 +37,11 @@ beforeAll(async () => {
   tables = [...even.slice(0, 3), ...odd.slice(0, 3)];
   for (const t of [...tables, 'late']) await sql.unsafe(`create table public.${t} (id int primary key, v text)`);
   await sql.unsafe('grant select, insert, update, delete on all tables in schema public to anon, authenticated, service_role');
-  app = await startTestApp(db.url);
-  await app.server.schema.reload();
+  app = await h.startApp();
   for (const t of tables) expect((await admin('POST', '', { table: t })).status).toBe(201);
 }, 60_000);
 
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close()));
-  await app?.close();
-  await sql?.end();
-  await db?.drop();
-});
+afterAll(() => h.close());
 
 describe('listener pool', () => {
   it('gives every partition to exactly one of the listeners', () => {

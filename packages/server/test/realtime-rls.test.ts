@@ -3,28 +3,24 @@
 // one statement per batch for every claim set, cached without ever serving a decision made
 // under other claims, other policies or another row. The random test: 100 users, 10,000
 // random inserts, updates (ownership moves too) and deletes, zero wrong and zero missed.
-import postgres from 'postgres';
+import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool } from '../src/db/index.ts';
 import { groupedPredicate, hoistClaimHelpers } from '../src/realtime/engine/predicate.ts';
 import { PolicyRlsChecker } from '../src/realtime/engine/rls.ts';
 import type { Identity } from '../src/realtime/engine/types.ts';
 import { identityOf } from '../src/realtime/protocol/identity.ts';
-import { createTestDatabase, startTestApp, type TestApp, type TestDatabase } from './harness/index.ts';
-import { enableRealtime, RtClient, type Frame } from './harness/realtime.ts';
+import type { TestApp, TestDatabase } from './harness/index.ts';
+import { enableRealtime, RealtimeHarness, type RtClient, type Frame } from './harness/realtime.ts';
 
 let db: TestDatabase;
 let app: TestApp;
 let sql: postgres.Sql;
-const clients: RtClient[] = [];
+const h = new RealtimeHarness();
 
 const uuid = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
 
-async function connect(token: string): Promise<RtClient> {
-  const c = await RtClient.connect(app.url, `?token=${token}`);
-  clients.push(c);
-  return c;
-}
+const connect = (token: string): Promise<RtClient> => h.connect(`?token=${token}`);
 
 /** Every change frame queued for `c` before now has arrived: a fence ack comes after them (one queue per connection). */
 async function fence(c: RtClient): Promise<void> {
@@ -36,8 +32,8 @@ async function fence(c: RtClient): Promise<void> {
 const enable = (table: string, body: Record<string, unknown> = {}) => enableRealtime(app, table, body);
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  sql = postgres(db.url, { max: 4, onnotice: () => {} });
+  sql = await h.openDatabase();
+  db = h.db;
   await sql.unsafe(`
     create table public.docs (id int primary key, owner uuid not null, team int not null default 0, body text);
     alter table public.docs enable row level security;
@@ -57,17 +53,11 @@ beforeAll(async () => {
     grant select, insert, update, delete on all tables in schema public to anon, authenticated, service_role;
     revoke select on public.private_things from anon, authenticated;
   `);
-  app = await startTestApp(db.url, { overrides: { realtime: { max_connections_per_ip: 500, notification_queue_size: 20_000 } } });
-  await app.server.schema.reload();
+  app = await h.startApp({ overrides: { realtime: { max_connections_per_ip: 500, notification_queue_size: 20_000 } } });
   for (const t of ['docs', 'board', 'private_things', 'levels', 'owned']) await enable(t);
 }, 60_000);
 
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close()));
-  await app?.close();
-  await sql?.end();
-  await db?.drop();
-});
+afterAll(() => h.close());
 
 describe('100 users, 10,000 random changes', () => {
   it('delivers each change to exactly the users who may see it, in order, and to no one else', async () => {

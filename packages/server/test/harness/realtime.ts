@@ -1,6 +1,8 @@
 // A realtime test client over `ws`: it records every frame and waits for the next one that
 // matches, so tests assert on what arrived without sleeping.
+import postgres from 'postgres';
 import WebSocket from 'ws';
+import { createTestDatabase, startTestApp, type TestApp, type TestDatabase } from './index.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read nested frame fields freely
 export type Frame = Record<string, any>;
@@ -107,4 +109,40 @@ export async function enableRealtime(app: { fetch(path: string, init?: RequestIn
     method: 'POST', headers: { authorization: `Bearer ${app.keys.service_role}`, 'content-type': 'application/json' }, body: JSON.stringify({ table, ...body }),
   });
   if (res.status !== 201) throw new Error(`enabling ${table} for realtime failed: ${res.status} ${await res.text()}`);
+}
+
+/**
+ * One realtime test file's world, closed together: a fresh database and an owner connection
+ * (create the tables with it), then the app (its schema reloaded), and the sockets opened.
+ */
+export class RealtimeHarness {
+  db!: TestDatabase;
+  sql!: postgres.Sql;
+  app!: TestApp;
+  readonly clients: RtClient[] = [];
+
+  async openDatabase(): Promise<postgres.Sql> {
+    this.db = await createTestDatabase();
+    this.sql = postgres(this.db.url, { max: 4, onnotice: () => {} });
+    return this.sql;
+  }
+
+  async startApp(options: Parameters<typeof startTestApp>[1] = {}): Promise<TestApp> {
+    this.app = await startTestApp(this.db.url, options);
+    await this.app.server.schema.reload();
+    return this.app;
+  }
+
+  async connect(query = ''): Promise<RtClient> {
+    const c = await RtClient.connect(this.app.url, query);
+    this.clients.push(c);
+    return c;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.clients.map((c) => c.close()));
+    await this.app?.close();
+    await this.sql?.end();
+    await this.db?.drop();
+  }
 }
