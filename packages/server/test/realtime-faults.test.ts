@@ -86,7 +86,11 @@ describe('PostgreSQL restarts under 1,000 sockets', () => {
     expect(sockets.filter((s) => s.closeCode !== undefined)).toHaveLength(0);
     expect(server.alive()).toBe(true);
     await insert('after');
-    await Promise.all(sockets.map((s) => s.next((f) => f.type === 'postgres_changes' && f.payload.record.label === 'after', 30_000)));
+    await Promise.all(sockets.map((s) => s.next((f) => f.type === 'postgres_changes' && f.payload.record.label === 'after', 30_000))).catch((err: Error) => {
+      // What the server logged about its feed says which side lost the change.
+      const log = server.output().split('\n').filter((l) => l.includes('realtime')).slice(-30).join('\n');
+      throw new Error(`${err.message}\nserver log (realtime):\n${log}`);
+    });
     for (const s of sockets) expect(s.all('postgres_changes').map((f) => f.payload.record.label)).toEqual(['before', 'after']);
     const metrics = await server.metrics();
     expect(metrics.value('fluxbase_realtime_listener_reconnects_total')).toBeGreaterThanOrEqual(1);

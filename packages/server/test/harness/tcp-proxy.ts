@@ -2,10 +2,12 @@
 // back, to simulate the database going away without stopping the shared test cluster.
 // Down, it cuts every open connection, and new ones are refused (a stopped server), reset
 // right after they are accepted (a load balancer with no healthy backend), or accepted and
-// never answered (a hung server or a network black hole).
+// never answered (a hung server or a network black hole). Frozen, open connections stay open
+// but carry nothing either way (a half-open connection: the peer vanished without a FIN), and
+// new ones are black-holed.
 import net from 'node:net';
 
-export type DownMode = 'refuse' | 'reset' | 'blackhole';
+export type DownMode = 'refuse' | 'reset' | 'blackhole' | 'freeze';
 
 export interface TcpProxy {
   port: number;
@@ -17,14 +19,18 @@ export interface TcpProxy {
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   let mode: DownMode | undefined;
   const sockets = new Set<net.Socket>();
+  const pairs = new Set<[net.Socket, net.Socket]>();
   const server = net.createServer((client) => {
     sockets.add(client);
     client.on('error', () => {}).on('close', () => sockets.delete(client));
     if (mode === 'reset') return void client.resetAndDestroy();
-    if (mode === 'blackhole') return; // accepted, never answered
+    if (mode === 'blackhole' || mode === 'freeze') return; // accepted, never answered
     const upstream = net.connect(target.port, target.host);
     sockets.add(upstream);
+    const pair: [net.Socket, net.Socket] = [client, upstream];
+    pairs.add(pair);
     const drop = () => {
+      pairs.delete(pair);
       client.destroy();
       upstream.destroy();
     };
@@ -52,6 +58,15 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     port,
     async down(how: DownMode = 'refuse') {
       mode = how;
+      if (how === 'freeze') {
+        for (const [client, upstream] of pairs) {
+          client.unpipe(upstream);
+          upstream.unpipe(client);
+          client.pause();
+          upstream.pause();
+        }
+        return;
+      }
       cut();
       if (how === 'refuse' && server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
     },
