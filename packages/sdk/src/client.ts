@@ -4,6 +4,7 @@
 // signed-in user's token current (see auth/auth-fetch.ts) and hands it to `realtime`.
 import { AuthClient, createAuthFetch, type AuthClientOptions } from './auth/index.ts';
 import { FluxbaseError } from './errors.ts';
+import { FunctionsClient } from './functions/index.ts';
 import { type HealthStatus, type ReadyStatus } from './health.ts';
 import { QueryBuilder, tablePath } from './query/index.ts';
 import {
@@ -64,6 +65,8 @@ export class FluxbaseClient<Database = UntypedDatabase> {
   readonly auth: AuthClient;
   /** The realtime connection shared by this client's channels: `setAuth`, `onSystem`, `onError`. */
   readonly realtime: RealtimeClient;
+  /** Edge functions: `invoke`, and with an admin credential deploy, list, executions, sync, reload and `secrets`. */
+  readonly functions: FunctionsClient;
   /** Set by setAuth(); wins over the session's token. */
   private accessToken: string | null = null;
   /** The signed-in session's access token, kept current by `auth`. */
@@ -89,16 +92,14 @@ export class FluxbaseClient<Database = UntypedDatabase> {
       defaultAuthorization: () => (fixedAuthorization || this.accessToken !== null ? null : `Bearer ${this.sessionToken ?? this.key}`),
       retryOnExpiredToken: options.auth?.retryOnExpiredToken ?? true,
     });
-    this.transport = createTransport({
-      baseUrl: this.url,
-      fetch: authFetch,
-      timeoutMs,
-      headers: () => {
-        const h = new Headers({ apikey: this.key, Authorization: `Bearer ${this.accessToken ?? this.sessionToken ?? this.key}` });
-        for (const [k, v] of Object.entries(extra)) h.set(k, v);
-        return h;
-      },
-    });
+    const headers = (): Headers => {
+      const h = new Headers({ apikey: this.key, Authorization: `Bearer ${this.accessToken ?? this.sessionToken ?? this.key}` });
+      for (const [k, v] of Object.entries(extra)) h.set(k, v);
+      return h;
+    };
+    this.transport = createTransport({ baseUrl: this.url, fetch: authFetch, timeoutMs, headers });
+    // Invocations share the credentials and session handling but read binary bodies themselves.
+    this.functions = new FunctionsClient(this.transport, { baseUrl: this.url, fetch: authFetch, timeoutMs, headers });
     this.realtime = new RealtimeClient({
       url: this.url, apiKey: key, options: options.realtime,
       refreshToken: (current, reason) => this.realtimeToken(current, reason),

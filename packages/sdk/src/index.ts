@@ -13,6 +13,16 @@ export {
   type UserIdentity, type UserResponse, type VerifyOtpParams,
 } from './auth/index.ts';
 export { FluxbaseError, isFluxbaseError, type ClientErrorCode, type FluxbaseErrorInit } from './errors.ts';
+export {
+  FunctionSecretsClient, FunctionsClient,
+  type CreateFunctionRequest, type CreateSecretRequest, type EdgeFunction, type EdgeFunctionExecution, type FunctionDeploy,
+  type FunctionErrorDetails, type FunctionExecution, type FunctionExecutionsOptions, type FunctionInvokeOptions,
+  type FunctionInvokeResponse, type FunctionNamespaceOptions, type FunctionReloadResult, type FunctionSecret,
+  type FunctionSecretInput, type FunctionSecretListOptions, type FunctionSecretScope, type FunctionSecretUpdate,
+  type FunctionSettings, type FunctionSpec, type FunctionSyncError, type FunctionSyncRequest, type FunctionSyncResult,
+  type FunctionUpdate, type Secret, type SyncError, type SyncFunctionsOptions, type SyncFunctionsResult,
+  type UpdateFunctionRequest, type UpdateSecretRequest,
+} from './functions/index.ts';
 export { type HealthStatus, type ReadyStatus } from './health.ts';
 export {
   FilterBuilder, QueryBuilder, QueryRequest, TransformBuilder, MAX_QUERY_STRING,

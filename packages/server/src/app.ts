@@ -4,7 +4,8 @@ import type { Config } from './config/index.ts';
 import { migrationsCurrent, type Database, type SchemaCache } from './db/index.ts';
 import { registerAdminRoutes } from './admin/index.ts';
 import { createRealtime, type RealtimeEngine } from './realtime/index.ts';
-import { createAuth } from './auth/index.ts';
+import { createAuth, createSecretBox } from './auth/index.ts';
+import { createFunctions, isInvokePath, type Functions } from './functions/index.ts';
 import { ReadStatementCache, registerRestRoutes } from './rest/index.ts';
 import {
   createHttpServer, createRateLimitStore, IdempotencyStore, PrincipalResolver, RateLimiter,
@@ -18,6 +19,8 @@ declare module 'fastify' {
     drainMail(): Promise<number>;
     /** The realtime engine (tests run its sweeps and wait for deliveries). */
     realtime: RealtimeEngine;
+    /** Edge functions: the service and the warm pool (tests stop workers and count them). */
+    functions: Functions;
   }
 }
 
@@ -74,11 +77,19 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     caches: metrics.caches,
   });
   const realtime = createRealtime({ config, db, schema: deps.schema, logger, metrics, principals, now: deps.clock ?? Date.now });
+  const cors = {
+    allowedOrigins: config.cors.allowed_origins, maxAgeSeconds: config.cors.max_age,
+    // Functions with their own CORS settings answer their preflights (functions/routes/invoke.ts).
+    ...(config.functions.enabled ? { deferPreflight: isInvokePath } : {}),
+  };
+  const functions = createFunctions({
+    config, db, logger, metrics, sealer: createSecretBox(config.encryptionKeyBytes), rateLimitStore, cors, ...(deps.clock ? { now: deps.clock } : {}),
+  });
   const app = createHttpServer({
     logger,
     metrics,
     bodyLimits: config.server.body_limits,
-    cors: { allowedOrigins: config.cors.allowed_origins, maxAgeSeconds: config.cors.max_age },
+    cors,
     principals,
     globalRateLimit: rl.enabled ? new RateLimiter('global', rl.global, rateLimitStore, 'Too many requests') : undefined,
     requireApiKey: config.auth.require_api_key,
@@ -97,14 +108,17 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.addHook('onReady', async () => {
     await auth.start();
     await realtime.start();
+    await functions.start();
   });
   app.decorate('realtime', realtime.engine);
+  app.decorate('functions', functions);
   app.decorate('drainMail', () => auth.drainMail());
   // Before the server stops accepting: clients get the shutdown frame before their sockets close.
   app.addHook('preClose', async () => {
     await realtime.stop();
   });
   app.addHook('onClose', async () => {
+    await functions.stop();
     await auth.close();
     await rateLimitStore.close?.();
   });
@@ -129,6 +143,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   registerAdminRoutes(app, { config, db, schema: deps.schema });
   auth.register(app);
   realtime.register(app);
+  functions.register(app);
   for (const plugin of deps.plugins ?? []) plugin(app, deps);
   return app;
 }

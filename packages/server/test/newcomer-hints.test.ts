@@ -94,7 +94,6 @@ describe('Supabase mounts not served yet say what to use instead', () => {
     ['GET', '/auth/v1/user', '/api/v1/auth'],
     ['GET', '/storage/v1/object/public/avatars/a.png', 'not served by this version'],
     ['GET', '/realtime/v1/websocket', 'serves realtime at /realtime'],
-    ['POST', '/functions/v1/hello', 'not served by this version'],
   ])('%s %s → 404 naming %s', async (method, path, mention) => {
     const res = await app.fetch(path, { method, headers: auth() });
     expect(res.status).toBe(404);

@@ -23,6 +23,7 @@ import { createSecretBox } from './core/secret-box.ts';
 
 export { mintApiKeys, stableIssuedAt, type ApiKeys, type MintOptions } from './api-keys.ts';
 export { normalizeEmail } from './core/email.ts';
+export { createSecretBox } from './core/secret-box.ts';
 export type { AuthDeps, AuthCore } from './deps.ts';
 export type { User, Session, UserRow } from './core/types.ts';
 

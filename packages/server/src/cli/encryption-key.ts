@@ -3,7 +3,8 @@
 // encryption_key. Run it with the server stopped, after setting the new key.
 import type { Command } from 'commander';
 import postgres from 'postgres';
-import { rotateEncryptionKey } from '../auth/index.ts';
+import { createSecretBox, rotateEncryptionKey } from '../auth/index.ts';
+import { rekeySecrets } from '../functions/index.ts';
 import { decodeEncryptionKey } from '../config/index.ts';
 import { startEmbeddedPostgres } from '../db/index.ts';
 import { resolveConfig } from '../main.ts';
@@ -25,7 +26,10 @@ export function registerEncryptionKeyCommand(program: Command): void {
       const embedded = config.database.url ? undefined : await startEmbeddedPostgres({ dataDir: config.data_dir, logger });
       const sql = postgres(config.database.url || embedded!.url, { max: 1, onnotice: () => {} });
       try {
-        const r = await rotateEncryptionKey(sql, old, config.encryptionKeyBytes);
+        const auth = await rotateEncryptionKey(sql, old, config.encryptionKeyBytes);
+        // Function secrets (functions.secrets) are sealed with the same key.
+        const fns = await sql.begin((tx) => rekeySecrets(tx, createSecretBox(old), createSecretBox(config.encryptionKeyBytes)));
+        const r = { resealed: auth.resealed + fns.resealed, unchanged: auth.unchanged + fns.unchanged };
         console.log(`re-encrypted ${r.resealed} secret(s); ${r.unchanged} already under the new key`);
       } catch (err) {
         console.error(`fluxbase: ${(err as Error).message}`);

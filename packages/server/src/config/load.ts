@@ -152,6 +152,7 @@ export function loadConfig(options: LoadOptions = {}): ConfigValues {
   cfg.data_dir = path.resolve(cwd, cfg.data_dir);
   cfg.migrations.dir = path.resolve(cwd, cfg.migrations.dir);
   cfg.migrations.seed_file = path.resolve(cwd, cfg.migrations.seed_file);
+  cfg.functions.dir = path.resolve(cwd, cfg.functions.dir);
   return cfg;
 }
 

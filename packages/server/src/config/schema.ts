@@ -180,11 +180,16 @@ const keys = [
 
   // ── functions ─────────────────────────────────────────────────────────────
   k('functions.enabled', bool(), true, 'Serve edge functions.'),
-  k('functions.dir', str(), './functions', 'Directory scanned for function files.'),
+  k('functions.dir', str(), './functions', 'Folder of function files deployed at start (namespace `default`), relative to the working directory; see docs/functions.md.'),
   k('functions.default_timeout', duration(), '30s', 'Default wall-clock timeout.'),
   k('functions.max_timeout', duration(), '5m', 'Largest timeout a function may ask for.'),
   k('functions.default_memory_limit_mb', int(16, 65536), 128, 'Default V8 heap limit.'),
   k('functions.max_output_size', size(), '10MB', 'Captured output per stream.'),
+  k('functions.max_concurrent', int(1, 10_000), 64, 'Invocations running at once on this instance (warm and cold); beyond it a call answers 503 with Retry-After.'),
+  k('functions.warm_pool_size', int(0, 1024), 32, 'Warm Deno workers kept on this instance across all functions; 0 starts a new process for every invocation.'),
+  k('functions.warm_workers_per_function', int(1, 64), 2, 'Warm workers per function version.'),
+  k('functions.warm_idle_timeout', duration(), '60s', 'A warm worker idle this long is stopped.'),
+  k('functions.warm_max_requests', int(1, 1_000_000), 1000, 'A warm worker is replaced after serving this many requests.'),
 
   // ── jobs ──────────────────────────────────────────────────────────────────
   k('jobs.enabled', bool(), true, 'Run the job queue.'),

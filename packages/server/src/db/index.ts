@@ -4,6 +4,7 @@
 export { openDatabase, authenticatorPassword, AUTHENTICATOR_ROLE, DatabaseConnectError, type Database, type DatabaseSettings } from './database.ts';
 export { startEmbeddedPostgres, embeddedClusterInfo, type EmbeddedPostgres, type EmbeddedPostgresOptions } from './embedded.ts';
 export { superviseEmbedded, defaultBackoffMs, type Postmaster, type Supervisor, type SupervisorOptions, type SupervisorStatus } from './embedded-supervisor.ts';
+export { inTransaction } from './transaction.ts';
 export { createPool, reconnectBackoff, type Pool, type PoolOptions, type PoolStats, type Sql, type ReservedSql } from './pool.ts';
 export { withRequestTx, contextParams, CONTEXT_SQL, type DbRole, type RequestContext, type TxOptions, type QueryObserver } from './context.ts';
 export {

@@ -6,6 +6,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 export interface CorsOptions {
   allowedOrigins: string[];
   maxAgeSeconds: number;
+  /** Paths whose preflights a route answers itself (edge functions with their own CORS settings). */
+  deferPreflight?: ((url: string) => boolean) | undefined;
 }
 
 export const ALLOWED_HEADERS = [
@@ -38,6 +40,7 @@ export function applyCors(request: IncomingMessage, reply: ServerResponse, optio
   }
   if (!any) reply.setHeader('Vary', 'Origin');
   if (request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined) {
+    if (options.deferPreflight?.(request.url ?? '')) return false;
     if (allowed) {
       reply.setHeader('Access-Control-Allow-Methods', ALLOWED_METHODS);
       reply.setHeader('Access-Control-Allow-Headers', ALLOWED_HEADERS);

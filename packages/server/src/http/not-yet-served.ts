@@ -1,7 +1,7 @@
 // Paths under a mount this server does not serve yet, and what to use instead, so a
 // newcomer following Supabase habits gets a 404 that says where to go rather than a bare
 // "no route". Only unmatched paths reach this table: once a subsystem serves its mount,
-// its routes answer first, and its entry here should go.
+// its routes answer first, and its entry here should go (or say how to turn it on).
 import { AppError } from './errors/index.ts';
 
 const MOUNTS: { prefix: string; message: string; hint: string }[] = [
@@ -21,9 +21,10 @@ const MOUNTS: { prefix: string; message: string; hint: string }[] = [
     hint: 'Use the Fluxbase SDK (client.channel(...)) or connect a WebSocket to /realtime (docs/realtime.md)',
   },
   {
+    // Only reached when functions.enabled is false (otherwise the functions routes answer).
     prefix: '/functions/v1',
-    message: 'Edge functions are not served by this version of Fluxbase yet',
-    hint: 'See the README for what this version serves',
+    message: 'Edge functions are disabled on this server (functions.enabled is false)',
+    hint: 'Set functions.enabled to true (FLUXBASE_FUNCTIONS_ENABLED=true) and restart; see docs/functions.md',
   },
   {
     prefix: '/graphql/v1',

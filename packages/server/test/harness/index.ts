@@ -75,6 +75,7 @@ export function testConfig(databaseUrl: string, overrides: Overrides = {}): Conf
     data_dir: dataDir,
     // No project migrations unless a test points here (the folder does not exist).
     migrations: { dir: path.join(dataDir, 'migrations') },
+    functions: { dir: path.join(dataDir, 'functions') },
     encryption_key: TEST_ENCRYPTION_KEY,
     server: { host: '127.0.0.1', port: 0, shutdown_timeout: '5s' },
     database: { url: databaseUrl, max_connections: 5, min_connections: 1 },

@@ -10,7 +10,7 @@ import { BOOTSTRAP_FILE, bootstrapSource, RESPONSE_FILE, USER_MODULE_FILE } from
 import { resolveDenoBinary } from './deno-binary.ts';
 import { OutputCapture } from './output-capture.ts';
 import { denoArgs } from './permission-flags.ts';
-import { type FunctionErrorReason, type FunctionRuntime, FunctionRuntimeError, type InvokeInput, type InvokeResult } from './types.ts';
+import { failureFor, type FunctionErrorReason, type FunctionRuntime, FunctionRuntimeError, type InvokeInput, type InvokeResult } from './types.ts';
 
 export interface DenoRuntimeOptions {
   /** Deno executable; default: the `deno` npm package's binary (resolved once, lazily). */
@@ -19,6 +19,8 @@ export interface DenoRuntimeOptions {
   tmpRoot?: string;
   /** Shared DENO_DIR (e.g. `<data dir>/deno`) to reuse the module cache; default: inside each invocation's temp dir. */
   denoDir?: string;
+  /** A module whose default export completes the handler context (handler-source.ts); default none. */
+  contextModule?: string | undefined;
 }
 
 const OOM_PATTERN = /out of memory|Reached heap limit|heap out of memory/i;
@@ -40,15 +42,14 @@ export class DenoRuntime implements FunctionRuntime {
     const started = performance.now();
     const stdout = new OutputCapture(input.limits.maxOutputBytes);
     const stderr = new OutputCapture(input.limits.maxOutputBytes);
-    const fail = (code: 'FUNCTION_ERROR' | 'FUNCTION_TIMEOUT', reason: FunctionErrorReason, message: string, exitCode: number | null = null) =>
-      new FunctionRuntimeError(code, reason, message, { stdout: stdout.text(), stderr: stderr.text(), truncated: { stdout: stdout.truncated, stderr: stderr.truncated } }, Math.round(performance.now() - started), exitCode);
+    const fail = failureFor(stdout, stderr, started);
 
     let dir: string | undefined;
     try {
       dir = await mkdtemp(join(this.options.tmpRoot ?? tmpdir(), 'fluxbase-fn-'));
       const responsePath = join(dir, RESPONSE_FILE);
       await writeFile(join(dir, USER_MODULE_FILE), input.code);
-      await writeFile(join(dir, BOOTSTRAP_FILE), bootstrapSource(responsePath, !input.permissions.write));
+      await writeFile(join(dir, BOOTSTRAP_FILE), bootstrapSource(responsePath, !input.permissions.write, this.options.contextModule));
       let denoPath: string;
       let args: string[];
       try {

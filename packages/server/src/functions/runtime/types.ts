@@ -50,6 +50,8 @@ export interface InvokeResult {
   stderr: string;
   truncated: { stdout: boolean; stderr: boolean };
   durationMs: number;
+  /** Set by WarmPool: true when an already running worker served the call, false for a new worker or the cold path. */
+  warm?: boolean;
 }
 
 export type FunctionErrorCode = 'FUNCTION_ERROR' | 'FUNCTION_TIMEOUT';
@@ -73,4 +75,16 @@ export class FunctionRuntimeError extends Error {
 
 export interface FunctionRuntime {
   invoke(input: InvokeInput): Promise<InvokeResult>;
+}
+
+/** A stream's captured text and whether it was cut (runtime/output-capture.ts). */
+export interface CapturedStream {
+  text(): string;
+  readonly truncated: boolean;
+}
+
+/** The error factory of one invocation: the logs captured so far and the time since `started` travel with every failure. */
+export function failureFor(stdout: CapturedStream, stderr: CapturedStream, started: number) {
+  return (code: FunctionErrorCode, reason: FunctionErrorReason, message: string, exitCode: number | null = null): FunctionRuntimeError =>
+    new FunctionRuntimeError(code, reason, message, { stdout: stdout.text(), stderr: stderr.text(), truncated: { stdout: stdout.truncated, stderr: stderr.truncated } }, Math.round(performance.now() - started), exitCode);
 }

@@ -1,0 +1,70 @@
+// Bootstrap source shared by the cold (bootstrap-source.ts) and warm
+// (warm-bootstrap-source.ts) wrappers, so both accept the same handler forms and turn a
+// handler's value into a response the same way. Declares, in the generated module: `enc`,
+// the Deno.serve stub and `served`, `describe`, `NO_HANDLER`, `pickHandler`, `buildRequest`
+// `toFrame`, `runHandler` and `contextFor`. Must be spliced in before the user module is
+// imported. `contextModule` (a file path) default-exports `(context) => context` that adds
+// what cannot travel as JSON (the `fluxbase` clients: functions/context-module.ts).
+import { pathToFileURL } from 'node:url';
+
+export function handlerSupportSource(contextModule?: string): string {
+  const importLine = contextModule ? `import __fluxbaseContext from ${JSON.stringify(pathToFileURL(contextModule).href)};` : 'const __fluxbaseContext = (c: unknown) => c;';
+  return `${importLine}
+${HANDLER_SUPPORT_SOURCE}`;
+}
+
+const HANDLER_SUPPORT_SOURCE = `const enc = new TextEncoder();
+function describe(kind: string, e: unknown) {
+  const err = e instanceof Error ? e : new Error(String(e));
+  return { error: { kind, name: err.name, message: err.message, stack: err.stack ?? "" } };
+}
+const NO_HANDLER = { error: { kind: "invalid_response", name: "Error", message: "the module exports no handler (export default, handler or main, or call Deno.serve)", stack: "" } };
+type Handler = (req: Request, ctx: unknown) => unknown;
+let served: Handler | undefined;
+// Deno.serve(handler) · Deno.serve(options, handler) · Deno.serve({ handler })
+const serveStub = (a: unknown, b?: unknown) => {
+  const opt = a as { handler?: Handler; fetch?: Handler } | undefined;
+  served = typeof a === "function" ? a as Handler : typeof b === "function" ? b as Handler : opt?.handler ?? opt?.fetch;
+  return { finished: new Promise<void>(() => {}), shutdown: () => Promise.resolve(), ref() {}, unref() {}, addr: { transport: "tcp", hostname: "0.0.0.0", port: 0 } };
+};
+Object.defineProperty(Deno, "serve", { value: serveStub, configurable: true, writable: true });
+// export default function · export default { fetch } · export handler · export main · Deno.serve
+function pickHandler(mod: Record<string, unknown>): Handler | undefined {
+  // deno-lint-ignore no-explicit-any
+  const d = mod.default as any;
+  return typeof d === "function" ? d
+    : d !== null && typeof d === "object" && typeof d.fetch === "function" ? d.fetch.bind(d)
+    : typeof mod.handler === "function" ? mod.handler as Handler
+    : typeof mod.main === "function" ? mod.main as Handler
+    : served;
+}
+function buildRequest(meta: { method: string; url: string; headers: Record<string, string> }, body: Uint8Array): Request {
+  const init: RequestInit = { method: meta.method, headers: meta.headers };
+  if (body.length > 0 && meta.method !== "GET" && meta.method !== "HEAD") init.body = body;
+  return new Request(meta.url, init);
+}
+// A Response as is; any other value as 200 application/json (undefined as null).
+async function toFrame(value: unknown): Promise<{ head: unknown; body?: Uint8Array }> {
+  if (value instanceof Response) {
+    const body = new Uint8Array(await value.arrayBuffer());
+    return { head: { status: value.status, headers: [...value.headers] }, body };
+  }
+  let text: string | undefined;
+  try { text = JSON.stringify(value === undefined ? null : value); } catch (e) { return { head: describe("invalid_response", e) }; }
+  return { head: { status: 200, headers: [["content-type", "application/json"]] }, body: enc.encode(text) };
+}
+// The handler's context: the JSON the server sent, plus what the context module adds.
+function contextFor(meta: { context?: unknown }): unknown {
+  return __fluxbaseContext((meta.context ?? {}) as Record<string, unknown>);
+}
+// Deno ends a process whose event loop is empty even while a promise is pending; a handler
+// whose promise never settles must run into the timeout (FUNCTION_TIMEOUT) instead.
+async function runHandler(h: Handler, req: Request, ctx: unknown): Promise<unknown> {
+  const keepAlive = setInterval(() => {}, 1_000_000);
+  try {
+    return await h(req, ctx);
+  } finally {
+    clearInterval(keepAlive);
+  }
+}
+`;

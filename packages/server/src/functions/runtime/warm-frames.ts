@@ -1,0 +1,81 @@
+// Node's side of the warm worker socket protocol (warm-bootstrap-source.ts): 8-byte
+// prefix (u32 head length, u32 body length, big-endian), JSON head, raw body.
+import { type Socket } from 'node:net';
+
+/** A head larger than this is a protocol violation, not a response. */
+const MAX_HEAD_BYTES = 16 * 1024 * 1024;
+
+export interface WarmRequestHead {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  context: Record<string, unknown>;
+  env: Record<string, string>;
+  nonce: string;
+}
+
+export type WarmResponseHead =
+  | { status: number; headers: [string, string][]; marks: Marks; retire: boolean }
+  | { error: { kind: string; name: string; message: string }; marks: Marks; retire: boolean };
+
+export interface Marks {
+  stdout: boolean;
+  stderr: boolean;
+}
+
+export function writeFrame(socket: Socket, head: WarmRequestHead, body: Buffer): void {
+  const h = Buffer.from(JSON.stringify(head), 'utf8');
+  const pre = Buffer.alloc(8);
+  pre.writeUInt32BE(h.length, 0);
+  pre.writeUInt32BE(body.length, 4);
+  socket.write(Buffer.concat([pre, h, body]));
+}
+
+/** Accumulates socket bytes and yields whole frames; `error` is set once the stream is unusable. */
+export class FrameReader {
+  private buf: Buffer = Buffer.alloc(0);
+  error: string | null = null;
+
+  push(chunk: Buffer): void {
+    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+  }
+
+  next(): { head: WarmResponseHead; body: Buffer } | null {
+    if (this.error !== null || this.buf.length < 8) return null;
+    const headLen = this.buf.readUInt32BE(0);
+    const bodyLen = this.buf.readUInt32BE(4);
+    if (headLen > MAX_HEAD_BYTES) {
+      this.error = 'the function response frame is malformed';
+      return null;
+    }
+    if (this.buf.length < 8 + headLen + bodyLen) return null;
+    const head = parseWarmHead(this.buf.subarray(8, 8 + headLen).toString('utf8'));
+    const body = Buffer.from(this.buf.subarray(8 + headLen, 8 + headLen + bodyLen));
+    this.buf = this.buf.subarray(8 + headLen + bodyLen);
+    if (head === null) {
+      this.error = 'the function response frame is malformed';
+      return null;
+    }
+    return { head, body };
+  }
+}
+
+function parseWarmHead(text: string): WarmResponseHead | null {
+  try {
+    const v = JSON.parse(text) as Record<string, unknown>;
+    const m = (v.marks ?? {}) as Record<string, unknown>;
+    const marks = { stdout: m.stdout === true, stderr: m.stderr === true };
+    const retire = v.retire === true;
+    if (typeof v.error === 'object' && v.error !== null) {
+      const e = v.error as Record<string, unknown>;
+      return { error: { kind: String(e.kind), name: String(e.name), message: String(e.message) }, marks, retire };
+    }
+    const okHeaders = Array.isArray(v.headers) && v.headers.every((h) => Array.isArray(h) && h.length === 2 && h.every((s) => typeof s === 'string'));
+    if (typeof v.status === 'number' && Number.isInteger(v.status) && v.status >= 200 && v.status <= 599 && okHeaders) {
+      return { status: v.status, headers: v.headers as [string, string][], marks, retire };
+    }
+    return null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,285 @@
+// One warm worker: a long-lived Deno process (own process group) serving one request at
+// a time over a Unix socket in its private temp dir (warm-bootstrap-source.ts). The
+// worker enforces the per-request limits exactly as DenoRuntime does: the wall-clock
+// timeout kills the whole group; a crash, Deno.exit or V8 heap exhaustion ends the
+// worker and is classified from its exit and stderr tail. `stop()` releases the process,
+// socket, listening server, pipes and temp dir, on every path, and is idempotent.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { USER_MODULE_FILE } from './bootstrap-source.ts';
+import { OutputCapture } from './output-capture.ts';
+import { denoArgs } from './permission-flags.ts';
+import { failureFor, type FunctionErrorReason, type FunctionLimits, type FunctionPermissions, type InvokeInput, type InvokeResult } from './types.ts';
+import { outputMarker, WARM_BOOTSTRAP_FILE, warmBootstrapSource } from './warm-bootstrap-source.ts';
+import { FrameReader, type WarmResponseHead, writeFrame } from './warm-frames.ts';
+import { MarkedStream } from './warm-output.ts';
+
+const OOM_PATTERN = /out of memory|Reached heap limit|heap out of memory/i;
+/** sockaddr_un.sun_path is 108 bytes on Linux (104 on macOS). */
+const MAX_SOCKET_PATH = 100;
+
+/** Why a worker left the pool (the `reason` of a `recycle` event). */
+export type RecycleReason = 'idle' | 'max_requests' | 'memory' | 'evicted' | 'crashed' | 'timeout' | 'closed';
+
+export interface WarmWorkerSpec {
+  code: string;
+  permissions: FunctionPermissions;
+  limits: FunctionLimits;
+  denoPath: string;
+  tmpRoot: string;
+  denoDir?: string;
+  contextModule?: string | undefined;
+}
+
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  spawnError: Error | null;
+}
+
+type Outcome = { kind: 'frame'; head: WarmResponseHead; body: Buffer } | { kind: 'gone' } | { kind: 'malformed' };
+
+export class WarmWorker {
+  state: 'idle' | 'busy' | 'dead' = 'busy';
+  requests = 0;
+  lastUsed: number;
+  /** Set when the worker must not serve again (it is or will be stopped). */
+  retireReason: RecycleReason | null = null;
+  /** Called once when the process ends while the worker is idle (e.g. a timer calling Deno.exit). */
+  onIdleExit: (() => void) | null = null;
+
+  private started: Promise<void> | null = null;
+  private stopping: Promise<void> | null = null;
+  private dir: string | undefined;
+  private child: ChildProcess | undefined;
+  private server: Server | undefined;
+  private socket: Socket | null = null;
+  private connected: Promise<Socket | null> = Promise.resolve(null);
+  private exit: Exit | null = null;
+  private exited: Promise<Exit> = Promise.resolve({ code: null, signal: null, spawnError: null });
+  private readonly reader = new FrameReader();
+  private frameWaiter: (() => void) | null = null;
+  private socketClosed = false;
+  private readonly out = new MarkedStream();
+  private readonly err = new MarkedStream();
+
+  /** `key` is the caller's key (events, stats); `poolKey` adds the hash of everything that must match for reuse. */
+  constructor(readonly key: string, readonly poolKey: string, private readonly spec: WarmWorkerSpec, now: number) {
+    this.lastUsed = now;
+  }
+
+  /** False once the process has exited (or never started). */
+  get alive(): boolean {
+    return this.child?.pid !== undefined && this.exit === null;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Runs one request; the worker must be `busy` (the pool marks it). Throws FunctionRuntimeError like DenoRuntime. */
+  async run(input: InvokeInput): Promise<InvokeResult> {
+    const started = performance.now();
+    const stdout = new OutputCapture(input.limits.maxOutputBytes);
+    const stderr = new OutputCapture(input.limits.maxOutputBytes);
+    const fail = failureFor(stdout, stderr, started);
+    const nonce = randomBytes(16).toString('hex');
+    this.requests += 1;
+    this.out.begin(stdout, outputMarker(nonce));
+    this.err.begin(stderr, outputMarker(nonce));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      this.killGroup();
+    }, input.limits.timeoutMs);
+    try {
+      try {
+        // stop() may have run between the pool's acquire and this call; then nothing may be created.
+        if (this.stopping !== null) throw new Error('the warm pool is closed');
+        await (this.started ??= this.start());
+      } catch (e) {
+        this.retireReason = 'crashed';
+        throw fail('FUNCTION_ERROR', 'spawn_failed', (e as Error).message);
+      }
+      if (timedOut) this.killGroup(); // the timer fired before there was a process to kill
+      const outcome = await this.exchange(input, nonce);
+      if (outcome.kind === 'frame') {
+        const { head, body } = outcome;
+        await Promise.race([
+          Promise.all([head.marks.stdout ? this.out.markerSeen() : null, head.marks.stderr ? this.err.markerSeen() : null]),
+          this.exited,
+        ]);
+        if (!timedOut) {
+          this.out.end();
+          this.err.end();
+          if (head.retire) this.retireReason = 'crashed';
+          if ('error' in head) {
+            const reason: FunctionErrorReason = head.error.kind === 'invalid_response' ? 'invalid_response' : 'exception';
+            throw fail('FUNCTION_ERROR', reason, `${head.error.name}: ${head.error.message}`);
+          }
+          return { status: head.status, headers: head.headers, body, stdout: stdout.text(), stderr: stderr.text(), truncated: { stdout: stdout.truncated, stderr: stderr.truncated }, durationMs: Math.round(performance.now() - started) };
+        }
+      }
+      if (outcome.kind === 'malformed') {
+        this.retireReason = 'crashed';
+        this.killGroup();
+        await this.exited;
+        throw fail('FUNCTION_ERROR', 'invalid_response', 'the function response frame is malformed');
+      }
+      // The process is gone (or going): wait until every pipe has closed, then classify as DenoRuntime does.
+      this.killGroup();
+      const exit = await this.exited;
+      this.out.end();
+      this.err.end();
+      if (exit.spawnError !== null) {
+        this.retireReason = 'crashed';
+        throw fail('FUNCTION_ERROR', 'spawn_failed', `could not start Deno: ${exit.spawnError.message}`);
+      }
+      if (timedOut) {
+        this.retireReason = 'timeout';
+        throw fail('FUNCTION_TIMEOUT', 'timeout', `function exceeded its ${input.limits.timeoutMs} ms timeout`);
+      }
+      if (OOM_PATTERN.test(stderr.tail())) {
+        this.retireReason = 'memory';
+        throw fail('FUNCTION_ERROR', 'out_of_memory', `function exceeded its ${input.limits.memoryMb} MB memory limit`, exit.code);
+      }
+      this.retireReason = 'crashed';
+      const how = exit.signal !== null ? `signal ${exit.signal}` : `code ${exit.code}`;
+      const why = lastLine(stderr.tail());
+      throw fail('FUNCTION_ERROR', 'exit', `function exited with ${how} before responding${why ? `: ${why}` : ''}`, exit.code);
+    } finally {
+      clearTimeout(timer);
+      this.out.end();
+      this.err.end();
+    }
+  }
+
+  /** The process's resident set in MB (Linux /proc), or null when unknown. */
+  async rssMb(): Promise<number | null> {
+    if (this.child?.pid === undefined || this.exit !== null) return null;
+    try {
+      const status = await readFile(`/proc/${this.child.pid}/status`, 'utf8');
+      const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+      return m ? Number(m[1]) / 1024 : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Kills the process group and releases the socket, server, pipes and temp dir; idempotent. */
+  stop(): Promise<void> {
+    return (this.stopping ??= this.release());
+  }
+
+  private async release(): Promise<void> {
+    this.state = 'dead';
+    // A start still in flight must finish creating what it creates before it can be released.
+    await this.started?.catch(() => {});
+    this.killGroup();
+    await this.exited;
+    this.socket?.destroy();
+    if (this.server?.listening) await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+    if (this.dir !== undefined) await rm(this.dir, { recursive: true, force: true, maxRetries: 3 });
+  }
+
+  private async start(): Promise<void> {
+    const { spec } = this;
+    this.dir = await mkdtemp(join(spec.tmpRoot, 'fluxbase-warm-'));
+    const socketPath = join(this.dir, 'sock');
+    if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH) throw new Error(`the warm worker socket path ${socketPath} is too long; use a shorter tmpRoot`);
+    const bootstrapPath = join(this.dir, WARM_BOOTSTRAP_FILE);
+    const net = spec.permissions.net === true ? true : [...(Array.isArray(spec.permissions.net) ? spec.permissions.net : []), `unix:${socketPath}`];
+    const args = denoArgs({ ...spec.permissions, net }, spec.limits, socketPath, bootstrapPath);
+    if (!spec.permissions.read) args.splice(args.length - 1, 0, `--allow-read=${socketPath}`);
+    await writeFile(join(this.dir, USER_MODULE_FILE), spec.code);
+    await writeFile(bootstrapPath, warmBootstrapSource({
+      socketPath,
+      revoke: { net: spec.permissions.net !== true, read: !spec.permissions.read, write: !spec.permissions.write },
+      envNames: spec.permissions.env,
+      contextModule: spec.contextModule,
+    }));
+    const server = createServer();
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(socketPath, () => resolve());
+    });
+    server.on('error', () => {});
+    const env = { DENO_DIR: spec.denoDir ?? join(this.dir, 'deno-dir'), NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1' };
+    const child = spawn(spec.denoPath, args, { cwd: this.dir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    let spawnError: Error | null = null;
+    this.exited = new Promise((resolve) => {
+      child.on('close', (code, signal) => {
+        this.exit = { code, signal, spawnError };
+        if (server.listening) server.close();
+        resolve(this.exit);
+        if (this.state === 'idle') this.onIdleExit?.();
+      });
+    });
+    child.on('error', (e) => {
+      spawnError = e;
+      if (child.pid === undefined) for (const s of [child.stdout, child.stderr]) s?.destroy();
+    });
+    child.stdout?.on('data', (c: Buffer) => this.out.push(c));
+    child.stderr?.on('data', (c: Buffer) => this.err.push(c));
+    // Exactly one connection is accepted (the bootstrap's); then the server stops listening.
+    this.connected = new Promise((resolve) => {
+      server.once('connection', (socket) => {
+        server.close();
+        this.socket = socket;
+        socket.on('data', (c: Buffer) => {
+          this.reader.push(c);
+          this.frameWaiter?.();
+        });
+        socket.on('error', () => {});
+        socket.on('close', () => {
+          this.socketClosed = true;
+          this.frameWaiter?.();
+        });
+        resolve(socket);
+      });
+      void this.exited.then(() => resolve(null));
+    });
+  }
+
+  private async exchange(input: InvokeInput, nonce: string): Promise<Outcome> {
+    const socket = await this.connected;
+    if (socket === null || this.socketClosed) return { kind: 'gone' };
+    const { method, url, headers, body } = input.request;
+    const env: Record<string, string> = {};
+    for (const name of input.permissions.env) if (Object.hasOwn(input.env, name)) env[name] = input.env[name]!;
+    const raw = body === undefined ? Buffer.alloc(0) : typeof body === 'string' ? Buffer.from(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    writeFrame(socket, { method, url, headers, context: input.context ?? {}, env, nonce }, raw);
+    return new Promise((resolve) => {
+      const check = () => {
+        const frame = this.reader.next();
+        if (frame !== null) resolve({ kind: 'frame', ...frame });
+        else if (this.reader.error !== null) resolve({ kind: 'malformed' });
+        else if (this.socketClosed) resolve({ kind: 'gone' });
+        else return;
+        this.frameWaiter = null;
+      };
+      this.frameWaiter = check;
+      check();
+    });
+  }
+
+  private killGroup(): void {
+    const child = this.child;
+    if (child?.pid === undefined || this.exit !== null) return;
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      child.kill('SIGKILL');
+    }
+  }
+}
+
+function lastLine(text: string): string {
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
+  return (lines.find((l) => l.startsWith('error:')) ?? lines.at(-1) ?? '').slice(0, 500);
+}

@@ -1,0 +1,47 @@
+// Bounds of the functions runtime on one instance (docs/functions.md "Warm workers" and
+// "Limits"): functions.max_concurrent refuses the invocation beyond it with 503 and
+// Retry-After instead of starting another process, and functions.warm_pool_size 0 starts a
+// new process for every invocation (no worker stays).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseMetrics } from './harness/child-server.ts';
+import { createTestDatabase, startTestApp, type TestApp, type TestDatabase } from './harness/index.ts';
+
+let db: TestDatabase;
+let app: TestApp;
+let admin: Record<string, string>;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  app = await startTestApp(db.url, { overrides: { functions: { max_concurrent: 2, warm_pool_size: 0 } } });
+  admin = { authorization: `Bearer ${app.keys.service_role}` };
+  const res = await app.fetch('/api/v1/functions', {
+    method: 'POST', headers: { ...admin, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'slow', code: 'let n = 0; export default () => new Promise((r) => setTimeout(() => r({ n: ++n }), 500));\n' }),
+  });
+  expect(res.status).toBe(201);
+}, 60_000);
+
+afterAll(async () => {
+  await app?.close();
+  await db?.drop();
+});
+
+describe('functions.max_concurrent and functions.warm_pool_size', () => {
+  it('answers 503 with Retry-After beyond the limit, and runs the rest', async () => {
+    const answers = await Promise.all(Array.from({ length: 5 }, async () => {
+      const res = await app.fetch('/functions/v1/slow', { method: 'POST', headers: admin });
+      return { status: res.status, retry: res.headers.get('retry-after'), body: await res.json() as { code?: string; n?: number } };
+    }));
+    const ok = answers.filter((a) => a.status === 200);
+    const busy = answers.filter((a) => a.status === 503);
+    expect(ok).toHaveLength(2);
+    expect(busy).toHaveLength(3);
+    expect(busy[0]).toMatchObject({ retry: '1', body: { code: 'SERVICE_UNAVAILABLE' } });
+    // A new process each time: module state starts over.
+    expect(ok.map((a) => a.body.n)).toEqual([1, 1]);
+    const metrics = parseMetrics(await (await app.fetch('/metrics')).text());
+    expect(metrics.value('fluxbase_functions_rejected_total', { reason: 'busy' })).toBe(3);
+    expect(metrics.value('fluxbase_functions_starts_total', { kind: 'cold' })).toBe(2);
+    expect(app.server.app.functions.runtime.stats().workers).toBe(0);
+  });
+});
