@@ -15,6 +15,8 @@ export interface Target {
   path?: () => string;
   /** The server's process id: its CPU time per request is reported (/proc/<pid>/stat). */
   pid?: number;
+  /** Instead of `pid`: the server's CPU time in µs so far (e.g. a process tree's, lib/fn-procs.ts). */
+  cpu?: () => number | undefined;
 }
 
 /** User + system CPU time of a process in microseconds (fields 14 and 15 of /proc/<pid>/stat, in clock ticks of 10 ms on Linux). */
@@ -30,7 +32,9 @@ function cpuMicros(pid: number): number | undefined {
 
 export async function load(target: Target, durationSec: number, connections: number): Promise<LoadStats> {
   const next = target.path;
-  const cpuBefore = target.pid === undefined ? undefined : cpuMicros(target.pid);
+  const pid = target.pid;
+  const cpu = target.cpu ?? (pid === undefined ? () => undefined : () => cpuMicros(pid));
+  const cpuBefore = cpu();
   const result = await autocannon({
     url: target.url,
     method: target.method ?? 'GET',
@@ -42,7 +46,7 @@ export async function load(target: Target, durationSec: number, connections: num
     duration: durationSec,
     timeout: 10,
   });
-  const cpuAfter = target.pid === undefined ? undefined : cpuMicros(target.pid);
+  const cpuAfter = cpu();
   return {
     ...(cpuBefore !== undefined && cpuAfter !== undefined && result.requests.total > 0 ? { cpuUs: (cpuAfter - cpuBefore) / result.requests.total } : {}),
     rps: result.requests.average,

@@ -170,6 +170,7 @@ describe('failures in the envelope', () => {
     ['reads', 'exception', 'export default () => Deno.readTextFileSync("/etc/passwd");', {}],
     ['spawns', 'exception', 'export default async () => (await new Deno.Command("sh", { args: ["-c", "id"] }).output()).code;', {}],
     ['forbidden-host', 'exception', 'export default async () => (await fetch("http://127.0.0.2:9/")).status;', { allow_net_hosts: ['example.com'] }],
+    ['too-big', 'invalid_response', 'export default () => new Response(new Uint8Array(11 * 1024 * 1024));', {}],
     ['no-net', 'exception', 'export default async () => (await fetch("http://127.0.0.1:9/")).status;', { allow_net: false }],
   ])('%s: 500 FUNCTION_ERROR with reason %s', async (name, reason, code, extra) => {
     await deploy(name, `${code}\n`, extra as Record<string, unknown>);

@@ -44,4 +44,17 @@ describe('functions.max_concurrent and functions.warm_pool_size', () => {
     expect(metrics.value('fluxbase_functions_starts_total', { kind: 'cold' })).toBe(2);
     expect(app.server.app.functions.runtime.stats().workers).toBe(0);
   });
+
+  it('refuses a response over functions.max_response_size in a one-off process too', async () => {
+    const deploy = await app.fetch('/api/v1/functions', {
+      method: 'POST', headers: { ...admin, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'big', code: 'export default () => new Response(new Uint8Array(11 * 1024 * 1024));\n' }),
+    });
+    expect(deploy.status).toBe(201);
+    const res = await app.fetch('/functions/v1/big', { method: 'POST', headers: admin });
+    expect(res.status).toBe(500);
+    const body = await res.json() as { code: string; message: string; details: { reason: string } };
+    expect(body).toMatchObject({ code: 'FUNCTION_ERROR', details: { reason: 'invalid_response' } });
+    expect(body.message).toMatch(/functions\.max_response_size/);
+  });
 });

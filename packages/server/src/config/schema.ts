@@ -185,6 +185,7 @@ const keys = [
   k('functions.max_timeout', duration(), '5m', 'Largest timeout a function may ask for.'),
   k('functions.default_memory_limit_mb', int(16, 65536), 128, 'Default V8 heap limit.'),
   k('functions.max_output_size', size(), '10MB', 'Captured output per stream.'),
+  k('functions.max_response_size', size(), '10MB', 'Largest response body a function may return; a larger one fails with FUNCTION_ERROR (invalid_response).'),
   k('functions.max_concurrent', int(1, 10_000), 64, 'Invocations running at once on this instance (warm and cold); beyond it a call answers 503 with Retry-After.'),
   k('functions.warm_pool_size', int(0, 1024), 32, 'Warm Deno workers kept on this instance across all functions; 0 starts a new process for every invocation.'),
   k('functions.warm_workers_per_function', int(1, 64), 2, 'Warm workers per function version.'),

@@ -326,7 +326,7 @@ export class FunctionsService {
         request: { method: call.method, url: new URL(call.originalUrl, this.deps.config.server.public_url).toString(), headers, ...(call.body && call.body.length > 0 ? { body: call.body } : {}) },
         env,
         permissions: { net, env: Object.keys(env), read: fn.allow_read, write: fn.allow_write },
-        limits: { memoryMb: fn.memory_limit_mb, timeoutMs: fn.timeout_seconds * 1000, maxOutputBytes: this.deps.config.functions.max_output_size },
+        limits: { memoryMb: fn.memory_limit_mb, timeoutMs: fn.timeout_seconds * 1000, maxOutputBytes: this.deps.config.functions.max_output_size, maxResponseBytes: this.deps.config.functions.max_response_size },
         context: { user, secrets, execution_id: executionId, function: { name: fn.name, namespace: fn.namespace, version: fn.version } },
       });
     } catch (err) {

@@ -3,12 +3,13 @@
 // whole group; captured output is capped per stream; the response travels through a
 // private file (bootstrap-source.ts), separate from the function's console output.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BOOTSTRAP_FILE, bootstrapSource, RESPONSE_FILE, USER_MODULE_FILE } from './bootstrap-source.ts';
 import { resolveDenoBinary } from './deno-binary.ts';
 import { OutputCapture } from './output-capture.ts';
+import { responseTooLarge } from './warm-frames.ts';
 import { denoArgs } from './permission-flags.ts';
 import { failureFor, type FunctionErrorReason, type FunctionRuntime, FunctionRuntimeError, type InvokeInput, type InvokeResult } from './types.ts';
 
@@ -23,6 +24,8 @@ export interface DenoRuntimeOptions {
   contextModule?: string | undefined;
 }
 
+/** Room for the response file's JSON head line beyond the body limit. */
+const MAX_HEAD_BYTES = 1024 * 1024;
 const OOM_PATTERN = /out of memory|Reached heap limit|heap out of memory/i;
 
 interface Exit {
@@ -66,6 +69,10 @@ export class DenoRuntime implements FunctionRuntime {
       if (timedOut) throw fail('FUNCTION_TIMEOUT', 'timeout', `function exceeded its ${input.limits.timeoutMs} ms timeout`);
       if (OOM_PATTERN.test(stderr.tail())) throw fail('FUNCTION_ERROR', 'out_of_memory', `function exceeded its ${input.limits.memoryMb} MB memory limit`, exit.code);
 
+      // A body over functions.max_response_size is refused before it is read (the head line is small).
+      const max = input.limits.maxResponseBytes;
+      const size = await stat(responsePath).then((st) => st.size, () => 0);
+      if (max !== undefined && size > max + MAX_HEAD_BYTES) throw fail('FUNCTION_ERROR', 'invalid_response', responseTooLarge(size, max), exit.code);
       const frame = await readFile(responsePath).catch(() => Buffer.alloc(0));
       const nl = frame.indexOf(10);
       if (nl < 0) {
@@ -79,10 +86,12 @@ export class DenoRuntime implements FunctionRuntime {
         const reason: FunctionErrorReason = head.error.kind === 'invalid_response' ? 'invalid_response' : 'exception';
         throw fail('FUNCTION_ERROR', reason, `${head.error.name}: ${head.error.message}`, exit.code);
       }
+      const body = frame.subarray(nl + 1);
+      if (max !== undefined && body.length > max) throw fail('FUNCTION_ERROR', 'invalid_response', responseTooLarge(body.length, max), exit.code);
       return {
         status: head.status,
         headers: head.headers,
-        body: Buffer.from(frame.subarray(nl + 1)),
+        body: Buffer.from(body),
         stdout: stdout.text(),
         stderr: stderr.text(),
         truncated: { stdout: stdout.truncated, stderr: stderr.truncated },

@@ -28,6 +28,8 @@ export interface FunctionLimits {
   timeoutMs: number;
   /** Captured bytes kept per stream (stdout, stderr), config `functions.max_output_size` (10 MB). */
   maxOutputBytes: number;
+  /** Largest response body accepted from the function, config `functions.max_response_size`; absent: no bound. */
+  maxResponseBytes?: number;
 }
 
 export interface InvokeInput {

@@ -36,6 +36,9 @@ export class FrameReader {
   private buf: Buffer = Buffer.alloc(0);
   error: string | null = null;
 
+  /** `maxBody`: a larger response body is refused before it is buffered (functions.max_response_size). */
+  constructor(private readonly maxBody: number = Number.MAX_SAFE_INTEGER) {}
+
   push(chunk: Buffer): void {
     this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
   }
@@ -46,6 +49,10 @@ export class FrameReader {
     const bodyLen = this.buf.readUInt32BE(4);
     if (headLen > MAX_HEAD_BYTES) {
       this.error = 'the function response frame is malformed';
+      return null;
+    }
+    if (bodyLen > this.maxBody) {
+      this.error = responseTooLarge(bodyLen, this.maxBody);
       return null;
     }
     if (this.buf.length < 8 + headLen + bodyLen) return null;
@@ -78,4 +85,8 @@ function parseWarmHead(text: string): WarmResponseHead | null {
   } catch {
     return null;
   }
+}
+
+export function responseTooLarge(bytes: number, max: number): string {
+  return `the response body (${bytes} bytes) is over the ${max}-byte limit (functions.max_response_size)`;
 }

@@ -60,7 +60,7 @@ export class WarmWorker {
   private connected: Promise<Socket | null> = Promise.resolve(null);
   private exit: Exit | null = null;
   private exited: Promise<Exit> = Promise.resolve({ code: null, signal: null, spawnError: null });
-  private readonly reader = new FrameReader();
+  private readonly reader: FrameReader;
   private frameWaiter: (() => void) | null = null;
   private socketClosed = false;
   private readonly out = new MarkedStream();
@@ -69,6 +69,7 @@ export class WarmWorker {
   /** `key` is the caller's key (events, stats); `poolKey` adds the hash of everything that must match for reuse. */
   constructor(readonly key: string, readonly poolKey: string, private readonly spec: WarmWorkerSpec, now: number) {
     this.lastUsed = now;
+    this.reader = new FrameReader(spec.limits.maxResponseBytes);
   }
 
   /** False once the process has exited (or never started). */
@@ -127,7 +128,7 @@ export class WarmWorker {
         this.retireReason = 'crashed';
         this.killGroup();
         await this.exited;
-        throw fail('FUNCTION_ERROR', 'invalid_response', 'the function response frame is malformed');
+        throw fail('FUNCTION_ERROR', 'invalid_response', this.reader.error ?? 'the function response frame is malformed');
       }
       // The process is gone (or going): wait until every pipe has closed, then classify as DenoRuntime does.
       this.killGroup();
