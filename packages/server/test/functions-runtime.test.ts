@@ -1,13 +1,14 @@
 // The Deno function runtime against the real `deno` binary from node_modules: handler
 // forms, request plumbing, typed failures, limits, sandbox flags, and release of every
 // process, pipe and temp file on every path (hardening 1.6, 2.6). No database.
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DenoRuntime, FunctionRuntimeError, type InvokeInput } from '../src/functions/index.ts';
+import { pruneCodeDir } from '../src/functions/runtime/deno-runtime.ts';
 
 const MiB = 1024 * 1024;
 let tmpRoot: string;
@@ -187,6 +188,28 @@ describe('sandbox', () => {
     expect(e.message).toMatch(/NotCapable: Requires net access to "127\.0\.0\.1:\d+"/);
     const none = await failure(runtime.invoke(input(code.replace('${PORT}', String(port)))));
     expect(none.message).toMatch(/NotCapable: Requires net access/);
+  });
+});
+
+describe('the code cache (codeDir)', () => {
+  it('writes each module version and its bootstrap once, runs from them, and prunes only unused files', async () => {
+    const codeDir = mkdtempSync(path.join(os.tmpdir(), 'fluxbase-fnrt-code-'));
+    const cached = new DenoRuntime({ tmpRoot, codeDir });
+    const code = 'let n = 0; export default () => ({ n: ++n });\n';
+    for (let i = 0; i < 3; i++) expect(JSON.parse((await cached.invoke(input(code))).body.toString())).toEqual({ n: 1 });
+    expect(readdirSync(codeDir).sort()).toHaveLength(3); // the prelude, the module and the bootstrap
+    const other = await cached.invoke(input('export default () => "other";\n', { permissions: { net: false, env: [], read: false, write: true } }));
+    expect(JSON.parse(other.body.toString())).toBe('other');
+    expect(readdirSync(codeDir)).toHaveLength(6);
+    const stale = path.join(codeDir, 'stale.ts');
+    writeFileSync(stale, '');
+    const old = new Date(Date.now() - 8 * 24 * 3600_000);
+    utimesSync(stale, old, old);
+    expect(await pruneCodeDir(codeDir, 7 * 24 * 3600_000)).toBe(1);
+    expect(readdirSync(codeDir)).toHaveLength(6);
+    // Nothing per invocation is left behind.
+    expect(readdirSync(tmpRoot).filter((n) => n.startsWith('fluxbase-fn-'))).toEqual([]);
+    rmSync(codeDir, { recursive: true, force: true });
   });
 });
 

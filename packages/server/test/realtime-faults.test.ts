@@ -84,12 +84,16 @@ describe('PostgreSQL restarts under 1,000 sockets', () => {
 
     await Promise.all(sockets.map((s) => s.next((f) => f.type === 'system' && f.payload.event === 'listener_reconnected', 60_000)));
     expect(sockets.filter((s) => s.closeCode !== undefined)).toHaveLength(0);
+    // One notice per client, sent once every listener listens again (so the next insert is heard).
+    expect(sockets.filter((s) => s.all('system').length !== 1)).toHaveLength(0);
     expect(server.alive()).toBe(true);
     await insert('after');
-    await Promise.all(sockets.map((s) => s.next((f) => f.type === 'postgres_changes' && f.payload.record.label === 'after', 30_000))).catch((err: Error) => {
+    await Promise.all(sockets.map((s) => s.next((f) => f.type === 'postgres_changes' && f.payload.record.label === 'after', 30_000))).catch(async (err: Error) => {
       // What the server logged about its feed says which side lost the change.
       const log = server.output().split('\n').filter((l) => l.includes('realtime')).slice(-30).join('\n');
-      throw new Error(`${err.message}\nserver log (realtime):\n${log}`);
+      const metrics = (await (await fetch(`${server.url}/metrics`)).text()).split('\n').filter((l) => l.startsWith('fluxbase_realtime')).join('\n');
+      const delivered = sockets.filter((s) => s.all('postgres_changes').some((f) => f.payload.record.label === 'after')).length;
+      throw new Error(`${err.message}\n${delivered} of ${sockets.length} sockets got "after"\nserver log (realtime):\n${log}\nmetrics:\n${metrics}`);
     });
     for (const s of sockets) expect(s.all('postgres_changes').map((f) => f.payload.record.label)).toEqual(['before', 'after']);
     const metrics = await server.metrics();

@@ -190,7 +190,7 @@ const keys = [
   k('functions.warm_pool_size', int(0, 1024), 32, 'Warm Deno workers kept on this instance across all functions; 0 starts a new process for every invocation.'),
   k('functions.warm_workers_per_function', int(1, 64), 2, 'Warm workers per function version.'),
   k('functions.warm_idle_timeout', duration(), '60s', 'A warm worker idle this long is stopped.'),
-  k('functions.warm_max_requests', int(1, 1_000_000), 1000, 'A warm worker is replaced after serving this many requests.'),
+  k('functions.warm_max_requests', int(1, 1_000_000), 10_000, 'A warm worker is replaced after serving this many requests.'),
 
   // ── jobs ──────────────────────────────────────────────────────────────────
   k('jobs.enabled', bool(), true, 'Run the job queue.'),

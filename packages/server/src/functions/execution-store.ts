@@ -17,8 +17,10 @@ export interface ExecutionRow {
   completed_at: Date;
 }
 
-export async function insertExecution(sql: Queryable, row: Omit<ExecutionRow, 'completed_at'>): Promise<void> {
-  await sql`insert into functions.edge_executions ${sql(row)}`;
+/** One INSERT for a batch of rows (the service queues them: service.ts `record`). */
+export async function insertExecution(sql: Queryable, rows: ExecutionRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await sql`insert into functions.edge_executions ${sql(rows as unknown as Record<string, unknown>[])} on conflict (id) do nothing`;
 }
 
 export async function listExecutions(sql: Queryable, functionId: string, limit: number): Promise<ExecutionRow[]> {

@@ -32,6 +32,7 @@ import { registerFunctionsVersionsList } from './routes/versions-list.ts';
 import { registerFunctionsVersionsRestore } from './routes/versions-restore.ts';
 import { bundleEntry, checkModule } from './runtime/module-check.ts';
 import { WarmPool } from './runtime/warm-pool.ts';
+import { pruneCodeDir } from './runtime/deno-runtime.ts';
 import type { Sealer } from './secret-store.ts';
 import { SecretsService } from './secrets-service.ts';
 import { FunctionsService } from './service.ts';
@@ -76,6 +77,7 @@ export interface Functions {
 /** Execution rows are kept this many days. */
 const EXECUTION_RETENTION_DAYS = 7;
 const CLEANUP_INTERVAL_MS = 60 * 60_000;
+const CODE_CACHE_MAX_AGE_MS = 7 * 24 * 3600_000;
 /** Boot syncs of several instances on one database take turns. */
 const SYNC_LOCK = 'fluxbase_functions_folder_sync';
 const SYSTEM: Principal = { ...ANONYMOUS, kind: 'service_role', role: 'service_role', claims: { role: 'service_role' } };
@@ -90,8 +92,12 @@ export function createFunctions(deps: FunctionsDeps): Functions {
   mkdirSync(tmpRoot, { recursive: true, mode: 0o700 });
   const context = writeContextModule(path.join(config.data_dir, 'deno'));
   if ('error' in context) logger.warn({ reason: context.error }, 'functions: handlers get no fluxbase clients in their context');
+  // Module versions and their bootstraps, written once so Deno's caches hit; files unused for a
+  // week are pruned (other processes on the same data dir may be using the rest).
+  const codeDir = path.join(config.data_dir, 'deno', 'code');
   const runtime = new WarmPool({
     tmpRoot,
+    codeDir,
     ...('path' in context ? { contextModule: context.path } : {}),
     denoDir: path.join(config.data_dir, 'deno'),
     maxWorkersTotal: Math.max(1, fn.warm_pool_size),
@@ -110,7 +116,10 @@ export function createFunctions(deps: FunctionsDeps): Functions {
     annotations: parseAnnotations, check: (code, language) => checkModule(code, { language, tmpRoot }), ...(deps.now ? { now: deps.now } : {}),
   });
   holder.service = service;
-  const secrets = new SecretsService(db.pool, deps.sealer, () => runtime.evict(''));
+  const secrets = new SecretsService(db.pool, deps.sealer, () => {
+    service.forget();
+    return runtime.evict('');
+  });
 
   /** Deploy what functions.dir holds (namespace "default"); folder functions no longer there are deleted. */
   async function loadFolder(principal: Principal): Promise<{ loaded: number; errors: { file: string; error: string }[] }> {
@@ -173,11 +182,13 @@ export function createFunctions(deps: FunctionsDeps): Functions {
       if (loaded > 0 || errors.length > 0) logger.info({ loaded, failed: errors.length, dir: path.resolve(fn.dir) }, 'functions: deployed functions.dir');
       cleanup = setInterval(() => {
         db.pool.withConnection((sql) => deleteOldExecutions(sql, EXECUTION_RETENTION_DAYS)).catch((err: unknown) => logger.warn({ err }, 'functions: execution log cleanup failed'));
+        pruneCodeDir(codeDir, CODE_CACHE_MAX_AGE_MS).catch((err: unknown) => logger.warn({ err }, 'functions: code cache cleanup failed'));
       }, CLEANUP_INTERVAL_MS);
       cleanup.unref();
     },
     async stop() {
       if (cleanup) clearInterval(cleanup);
+      await service.flush();
       await runtime.close();
     },
   };

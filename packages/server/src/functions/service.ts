@@ -73,9 +73,25 @@ export interface InvokeOutcome {
   body: Buffer;
 }
 
+/**
+ * Invocations read the function row and the secrets from memory for this long (a deploy or a
+ * secret change on this instance clears them at once; other instances see it within this).
+ */
+const LOOKUP_TTL_MS = 1000;
+/** Execution rows are written in batches (one INSERT) at most this often, or at BATCH_ROWS rows. */
+const RECORD_FLUSH_MS = 200;
+const BATCH_ROWS = 500;
+/** Rows waiting while the database is unreachable; beyond this the oldest are dropped (and logged). */
+const MAX_PENDING_ROWS = 10_000;
+
 export class FunctionsService {
   private readonly now: () => number;
   private readonly limiters = new Map<string, RateLimiter[]>();
+  private readonly rows = new Map<string, { row: FunctionRecord; at: number }>();
+  private readonly secretValues = new Map<string, { values: Record<string, string>; at: number }>();
+  private pending: ExecutionRow[] = [];
+  private flushTimer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | undefined;
   private running = 0;
 
   constructor(private readonly deps: FunctionsServiceDeps) {
@@ -145,6 +161,7 @@ export class FunctionsService {
   async create(input: Deploy, principal: Principal, source: 'api' | 'filesystem' = 'api'): Promise<FunctionRecord> {
     const fields = await this.prepare(input, source);
     const row = await this.deps.db.pool.withConnection((sql) => insertFunction(sql, fields, actorOf(principal)));
+    this.rows.clear();
     if (!row) {
       throw new AppError('ALREADY_EXISTS', {
         message: `A function named "${fields.name}" already exists in namespace "${fields.namespace}"`,
@@ -172,6 +189,7 @@ export class FunctionsService {
   private async replace(current: FunctionRecord, next: Deploy, principal: Principal, source: 'api' | 'filesystem'): Promise<FunctionRecord> {
     const fields = await this.prepare(next, source);
     const row = await this.deps.db.pool.withConnection((sql) => updateFunction(sql, current.id, fields, actorOf(principal)));
+    this.rows.clear();
     if (!row) throw notFound(current.namespace, current.name);
     await this.deps.runtime.evict?.(`${current.id}@`);
     return row;
@@ -179,6 +197,7 @@ export class FunctionsService {
 
   async remove(namespace: string, name: string): Promise<void> {
     const gone = await this.deps.db.pool.withConnection((sql) => deleteFunction(sql, namespace, name));
+    this.rows.clear();
     if (!gone) throw notFound(namespace, name);
     this.limiters.delete(gone.id);
     await this.deps.runtime.evict?.(`${gone.id}@`);
@@ -261,13 +280,31 @@ export class FunctionsService {
         result.details.push({ function: name, action: 'deleted' });
       }
     }
+    this.rows.clear();
     return result;
   }
 
   // ── invoking ──────────────────────────────────────────────────────────────
 
+  /** The function for an invocation: from memory when looked up within LOOKUP_TTL_MS. */
+  private async lookup(namespace: string, name: string): Promise<FunctionRecord> {
+    const key = `${namespace}/${name}`;
+    const hit = this.rows.get(key);
+    if (hit && this.now() - hit.at < LOOKUP_TTL_MS) return hit.row;
+    const row = await this.find(namespace, name);
+    if (this.rows.size > 10_000) this.rows.clear();
+    this.rows.set(key, { row, at: this.now() });
+    return row;
+  }
+
+  /** Forget what invocations remember (a deploy or a secret changed here). */
+  forget(): void {
+    this.rows.clear();
+    this.secretValues.clear();
+  }
+
   async invoke(call: InvokeCall): Promise<InvokeOutcome> {
-    const fn = await this.find(call.namespace, call.name);
+    const fn = await this.lookup(call.namespace, call.name);
     call.onCors?.(fn);
     if (!fn.enabled) {
       throw new AppError('FUNCTION_DISABLED', {
@@ -350,7 +387,7 @@ export class FunctionsService {
     this.record({
       id: executionId, function_id: fn.id, version: fn.version, trigger_type: 'http', status,
       status_code: failure ? (failure.code === 'FUNCTION_TIMEOUT' ? 504 : 500) : result!.status,
-      error_message: failure ? failure.message : null, logs: logs === '' ? null : logs.slice(-MAX_STORED_LOGS), duration_ms: Math.round(durationMs), started_at: startedAt,
+      error_message: failure ? failure.message : null, logs: logs === '' ? null : logs.slice(-MAX_STORED_LOGS), duration_ms: Math.round(durationMs), started_at: startedAt, completed_at: new Date(this.now()),
     });
 
     if (failure) {
@@ -367,6 +404,14 @@ export class FunctionsService {
   }
 
   private async secretsOf(namespace: string): Promise<Record<string, string>> {
+    const hit = this.secretValues.get(namespace);
+    if (hit && this.now() - hit.at < LOOKUP_TTL_MS) return hit.values;
+    const values = await this.openSecrets(namespace);
+    this.secretValues.set(namespace, { values, at: this.now() });
+    return values;
+  }
+
+  private async openSecrets(namespace: string): Promise<Record<string, string>> {
     const rows = await this.deps.db.pool.withConnection((sql) => secretsFor(sql, namespace));
     const out: Record<string, string> = {};
     for (const row of rows) {
@@ -404,10 +449,38 @@ export class FunctionsService {
     }
   }
 
-  private record(row: Parameters<typeof insertExecution>[1]): void {
-    this.deps.db.pool.withConnection((sql) => insertExecution(sql, row)).catch((err: unknown) => {
-      this.deps.logger.warn({ err, execution_id: row.id }, 'functions: could not record an execution');
+  /** Queue an execution row; rows are written together (RECORD_FLUSH_MS) so the log costs no round trip per call. */
+  private record(row: ExecutionRow): void {
+    if (this.pending.length >= MAX_PENDING_ROWS) {
+      this.pending.shift();
+      this.deps.logger.warn('functions: the execution log is not being written (database unreachable?); dropping the oldest rows');
+    }
+    this.pending.push(row);
+    if (this.pending.length >= BATCH_ROWS) void this.flush();
+    else if (!this.flushTimer) {
+      this.flushTimer = setTimeout(() => void this.flush(), RECORD_FLUSH_MS);
+      this.flushTimer.unref();
+    }
+  }
+
+  /** Write the queued execution rows now (also at shutdown); resolves when they are written or given up. */
+  async flush(): Promise<void> {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    await this.flushing;
+    if (this.pending.length === 0) return;
+    const rows = this.pending.splice(0, BATCH_ROWS);
+    this.flushing = this.deps.db.pool.withConnection((sql) => insertExecution(sql, rows)).catch((err: unknown) => {
+      this.deps.logger.warn({ err, rows: rows.length }, 'functions: could not record executions; retrying');
+      this.pending.unshift(...rows.slice(0, Math.max(0, MAX_PENDING_ROWS - this.pending.length)));
+    }).finally(() => {
+      this.flushing = undefined;
     });
+    await this.flushing;
+    if (this.pending.length > 0 && !this.flushTimer) {
+      this.flushTimer = setTimeout(() => void this.flush(), RECORD_FLUSH_MS);
+      this.flushTimer.unref();
+    }
   }
 }
 

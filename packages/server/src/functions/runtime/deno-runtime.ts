@@ -3,10 +3,11 @@
 // whole group; captured output is capped per stream; the response travels through a
 // private file (bootstrap-source.ts), separate from the function's console output.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BOOTSTRAP_FILE, bootstrapSource, RESPONSE_FILE, USER_MODULE_FILE } from './bootstrap-source.ts';
+import { BOOTSTRAP_FILE, bootstrapSource, moduleSource, PRELUDE_FILE, preludeSource, RESPONSE_FILE, USER_MODULE_FILE } from './bootstrap-source.ts';
 import { resolveDenoBinary } from './deno-binary.ts';
 import { OutputCapture } from './output-capture.ts';
 import { responseTooLarge } from './warm-frames.ts';
@@ -20,8 +21,14 @@ export interface DenoRuntimeOptions {
   tmpRoot?: string;
   /** Shared DENO_DIR (e.g. `<data dir>/deno`) to reuse the module cache; default: inside each invocation's temp dir. */
   denoDir?: string;
-  /** A module whose default export completes the handler context (handler-source.ts); default none. */
+  /** A module whose default export completes the handler context (handler-source.ts); loaded only by code that mentions `fluxbase`. Default none. */
   contextModule?: string | undefined;
+  /**
+   * Where each module version and its bootstrap are written once (by content hash) instead of
+   * into every invocation's dir, so Deno's caches hit on later runs (bench/README.md
+   * "Functions"). Default none: everything per invocation.
+   */
+  codeDir?: string | undefined;
 }
 
 /** Room for the response file's JSON head line beyond the body limit. */
@@ -36,6 +43,8 @@ interface Exit {
 
 export class DenoRuntime implements FunctionRuntime {
   private denoPath: string | undefined;
+  private codeDirReady = false;
+  private readonly names = new Map<string, Map<string, { files: [string, string][] }>>();
 
   constructor(private readonly options: DenoRuntimeOptions = {}) {
     this.denoPath = options.denoPath;
@@ -51,18 +60,17 @@ export class DenoRuntime implements FunctionRuntime {
     try {
       dir = await mkdtemp(join(this.options.tmpRoot ?? tmpdir(), 'fluxbase-fn-'));
       const responsePath = join(dir, RESPONSE_FILE);
-      await writeFile(join(dir, USER_MODULE_FILE), input.code);
-      await writeFile(join(dir, BOOTSTRAP_FILE), bootstrapSource(responsePath, !input.permissions.write, this.options.contextModule));
+      const bootstrapPath = await this.writeModule(dir, input);
       let denoPath: string;
       let args: string[];
       try {
         denoPath = this.denoPath ??= resolveDenoBinary();
-        args = denoArgs(input.permissions, input.limits, responsePath, join(dir, BOOTSTRAP_FILE));
+        args = denoArgs(input.permissions, input.limits, responsePath, bootstrapPath);
       } catch (err) {
         throw fail('FUNCTION_ERROR', 'spawn_failed', (err as Error).message);
       }
       const env = { ...input.env, DENO_DIR: this.options.denoDir ?? join(dir, 'deno-dir'), NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1' };
-      const { exit, timedOut } = await runProcess(denoPath, args, dir, env, input, stdout, stderr);
+      const { exit, timedOut } = await runProcess(denoPath, args, dir, env, input, responsePath, stdout, stderr);
       const ms = () => Math.round(performance.now() - started);
 
       if (exit.spawnError !== null) throw fail('FUNCTION_ERROR', 'spawn_failed', `could not start Deno: ${exit.spawnError.message}`);
@@ -104,6 +112,72 @@ export class DenoRuntime implements FunctionRuntime {
       if (dir !== undefined) await rm(dir, { recursive: true, force: true, maxRetries: 3 });
     }
   }
+
+  /** Writes the prelude, the module and its bootstrap (bootstrap-source.ts); returns the bootstrap's path. */
+  private async writeModule(dir: string, input: InvokeInput): Promise<string> {
+    const revokeWrite = !input.permissions.write;
+    const context = this.options.contextModule !== undefined && input.code.includes('fluxbase') ? this.options.contextModule : undefined;
+    const codeDir = this.options.codeDir;
+    if (codeDir === undefined) {
+      await writeFile(join(dir, PRELUDE_FILE), preludeSource(revokeWrite, context));
+      await writeFile(join(dir, USER_MODULE_FILE), moduleSource(input.code));
+      await writeFile(join(dir, BOOTSTRAP_FILE), bootstrapSource());
+      return join(dir, BOOTSTRAP_FILE);
+    }
+    if (!this.codeDirReady) {
+      await mkdir(codeDir, { recursive: true, mode: 0o700 });
+      this.codeDirReady = true;
+    }
+    // Every file is named by the hash of its whole content, so a name always means the same
+    // bytes (across module versions, variants and Fluxbase releases); the names of one module
+    // text are remembered so a large module is hashed once.
+    const key = `${revokeWrite ? 'r' : 'w'}${context ?? ''}`;
+    let names = this.names.get(input.code)?.get(key);
+    if (names === undefined) {
+      const prelude = preludeSource(revokeWrite, context);
+      const preludeName = `p-${digest(prelude)}.ts`;
+      const module = moduleSource(input.code, `./${preludeName}`);
+      const moduleName = `m-${digest(module)}.ts`;
+      const main = bootstrapSource(`./${moduleName}`);
+      names = { files: [[preludeName, prelude], [moduleName, module], [`b-${digest(main)}.ts`, main]] };
+      if (this.names.size > 1000) this.names.clear();
+      this.names.set(input.code, (this.names.get(input.code) ?? new Map()).set(key, names));
+    }
+    for (const [name, content] of names.files) await writeOnce(join(codeDir, name), content);
+    return join(codeDir, names.files[2]![0]);
+  }
+}
+
+function digest(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 32);
+}
+
+/**
+ * Content-addressed file writes: written when missing (a concurrent writer renames the same
+ * bytes into place), else touched, so pruneCodeDir removes only what no invocation used lately.
+ */
+async function writeOnce(path: string, content: string): Promise<void> {
+  const now = new Date();
+  const touched = await utimes(path, now, now).then(() => true, () => false);
+  if (touched) return;
+  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+  await writeFile(tmp, content);
+  await rename(tmp, path);
+}
+
+/** Removes code-cache files untouched for `maxAgeMs` (run hourly by the functions service). */
+export async function pruneCodeDir(codeDir: string, maxAgeMs: number): Promise<number> {
+  const names = await readdir(codeDir).catch(() => [] as string[]);
+  let removed = 0;
+  for (const name of names) {
+    const file = join(codeDir, name);
+    const st = await stat(file).catch(() => undefined);
+    if (st && Date.now() - st.mtimeMs > maxAgeMs) {
+      await rm(file, { force: true });
+      removed++;
+    }
+  }
+  return removed;
 }
 
 type Head = { status: number; headers: [string, string][] } | { error: { kind: string; name: string; message: string } };
@@ -132,7 +206,7 @@ function lastLine(text: string): string {
 
 /** Spawns Deno detached (own process group), feeds the request, drains output, and settles once every pipe has closed. */
 function runProcess(
-  denoPath: string, args: string[], cwd: string, env: Record<string, string>, input: InvokeInput, stdout: OutputCapture, stderr: OutputCapture,
+  denoPath: string, args: string[], cwd: string, env: Record<string, string>, input: InvokeInput, responsePath: string, stdout: OutputCapture, stderr: OutputCapture,
 ): Promise<{ exit: Exit; timedOut: boolean }> {
   return new Promise((resolve) => {
     let child: ChildProcess;
@@ -171,7 +245,7 @@ function runProcess(
     });
     if (child.stdin !== null) {
       const { method, url, headers, body } = input.request;
-      child.stdin.write(`${JSON.stringify({ method, url, headers, context: input.context ?? {} })}\n`);
+      child.stdin.write(`${JSON.stringify({ method, url, headers, context: input.context ?? {}, response: responsePath })}\n`);
       if (body !== undefined && body.length > 0) child.stdin.write(typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength));
       child.stdin.end();
     }

@@ -45,6 +45,9 @@ export interface WarmPoolEvent {
   reason?: RecycleReason;
 }
 
+/** Requests between two reads of a worker's resident memory. */
+const RSS_CHECK_EVERY = 16;
+
 export interface WarmPoolOptions {
   /** Runtime for calls without a key and for queue overflow; default new DenoRuntime({ denoPath, tmpRoot, denoDir }). */
   cold?: FunctionRuntime;
@@ -54,8 +57,10 @@ export interface WarmPoolOptions {
   tmpRoot?: string;
   /** Shared DENO_DIR; default: inside each worker's temp dir. */
   denoDir?: string;
-  /** A module completing the handler context (handler-source.ts), for warm and cold runs; default none. */
+  /** A module completing the handler context (handler-source.ts), for warm and cold runs, loaded only by code that mentions `fluxbase`; default none. */
   contextModule?: string | undefined;
+  /** The cold runtime's code cache (DenoRuntimeOptions.codeDir); default none. */
+  codeDir?: string | undefined;
   /** Workers per pool key; default 2. */
   maxWorkersPerKey?: number;
   /** Workers in the whole pool (an idle worker of another key is reclaimed to make room); default 32. */
@@ -106,7 +111,7 @@ export class WarmPool implements FunctionRuntime {
   constructor(private readonly options: WarmPoolOptions = {}) {
     this.denoPath = options.denoPath;
     this.tmpRoot = options.tmpRoot ?? tmpdir();
-    this.cold = options.cold ?? new DenoRuntime({ denoPath: options.denoPath, tmpRoot: options.tmpRoot, denoDir: options.denoDir, contextModule: options.contextModule });
+    this.cold = options.cold ?? new DenoRuntime({ denoPath: options.denoPath, tmpRoot: options.tmpRoot, denoDir: options.denoDir, contextModule: options.contextModule, codeDir: options.codeDir });
     this.maxPerKey = Math.max(1, options.maxWorkersPerKey ?? 2);
     this.maxTotal = Math.max(1, options.maxWorkersTotal ?? 32);
     this.idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
@@ -219,7 +224,8 @@ export class WarmPool implements FunctionRuntime {
 
   private startWorker(key: string, poolKey: string, input: InvokeInput, denoPath: string): WarmWorker {
     const w = new WarmWorker(key, poolKey, {
-      code: input.code, permissions: input.permissions, limits: input.limits, denoPath, tmpRoot: this.tmpRoot, denoDir: this.options.denoDir, contextModule: this.options.contextModule,
+      code: input.code, permissions: input.permissions, limits: input.limits, denoPath, tmpRoot: this.tmpRoot, denoDir: this.options.denoDir,
+      contextModule: input.code.includes('fluxbase') ? this.options.contextModule : undefined,
     }, this.now());
     w.onIdleExit = () => void this.stopWorker(w, 'crashed');
     const list = this.byKey.get(poolKey) ?? [];
@@ -238,7 +244,8 @@ export class WarmPool implements FunctionRuntime {
     if (w.retireReason !== null) return recycle(w.retireReason);
     if (!w.alive) return recycle('crashed');
     if (w.requests >= this.maxRequests) return recycle('max_requests');
-    const rss = await w.rssMb();
+    // /proc is read after a worker's first request and then every RSS_CHECK_EVERY (bench/README.md "Functions").
+    const rss = w.requests === 1 || w.requests % RSS_CHECK_EVERY === 0 ? await w.rssMb() : null;
     const limit = Math.min(limits.memoryMb * 1.5, this.options.maxRssMb ?? Infinity);
     if (this.stopping.has(w)) return;
     if (rss !== null && rss > limit) return recycle('memory');
@@ -298,10 +305,22 @@ function closedError(): FunctionRuntimeError {
 }
 
 /** Caller key + hash of what a worker is built from; workers are reused only on an exact match. */
+/** The last code hashed per caller key: a service passes the same string each time, so the check is a pointer comparison. */
+const codeHashes = new Map<string, { code: string; hash: string }>();
+
+function codeHash(key: string, code: string): string {
+  const hit = codeHashes.get(key);
+  if (hit && hit.code === code) return hit.hash;
+  const hash = createHash('sha256').update(code).digest('hex');
+  if (codeHashes.size > 10_000) codeHashes.clear();
+  codeHashes.set(key, { code, hash });
+  return hash;
+}
+
 export function poolKeyFor(key: string, input: InvokeInput): string {
   const p = input.permissions;
   const material = JSON.stringify({
-    code: createHash('sha256').update(input.code).digest('hex'),
+    code: codeHash(key, input.code),
     net: Array.isArray(p.net) ? [...p.net].sort() : p.net,
     env: [...p.env].sort(),
     read: p.read,

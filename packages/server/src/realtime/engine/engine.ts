@@ -107,6 +107,8 @@ export class RealtimeEngine {
   private registry = new Map<string, Registered>();
   private readonly queue: ChangeQueue<QueuedChange>;
   private readonly listeners: ListenerPool;
+  /** The earliest loss of a listener not yet reported to clients (onListenerReconnected). */
+  private feedLostSince: Date | undefined;
   private timers: NodeJS.Timeout[] = [];
   private started = false;
   private stopping = false;
@@ -374,12 +376,21 @@ export class RealtimeEngine {
     for (const conn of this.connections.values()) conn.send(message);
   }
 
+  /**
+   * One listener listens again. Clients are told once the whole feed is back (every listener
+   * listening): a change committed after the notice is delivered, whichever channel it takes.
+   * `since` is the earliest loss among them.
+   */
   private onListenerReconnected(listener: number, since: Date): void {
     this.options.metrics.listenerReconnects.inc();
     this.options.logger.warn({ listener, since }, 'realtime: LISTEN connection re-established; changes committed meanwhile were missed');
+    if (this.feedLostSince === undefined || since < this.feedLostSince) this.feedLostSince = since;
+    if (!this.listeners.healthy()) return;
+    const lostSince = this.feedLostSince;
+    this.feedLostSince = undefined;
     this.reloadRegistry().catch(() => {});
     const message: Outgoing = {
-      kind: 'system', event: 'listener_reconnected', since: since.toISOString(),
+      kind: 'system', event: 'listener_reconnected', since: lostSince.toISOString(),
       message: 'The change feed reconnected to the database; changes made while it was away were not delivered. Refetch what you display.',
     };
     for (const conn of this.connections.values()) conn.send(message);
