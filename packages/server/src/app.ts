@@ -99,6 +99,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       headersMs: config.server.headers_timeout,
       handlerMs: config.server.handler_timeout,
       keepAliveMs: config.server.keep_alive_timeout,
+      // A function call has its own deadline (timeout_seconds, up to functions.max_timeout).
+      exempt: config.functions.enabled ? isInvokePath : undefined,
     },
     hsts: config.server.public_url.startsWith('https:'),
     idempotency,

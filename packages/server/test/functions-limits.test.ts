@@ -12,7 +12,7 @@ let admin: Record<string, string>;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  app = await startTestApp(db.url, { overrides: { functions: { max_concurrent: 2, warm_pool_size: 0 } } });
+  app = await startTestApp(db.url, { overrides: { functions: { max_concurrent: 2, warm_pool_size: 0 }, server: { handler_timeout: '1s' } } });
   admin = { authorization: `Bearer ${app.keys.service_role}` };
   const res = await app.fetch('/api/v1/functions', {
     method: 'POST', headers: { ...admin, 'content-type': 'application/json' },
@@ -43,6 +43,19 @@ describe('functions.max_concurrent and functions.warm_pool_size', () => {
     expect(metrics.value('fluxbase_functions_rejected_total', { reason: 'busy' })).toBe(3);
     expect(metrics.value('fluxbase_functions_starts_total', { kind: 'cold' })).toBe(2);
     expect(app.server.app.functions.runtime.stats().workers).toBe(0);
+  });
+
+  it('lets a function run past server.handler_timeout, up to its own timeout_seconds', async () => {
+    const deploy = await app.fetch('/api/v1/functions', {
+      method: 'POST', headers: { ...admin, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'patient', timeout_seconds: 10, code: 'export default () => new Promise((r) => setTimeout(() => r("done"), 1800));\n' }),
+    });
+    expect(deploy.status).toBe(201);
+    const res = await app.fetch('/functions/v1/patient', { method: 'POST', headers: admin });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toBe('done');
+    // Other routes keep the server's deadline.
+    expect(app.server.config.server.handler_timeout).toBe(1000);
   });
 
   it('refuses a response over functions.max_response_size in a one-off process too', async () => {

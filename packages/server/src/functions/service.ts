@@ -4,6 +4,7 @@
 // API.md §11.1, the runtime, the execution log, metrics). Routes call it; SQL stays in the
 // *-store.ts modules; running code stays in runtime/.
 import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import type { Config } from '../config/index.ts';
 import type { Database } from '../db/index.ts';
 import { AppError, errors, RateLimiter, signJwt, type Principal, type RateLimitStore } from '../http/index.ts';
@@ -71,6 +72,8 @@ export interface InvokeOutcome {
   status: number;
   headers: [string, string][];
   body: Buffer;
+  /** A streamed body (runtime/types.ts InvokeResult.stream): sent as it comes instead of `body`. */
+  stream?: Readable;
 }
 
 /**
@@ -370,27 +373,32 @@ export class FunctionsService {
       if (!(err instanceof FunctionRuntimeError)) throw err;
       failure = err;
     } finally {
-      this.running--;
+      // A streamed response runs until its stream ends (below).
+      if (!result?.done) this.running--;
     }
 
     const m = this.deps.metrics;
-    const durationMs = result?.durationMs ?? failure?.durationMs ?? 0;
-    m.duration.observe({ function: label }, durationMs / 1000);
-    const truncated = result?.truncated ?? failure?.logs.truncated;
-    if (truncated?.stdout) m.truncations.inc({ stream: 'stdout' });
-    if (truncated?.stderr) m.truncations.inc({ stream: 'stderr' });
-    const logs = joinLogs(result?.stdout ?? failure?.logs.stdout ?? '', result?.stderr ?? failure?.logs.stderr ?? '');
-    const status = failure ? (failure.code === 'FUNCTION_TIMEOUT' ? 'timeout' : 'error') : 'success';
-    m.invocations.inc({ function: label, status });
     if (result) m.starts.inc({ kind: result.warm ? 'warm' : 'cold' });
-    if (failure) m.errors.inc({ function: label, reason: failure.reason });
-    this.record({
-      id: executionId, function_id: fn.id, version: fn.version, trigger_type: 'http', status,
-      status_code: failure ? (failure.code === 'FUNCTION_TIMEOUT' ? 504 : 500) : result!.status,
-      error_message: failure ? failure.message : null, logs: logs === '' ? null : logs.slice(-MAX_STORED_LOGS), duration_ms: Math.round(durationMs), started_at: startedAt, completed_at: new Date(this.now()),
-    });
+    /** Metrics and the execution row, once the outcome is final (at once, or when a stream ends). */
+    const settle = (end: { durationMs: number; stdout: string; stderr: string; truncated: { stdout: boolean; stderr: boolean } }, err: FunctionRuntimeError | undefined, statusCode: number): string => {
+      m.duration.observe({ function: label }, end.durationMs / 1000);
+      if (end.truncated.stdout) m.truncations.inc({ stream: 'stdout' });
+      if (end.truncated.stderr) m.truncations.inc({ stream: 'stderr' });
+      const logs = joinLogs(end.stdout, end.stderr);
+      const status = err ? (err.code === 'FUNCTION_TIMEOUT' ? 'timeout' : 'error') : 'success';
+      m.invocations.inc({ function: label, status });
+      if (err) m.errors.inc({ function: label, reason: err.reason });
+      this.record({
+        id: executionId, function_id: fn.id, version: fn.version, trigger_type: 'http', status,
+        status_code: err ? (err.code === 'FUNCTION_TIMEOUT' ? 504 : 500) : statusCode,
+        error_message: err ? err.message : null, logs: logs === '' ? null : logs.slice(-MAX_STORED_LOGS), duration_ms: Math.round(end.durationMs),
+        started_at: startedAt, completed_at: new Date(this.now()),
+      });
+      return logs;
+    };
 
     if (failure) {
+      const logs = settle({ durationMs: failure.durationMs, ...failure.logs }, failure, 0);
       const admin = await call.isAdmin().catch(() => false);
       throw new AppError(failure.code, {
         message: failure.code === 'FUNCTION_TIMEOUT' ? `Function "${fn.name}" did not respond within ${fn.timeout_seconds} s` : `Function "${fn.name}" failed: ${failure.message}`,
@@ -399,8 +407,15 @@ export class FunctionsService {
         headers: { 'X-Fluxbase-Execution-Id': executionId },
       });
     }
-    const out = result!.headers.filter(([k]) => !HOP_BY_HOP.has(k.toLowerCase()));
-    return { executionId, status: result!.status, headers: out, body: result!.body };
+    const ok = result!;
+    if (ok.done) {
+      void ok.done.then((end) => settle(end, end.error, ok.status), (err: unknown) => this.deps.logger.error({ err }, 'functions: a streamed response ended abnormally'))
+        .finally(() => this.running--);
+    } else {
+      settle(ok, undefined, ok.status);
+    }
+    const out = ok.headers.filter(([k]) => !HOP_BY_HOP.has(k.toLowerCase()));
+    return { executionId, status: ok.status, headers: out, body: ok.body, ...(ok.stream ? { stream: ok.stream } : {}) };
   }
 
   private async secretsOf(namespace: string): Promise<Record<string, string>> {

@@ -46,7 +46,7 @@ export function registerFunctionsInvoke(app: FastifyInstance, deps: FunctionsRou
         onCors: (fn) => functionCors(fn, request, reply),
       });
       for (const [k, v] of outcome.headers) void reply.header(k, v);
-      return reply.code(outcome.status).header('X-Fluxbase-Execution-Id', outcome.executionId).send(outcome.body);
+      return reply.code(outcome.status).header('X-Fluxbase-Execution-Id', outcome.executionId).send(outcome.stream ?? outcome.body);
     };
     for (const url of ['/api/v1/functions/:name/invoke', '/api/v1/functions/:name/invoke/*']) scope.route({ method: METHODS, url, handler: handler('api') });
     for (const url of ['/functions/v1/:name', '/functions/v1/:name/*']) scope.route({ method: METHODS, url, handler: handler('supabase') });

@@ -1,5 +1,6 @@
 // The contract every function runtime implements (DESIGN.md "Functions and jobs"):
 // the functions service and the jobs worker receive a FunctionRuntime at construction.
+import type { Readable } from 'node:stream';
 
 export interface InvokeRequest {
   method: string;
@@ -44,6 +45,15 @@ export interface InvokeInput {
   context?: Record<string, unknown>;
 }
 
+/** How a streamed response ended (InvokeResult.done): the logs, and the error when the body failed midway. */
+export interface StreamEnd {
+  stdout: string;
+  stderr: string;
+  truncated: { stdout: boolean; stderr: boolean };
+  durationMs: number;
+  error?: FunctionRuntimeError;
+}
+
 export interface InvokeResult {
   status: number;
   headers: [string, string][];
@@ -52,6 +62,13 @@ export interface InvokeResult {
   stderr: string;
   truncated: { stdout: boolean; stderr: boolean };
   durationMs: number;
+  /**
+   * A streamed body (a warm worker's response not complete within 20 ms): `body` is empty and
+   * `stream` carries it all; `done` settles when it ended, with the final logs and duration
+   * (and the error when it failed midway). Destroying `stream` stops the function.
+   */
+  stream?: Readable;
+  done?: Promise<StreamEnd>;
   /** Set by WarmPool: true when an already running worker served the call, false for a new worker or the cold path. */
   warm?: boolean;
 }

@@ -89,6 +89,37 @@ function applyEnv(env: Record<string, string>): void {
   }
 }
 
+const STREAM_AFTER_MS = 20;
+const STREAM_AFTER_BYTES = 64 * 1024;
+type Read = ReadableStreamReadResult<Uint8Array>;
+// Reads until the body ends, STREAM_AFTER_MS pass or STREAM_AFTER_BYTES arrived; a read still
+// pending at that point is handed back so no chunk is lost.
+async function readFor(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<{ done: boolean; chunks: Uint8Array[]; pending?: Promise<Read> }> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const deadline = Date.now() + STREAM_AFTER_MS;
+  for (;;) {
+    const read = reader.read();
+    const left = deadline - Date.now();
+    let timer: number | undefined;
+    const late = new Promise<null>((resolve) => { timer = setTimeout(() => resolve(null), Math.max(0, left)); });
+    const r = await Promise.race([read, late]);
+    clearTimeout(timer);
+    if (r === null) return { done: false, chunks, pending: read };
+    if (r.done) return { done: true, chunks };
+    chunks.push(r.value);
+    size += r.value.length;
+    if (size >= STREAM_AFTER_BYTES) return { done: false, chunks };
+  }
+}
+function concat(chunks: Uint8Array[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let off = 0;
+  for (const c of chunks) { out.set(c, off); off += c.length; }
+  return out;
+}
+
 let handler: Handler | undefined;
 let loaded = false;
 let loadFailed = false;
@@ -113,12 +144,41 @@ while (true) {
   if (headBytes === null || body === null) break;
   const meta = JSON.parse(dec.decode(headBytes));
   let frame: { head: unknown; body?: Uint8Array };
+  let streamEnd: unknown = undefined;
   try {
     applyEnv(meta.env);
     if (!loaded) await load();
     if (loadFailed) frame = { head: describe("exception", loadError) };
     else if (handler === undefined) frame = { head: NO_HANDLER };
-    else frame = await toFrame(await runHandler(handler, buildRequest(meta, body), contextFor(meta)));
+    else {
+      const value = await runHandler(handler, buildRequest(meta, body), contextFor(meta));
+      if (value instanceof Response && value.body !== null) {
+        // A body that is not complete within STREAM_AFTER_MS is streamed: a head frame with
+        // what has arrived, chunk frames, and an end frame (which carries the marks below).
+        const reader = value.body.getReader();
+        const first = await readFor(reader);
+        const head = { status: value.status, headers: [...value.headers] };
+        if (first.done) frame = { head, body: concat(first.chunks) };
+        else {
+          await send({ ...head, stream: true }, concat(first.chunks));
+          streamEnd = {};
+          try {
+            if (first.pending) {
+              const r = await first.pending;
+              if (!r.done) await send({ chunk: true }, r.value);
+            }
+            for (;;) {
+              const r = await reader.read();
+              if (r.done) break;
+              await send({ chunk: true }, r.value);
+            }
+          } catch (e) {
+            streamEnd = describe("exception", e);
+          }
+          frame = { head: { end: true, ...(streamEnd as object) } };
+        }
+      } else frame = await toFrame(value);
+    }
   } catch (e) {
     frame = { head: describe("exception", e) };
   }

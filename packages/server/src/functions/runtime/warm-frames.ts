@@ -14,9 +14,15 @@ export interface WarmRequestHead {
   nonce: string;
 }
 
+/**
+ * A whole response; or, for a streamed body, a head (`stream: true`, with the first bytes),
+ * then `chunk` frames, then an `end` frame (with `error` when the body failed midway).
+ */
 export type WarmResponseHead =
-  | { status: number; headers: [string, string][]; marks: Marks; retire: boolean }
-  | { error: { kind: string; name: string; message: string }; marks: Marks; retire: boolean };
+  | { status: number; headers: [string, string][]; marks: Marks; retire: boolean; stream?: boolean }
+  | { error: { kind: string; name: string; message: string }; marks: Marks; retire: boolean }
+  | { chunk: true }
+  | { end: true; marks: Marks; retire: boolean; error?: { kind: string; name: string; message: string } };
 
 export interface Marks {
   stdout: boolean;
@@ -73,13 +79,15 @@ function parseWarmHead(text: string): WarmResponseHead | null {
     const m = (v.marks ?? {}) as Record<string, unknown>;
     const marks = { stdout: m.stdout === true, stderr: m.stderr === true };
     const retire = v.retire === true;
-    if (typeof v.error === 'object' && v.error !== null) {
-      const e = v.error as Record<string, unknown>;
-      return { error: { kind: String(e.kind), name: String(e.name), message: String(e.message) }, marks, retire };
-    }
+    if (v.chunk === true) return { chunk: true };
+    const error = typeof v.error === 'object' && v.error !== null
+      ? (({ kind, name, message }) => ({ kind: String(kind), name: String(name), message: String(message) }))(v.error as Record<string, unknown>)
+      : undefined;
+    if (v.end === true) return { end: true, marks, retire, ...(error ? { error } : {}) };
+    if (error) return { error, marks, retire };
     const okHeaders = Array.isArray(v.headers) && v.headers.every((h) => Array.isArray(h) && h.length === 2 && h.every((s) => typeof s === 'string'));
     if (typeof v.status === 'number' && Number.isInteger(v.status) && v.status >= 200 && v.status <= 599 && okHeaders) {
-      return { status: v.status, headers: v.headers as [string, string][], marks, retire };
+      return { status: v.status, headers: v.headers as [string, string][], marks, retire, ...(v.stream === true ? { stream: true } : {}) };
     }
     return null;
   } catch {

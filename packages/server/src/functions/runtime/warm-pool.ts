@@ -134,12 +134,18 @@ export class WarmPool implements FunctionRuntime {
     const poolKey = poolKeyFor(key, plain);
     const got = await this.acquire(key, poolKey, plain, denoPath);
     if (got === null) return { ...(await this.cold.invoke(plain)), warm: false };
+    let result: InvokeResult;
     try {
-      return { ...(await got.worker.run(plain)), warm: got.warm };
-    } finally {
-      // Settles the worker's fate (idle or recycled) before answering, so a sequential next call finds it idle; stopping runs in the background.
+      result = await got.worker.run(plain);
+    } catch (err) {
       await this.afterRequest(got.worker, plain.limits);
+      throw err;
     }
+    // A streamed response keeps its worker busy until the stream ends.
+    if (result.done) void result.done.finally(() => this.afterRequest(got.worker, plain.limits));
+    // Otherwise the worker's fate (idle or recycled) is settled before answering, so a sequential next call finds it idle; stopping runs in the background.
+    else await this.afterRequest(got.worker, plain.limits);
+    return { ...result, warm: got.warm };
   }
 
   /** Stops every worker whose pool key starts with `keyPrefix`; a busy one finishes its request first and is never reused. Resolves once the idle ones are released. */

@@ -9,12 +9,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { USER_MODULE_FILE } from './bootstrap-source.ts';
 import { OutputCapture } from './output-capture.ts';
 import { denoArgs } from './permission-flags.ts';
-import { failureFor, type FunctionErrorReason, type FunctionLimits, type FunctionPermissions, type InvokeInput, type InvokeResult } from './types.ts';
+import { failureFor, type FunctionErrorReason, type FunctionLimits, type FunctionPermissions, type FunctionRuntimeError, type InvokeInput, type InvokeResult, type StreamEnd } from './types.ts';
 import { outputMarker, WARM_BOOTSTRAP_FILE, warmBootstrapSource } from './warm-bootstrap-source.ts';
-import { FrameReader, type WarmResponseHead, writeFrame } from './warm-frames.ts';
+import { FrameReader, responseTooLarge, type WarmResponseHead, writeFrame } from './warm-frames.ts';
 import { MarkedStream } from './warm-output.ts';
 
 const OOM_PATTERN = /out of memory|Reached heap limit|heap out of memory/i;
@@ -92,6 +93,7 @@ export class WarmWorker {
     this.out.begin(stdout, outputMarker(nonce));
     this.err.begin(stderr, outputMarker(nonce));
     let timedOut = false;
+    let streaming = false;
     const timer = setTimeout(() => {
       timedOut = true;
       this.killGroup();
@@ -107,8 +109,18 @@ export class WarmWorker {
       }
       if (timedOut) this.killGroup(); // the timer fired before there was a process to kill
       const outcome = await this.exchange(input, nonce);
+      if (outcome.kind === 'frame' && 'status' in outcome.head && outcome.head.stream === true) {
+        streaming = true;
+        return this.streamRest(outcome.head, outcome.body, { input, started, stdout, stderr, fail, timer, timedOut: () => timedOut });
+      }
       if (outcome.kind === 'frame') {
         const { head, body } = outcome;
+        if ('chunk' in head || 'end' in head) {
+          this.retireReason = 'crashed';
+          this.killGroup();
+          await this.exited;
+          throw fail('FUNCTION_ERROR', 'invalid_response', 'the function response frame is malformed');
+        }
         await Promise.race([
           Promise.all([head.marks.stdout ? this.out.markerSeen() : null, head.marks.stderr ? this.err.markerSeen() : null]),
           this.exited,
@@ -152,10 +164,93 @@ export class WarmWorker {
       const why = lastLine(stderr.tail());
       throw fail('FUNCTION_ERROR', 'exit', `function exited with ${how} before responding${why ? `: ${why}` : ''}`, exit.code);
     } finally {
-      clearTimeout(timer);
-      this.out.end();
-      this.err.end();
+      // A streamed response keeps the timer and the capture until its end (streamRest).
+      if (!streaming) {
+        clearTimeout(timer);
+        this.out.end();
+        this.err.end();
+      }
     }
+  }
+
+  /**
+   * The rest of a streamed response: chunk frames go to `stream` as they come, until the end
+   * frame; the timeout, functions.max_response_size and the output capture cover the whole
+   * stream. Destroying `stream` (the client went away) kills the worker.
+   */
+  private streamRest(
+    head: { status: number; headers: [string, string][] }, first: Buffer,
+    ctx: { input: InvokeInput; started: number; stdout: OutputCapture; stderr: OutputCapture; fail: ReturnType<typeof failureFor>; timer: NodeJS.Timeout; timedOut: () => boolean },
+  ): InvokeResult {
+    const { input, fail } = ctx;
+    const stream = new PassThrough();
+    const max = input.limits.maxResponseBytes ?? Number.MAX_SAFE_INTEGER;
+    let total = first.length;
+    let ended = false;
+    let abandoned = false;
+    stream.on('close', () => {
+      if (ended) return;
+      abandoned = true;
+      this.retireReason = 'crashed';
+      this.killGroup();
+    });
+    const stop = async (reason: RecycleReason): Promise<void> => {
+      this.retireReason = reason;
+      this.killGroup();
+      await this.exited;
+    };
+    const done = (async (): Promise<StreamEnd> => {
+      let error: FunctionRuntimeError | undefined;
+      try {
+        for (;;) {
+          const o = await this.waitFrame();
+          if (o.kind === 'frame' && 'chunk' in o.head) {
+            total += o.body.length;
+            if (total > max) {
+              await stop('crashed');
+              error = fail('FUNCTION_ERROR', 'invalid_response', responseTooLarge(total, max));
+              break;
+            }
+            if (!stream.destroyed) stream.write(o.body);
+            continue;
+          }
+          if (o.kind === 'frame' && 'end' in o.head) {
+            const h = o.head;
+            await Promise.race([Promise.all([h.marks.stdout ? this.out.markerSeen() : null, h.marks.stderr ? this.err.markerSeen() : null]), this.exited]);
+            if (h.retire) this.retireReason = 'crashed';
+            if (h.error) error = fail('FUNCTION_ERROR', 'exception', `${h.error.name}: ${h.error.message}`);
+            break;
+          }
+          // The process went away (a timeout, the client, a crash) or sent nonsense.
+          await stop(ctx.timedOut() ? 'timeout' : 'crashed');
+          if (abandoned) break;
+          error = ctx.timedOut()
+            ? fail('FUNCTION_TIMEOUT', 'timeout', `function exceeded its ${input.limits.timeoutMs} ms timeout while streaming its response`)
+            : OOM_PATTERN.test(ctx.stderr.tail())
+              ? fail('FUNCTION_ERROR', 'out_of_memory', `function exceeded its ${input.limits.memoryMb} MB memory limit`)
+              : fail('FUNCTION_ERROR', o.kind === 'malformed' ? 'invalid_response' : 'exit', 'the function stopped before its response ended');
+          break;
+        }
+      } finally {
+        ended = true;
+        clearTimeout(ctx.timer);
+        this.out.end();
+        this.err.end();
+      }
+      // The client sees the connection cut when the body failed midway (the status was sent).
+      if (error) stream.destroy(error);
+      else stream.end();
+      return {
+        stdout: ctx.stdout.text(), stderr: ctx.stderr.text(), truncated: { stdout: ctx.stdout.truncated, stderr: ctx.stderr.truncated },
+        durationMs: Math.round(performance.now() - ctx.started), ...(error ? { error } : {}),
+      };
+    })();
+    if (first.length > max) stream.destroy();
+    else stream.write(first);
+    return {
+      status: head.status, headers: head.headers, body: Buffer.alloc(0), stream, done,
+      stdout: '', stderr: '', truncated: { stdout: false, stderr: false }, durationMs: Math.round(performance.now() - ctx.started),
+    };
   }
 
   /** The process's resident set in MB (Linux /proc), or null when unknown. */
@@ -255,6 +350,11 @@ export class WarmWorker {
     for (const name of input.permissions.env) if (Object.hasOwn(input.env, name)) env[name] = input.env[name]!;
     const raw = body === undefined ? Buffer.alloc(0) : typeof body === 'string' ? Buffer.from(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     writeFrame(socket, { method, url, headers, context: input.context ?? {}, env, nonce }, raw);
+    return this.waitFrame();
+  }
+
+  /** The next frame from the worker, or why none will come. */
+  private waitFrame(): Promise<Outcome> {
     return new Promise((resolve) => {
       const check = () => {
         const frame = this.reader.next();
