@@ -7,10 +7,10 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DenoRuntime, FunctionRuntimeError, type InvokeInput } from '../src/functions/index.ts';
+import { DenoRuntime, type FunctionRuntimeError, type InvokeInput } from '../src/functions/index.ts';
 import { pruneCodeDir } from '../src/functions/runtime/deno-runtime.ts';
+import { failure, invokeInput, MiB } from './harness/functions.ts';
 
-const MiB = 1024 * 1024;
 let tmpRoot: string;
 let runtime: DenoRuntime;
 
@@ -21,24 +21,7 @@ beforeAll(() => {
 afterAll(() => rmSync(tmpRoot, { recursive: true, force: true }));
 
 function input(code: string, over: Partial<InvokeInput> = {}): InvokeInput {
-  return {
-    code,
-    request: { method: 'GET', url: 'http://localhost:8080/functions/v1/fn', headers: {} },
-    env: {},
-    permissions: { net: false, env: [], read: false, write: false },
-    limits: { memoryMb: 128, timeoutMs: 10_000, maxOutputBytes: 10 * MiB },
-    ...over,
-  };
-}
-
-async function failure(p: Promise<unknown>): Promise<FunctionRuntimeError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(FunctionRuntimeError);
-    return err as FunctionRuntimeError;
-  }
-  throw new Error('expected the invocation to fail');
+  return invokeInput(code, { url: 'http://localhost:8080/functions/v1/fn', maxOutputBytes: 10 * MiB }, over);
 }
 
 function groupAlive(pgid: number): boolean {

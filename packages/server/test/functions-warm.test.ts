@@ -6,9 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FunctionRuntimeError, type InvokeInput } from '../src/functions/runtime/types.ts';
+import { failure, invokeInput, MiB } from './harness/functions.ts';
 import { WarmPool, type WarmPoolEvent, type WarmPoolOptions } from '../src/functions/runtime/warm-pool.ts';
 
-const MiB = 1024 * 1024;
 let tmpRoot: string;
 const pools: WarmPool[] = [];
 
@@ -30,24 +30,7 @@ function pool(options: Partial<WarmPoolOptions> = {}): { pool: WarmPool; events:
 
 function input(code: string, over: Partial<InvokeInput> & { key?: string; query?: string } = {}): InvokeInput & { key?: string } {
   const { query, ...rest } = over;
-  return {
-    code,
-    request: { method: 'GET', url: `http://localhost/functions/v1/fn${query ?? ''}`, headers: {} },
-    env: {},
-    permissions: { net: false, env: [], read: false, write: false },
-    limits: { memoryMb: 128, timeoutMs: 10_000, maxOutputBytes: MiB },
-    ...rest,
-  };
-}
-
-async function failure(p: Promise<unknown>): Promise<FunctionRuntimeError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(FunctionRuntimeError);
-    return err as FunctionRuntimeError;
-  }
-  throw new Error('expected the invocation to fail');
+  return invokeInput(code, { url: `http://localhost/functions/v1/fn${query ?? ''}`, maxOutputBytes: MiB }, rest);
 }
 
 /** Pids of processes whose command line mentions `dir` (every warm worker runs `<dir>/…/bootstrap.ts`). */
