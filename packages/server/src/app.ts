@@ -5,7 +5,7 @@ import { migrationsCurrent, type Database, type SchemaCache } from './db/index.t
 import { registerAdminRoutes } from './admin/index.ts';
 import { createRealtime, type RealtimeEngine } from './realtime/index.ts';
 import { createAuth, createSecretBox } from './auth/index.ts';
-import { createFunctions, isInvokePath, type Functions } from './functions/index.ts';
+import { createFunctions, hasOwnDeadline, isInvokePath, type Functions } from './functions/index.ts';
 import { ReadStatementCache, registerRestRoutes } from './rest/index.ts';
 import {
   createHttpServer, createRateLimitStore, IdempotencyStore, PrincipalResolver, RateLimiter,
@@ -99,8 +99,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       headersMs: config.server.headers_timeout,
       handlerMs: config.server.handler_timeout,
       keepAliveMs: config.server.keep_alive_timeout,
-      // A function call has its own deadline (timeout_seconds, up to functions.max_timeout).
-      exempt: config.functions.enabled ? isInvokePath : undefined,
+      // Function calls and deploys have deadlines of their own (functions/routes/own-deadline.ts).
+      exempt: config.functions.enabled ? hasOwnDeadline : undefined,
     },
     hsts: config.server.public_url.startsWith('https:'),
     idempotency,

@@ -1,7 +1,8 @@
 // Bounds of the functions runtime on one instance (docs/functions.md "Warm workers" and
 // "Limits"): functions.max_concurrent refuses the invocation beyond it with 503 and
 // Retry-After instead of starting another process, and functions.warm_pool_size 0 starts a
-// new process for every invocation (no worker stays).
+// new process for every invocation (no worker stays). Calls and deploys are bounded by their
+// own deadlines, not server.handler_timeout (functions/routes/own-deadline.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseMetrics } from './harness/child-server.ts';
 import { createTestDatabase, startTestApp, type TestApp, type TestDatabase } from './harness/index.ts';
@@ -70,4 +71,26 @@ describe('functions.max_concurrent and functions.warm_pool_size', () => {
     expect(body).toMatchObject({ code: 'FUNCTION_ERROR', details: { reason: 'invalid_response' } });
     expect(body.message).toMatch(/functions\.max_response_size/);
   });
+});
+
+describe('deploys under a short server.handler_timeout', () => {
+  it('creates, updates and syncs functions whose module check takes longer than the server deadline', async () => {
+    // 50 ms is shorter than any `deno check` run, so each deploy below outlives it.
+    const short = await startTestApp(db.url, { overrides: { server: { handler_timeout: '50ms' } } });
+    try {
+      const headers = { ...admin, authorization: `Bearer ${short.keys.service_role}`, 'content-type': 'application/json' };
+      const code = 'export default (req: Request): Response => new Response(req.method);\n';
+      const created = await short.fetch('/api/v1/functions', { method: 'POST', headers, body: JSON.stringify({ name: 'quick-deploy', code }) });
+      expect(created.status).toBe(201);
+      const updated = await short.fetch('/api/v1/functions/quick-deploy', { method: 'PATCH', headers, body: JSON.stringify({ code: code.replace('req.method', '"v2"') }) });
+      expect(updated.status).toBe(200);
+      const synced = await short.fetch('/api/v1/admin/functions/sync', {
+        method: 'POST', headers, body: JSON.stringify({ namespace: 'short', functions: [{ name: 'synced', code }] }),
+      });
+      expect(synced.status).toBe(200);
+      expect(await synced.json()).toMatchObject({ summary: { created: 1, errors: 0 } });
+    } finally {
+      await short.close();
+    }
+  }, 60_000);
 });

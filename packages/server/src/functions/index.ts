@@ -20,6 +20,7 @@ import { registerFunctionsExecutions } from './routes/executions.ts';
 import { registerFunctionsGet } from './routes/get.ts';
 import { isInvokePath, registerFunctionsInvoke } from './routes/invoke.ts';
 import { registerFunctionsList } from './routes/list.ts';
+import { hasOwnDeadline } from './routes/own-deadline.ts';
 import { registerFunctionsReload } from './routes/reload.ts';
 import { registerSecretsCreate } from './routes/secrets-create.ts';
 import { registerSecretsDelete } from './routes/secrets-delete.ts';
@@ -50,7 +51,7 @@ export {
 } from './runtime/types.ts';
 export { parseAnnotations, loadFunctionsFolder, loadFunctionFile, hasRelativeImport, type FolderFunction } from './source/index.ts';
 export { rekeySecrets, type Sealer } from './secret-store.ts';
-export { isInvokePath };
+export { hasOwnDeadline, isInvokePath };
 
 export interface FunctionsDeps {
   config: Config;

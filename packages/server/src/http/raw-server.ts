@@ -17,8 +17,8 @@ export interface ServerTimeouts {
   headersMs: number;
   /** Request handled (server.handler_timeout); 0 disables. */
   handlerMs: number;
-  /** Paths with a deadline of their own, not server.handler_timeout (edge functions: their timeout_seconds). */
-  exempt?: ((url: string) => boolean) | undefined;
+  /** Requests with a deadline of their own, not server.handler_timeout (edge function calls and deploys). */
+  exempt?: ((method: string, url: string) => boolean) | undefined;
   /** Idle keep-alive connection kept (server.keep_alive_timeout). */
   keepAliveMs: number;
 }
@@ -166,7 +166,7 @@ export function createRawServer(options: RawServerOptions): RawServer {
           return;
         }
         inFlight++;
-        if (trackDeadline && !timeouts.exempt?.(req.url ?? '')) {
+        if (trackDeadline && !timeouts.exempt?.(req.method ?? 'GET', req.url ?? '')) {
           (res as TrackedResponse)[STARTED_AT] = performance.now();
           pending.add(res as TrackedResponse);
         }
