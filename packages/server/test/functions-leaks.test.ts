@@ -1,5 +1,5 @@
 // Hardening 1.6 and 2.6 through the server (docs/hardening.md): 500 invocations mixing
-// success (warm and cold), throws, timeouts, exits, huge output and clients that hang up
+// success (warm and cold), throws, timeouts, exits, huge output, streamed request bodies, and clients that hang up
 // mid-request leave the server's open file descriptors (/proc/self/fd: the server runs in
 // this process), its function temp folder and its Deno processes where they were; and a
 // function that prints far past functions.max_output_size still answers, with the log cut.
@@ -83,6 +83,7 @@ beforeAll(async () => {
   await deploy('exits', 'export default () => Deno.exit(2);\n');
   await deploy('loud', 'export default () => { const line = "y".repeat(1023); for (let i = 0; i < 100 * 1024; i++) console.log(line); return "still here"; };\n');
   await deploy('waits', 'export default () => new Promise((r) => setTimeout(() => r("done"), 300));\n');
+  await deploy('reads', 'export default async (req: Request) => ({ n: (await req.arrayBuffer()).byteLength });\n');
 }, 60_000);
 
 afterAll(async () => {
@@ -112,7 +113,9 @@ describe('resources across 500 mixed invocations', () => {
     for (const name of ['ok', 'throws', 'exits', 'waits']) await invoke(name);
     await settle();
     const before = fds();
-    const kinds = ['ok', 'ok', 'ok', 'throws', 'exits', 'abort', 'ok', 'throws', 'waits', 'abort'];
+    // upload: a 300 KB body, streamed to the function; upload-abort: a chunked body whose
+    // client hangs up midway.
+    const kinds = ['ok', 'ok', 'ok', 'throws', 'exits', 'abort', 'ok', 'throws', 'waits', 'abort', 'upload', 'upload-abort'];
     let timeouts = 0;
     const statuses: Record<string, number> = {};
     const queue = Array.from({ length: 500 }, (_, i) => kinds[i % kinds.length]!);
@@ -127,6 +130,13 @@ describe('resources across 500 mixed invocations', () => {
           const ac = new AbortController();
           setTimeout(() => ac.abort(), 50);
           status = await invoke('waits', { signal: ac.signal });
+        } else if (kind === 'upload') {
+          status = await invoke('reads', { body: Buffer.alloc(300_000, 7) });
+        } else if (kind === 'upload-abort') {
+          const ac = new AbortController();
+          setTimeout(() => ac.abort(), 50);
+          const body = new ReadableStream({ start: (c) => c.enqueue(new Uint8Array(100_000)) }); // never ends
+          status = await invoke('reads', { body, signal: ac.signal, duplex: 'half' } as RequestInit);
         } else {
           status = await invoke(kind);
         }
@@ -140,6 +150,8 @@ describe('resources across 500 mixed invocations', () => {
     expect(statuses['exits:500']).toBeGreaterThan(25);
     expect(statuses['slow:504']).toBe(10);
     expect(statuses['abort:-1']).toBeGreaterThan(50);
+    expect(statuses['upload:200']).toBeGreaterThan(25);
+    expect(statuses['upload-abort:-1']).toBeGreaterThan(25);
     await settle();
     expect(tmpEntries()).toEqual([]);
     expect(app.server.app.functions.runtime.stats().workers).toBe(0);

@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DenoRuntime, type FunctionRuntimeError, type InvokeInput } from '../src/functions/index.ts';
 import { pruneCodeDir } from '../src/functions/runtime/deno-runtime.ts';
@@ -64,6 +65,23 @@ describe('handlers and requests', () => {
     expect(JSON.parse(r.body.toString())).toEqual({ method: 'POST', url: 'http://localhost/functions/v1/fn/sub?q=1', h: 'abc', body: [0, 10, 255] });
     expect(r.stdout).toBe('log line\n');
     expect(r.stderr).toBe('err line\n');
+  });
+
+  it('streams a Readable body to the handler; a body that fails midway stops the process', async () => {
+    const code = `export default async (req: Request) => {
+      let n = 0;
+      for await (const c of req.body!) n += c.length;
+      return { n };
+    };`;
+    const request = (body: Readable) => ({ method: 'POST', url: 'http://x/', headers: {}, body });
+    const r = await runtime.invoke(input(code, { request: request(Readable.from([Buffer.alloc(3), Buffer.alloc(70_000), Buffer.alloc(7)])) }));
+    expect(JSON.parse(r.body.toString())).toEqual({ n: 70_010 });
+    // On stdin a cut body would look complete, so the function never sees it end.
+    const broken = new PassThrough();
+    broken.write(Buffer.alloc(4));
+    setTimeout(() => broken.destroy(new Error('client gone')), 50);
+    const e = await failure(runtime.invoke(input(code, { request: request(broken) })));
+    expect(e).toMatchObject({ code: 'FUNCTION_ERROR', reason: 'exit', message: 'the request body failed midway (client gone), so the function was stopped' });
   });
 
   it('answers a plain JSON value with 200 application/json', async () => {

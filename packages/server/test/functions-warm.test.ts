@@ -4,6 +4,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FunctionRuntimeError, type InvokeInput } from '../src/functions/runtime/types.ts';
 import { failure, invokeInput, MiB } from './harness/functions.ts';
@@ -137,6 +138,37 @@ describe('reuse', () => {
     expect(a.headers).toContainEqual(['content-type', 'application/json']);
     expect(JSON.parse(b.body.toString())).toEqual({ n: 2, method: 'POST', url: 'http://localhost/functions/v1/fn/sub?q=2', h: 'abc', body: [0, 10, 255, 2], tag: 't2' });
     expect([a.stdout, a.stderr, b.stdout, b.stderr]).toEqual(['module loaded\nrequest 1\n', 'err 1\n', 'request 2\n', 'err 2\n']);
+  });
+
+  it('streams a Readable body to the handler; a body that fails midway fails the handler\'s read and keeps the worker', async () => {
+    const { pool: p, events } = pool();
+    const code = `let n = 0;
+      export default async (req: Request) => {
+        n++;
+        const chunks: number[] = [];
+        try {
+          for await (const c of req.body!) chunks.push(c.length);
+        } catch (e) {
+          return { n, failed: (e as Error).message };
+        }
+        return { n, chunks };
+      };`;
+    const call = (body: Readable) => p.invoke(input(code, { key: 'body@1', request: { method: 'POST', url: 'http://localhost/functions/v1/fn', headers: {}, body } }));
+    const ok = await call(Readable.from([Buffer.alloc(3), Buffer.alloc(5), Buffer.alloc(7)]));
+    expect(JSON.parse(ok.body.toString())).toEqual({ n: 1, chunks: [3, 5, 7] });
+    const broken = new PassThrough();
+    broken.write(Buffer.alloc(4));
+    setTimeout(() => broken.destroy(new Error('client gone')), 50);
+    const failed = await call(broken);
+    expect(JSON.parse(failed.body.toString())).toEqual({ n: 2, failed: 'the request body failed: client gone' });
+    // An unread body: the function answers at once; the rest is drained and the worker serves on.
+    const endless = new PassThrough();
+    endless.write(Buffer.alloc(10));
+    const unread = await p.invoke(input('export default () => "early";', { key: 'unread@1', request: { method: 'POST', url: 'http://localhost/functions/v1/fn', headers: {}, body: endless } }));
+    expect(unread.body.toString()).toBe('"early"');
+    expect(JSON.parse((await call(Readable.from([Buffer.alloc(1)]))).body.toString())).toEqual({ n: 3, chunks: [1] });
+    expect(events.filter((x) => x.type === 'recycle')).toEqual([]);
+    endless.destroy();
   });
 
   it('caps captured output per request with the truncation line', async () => {

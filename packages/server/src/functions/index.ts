@@ -171,7 +171,7 @@ export function createFunctions(deps: FunctionsDeps): Functions {
       registerFunctionsVersionsRestore(app, routeDeps);
       registerFunctionsSync(app, routeDeps);
       registerFunctionsReload(app, { ...routeDeps, reload: loadFolder });
-      registerFunctionsInvoke(app, { ...routeDeps, cors: deps.cors });
+      registerFunctionsInvoke(app, { ...routeDeps, cors: deps.cors, bodyLimits: deps.config.server.body_limits });
       for (const register of [registerSecretsList, registerSecretsCreate, registerSecretsGet, registerSecretsUpdate, registerSecretsDelete]) register(app, { secrets });
     },
     async start() {

@@ -4,7 +4,7 @@
 // API.md §11.1, the runtime, the execution log, metrics). Routes call it; SQL stays in the
 // *-store.ts modules; running code stays in runtime/.
 import { randomUUID } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { Config } from '../config/index.ts';
 import type { Database } from '../db/index.ts';
 import { AppError, errors, RateLimiter, signJwt, type Principal, type RateLimitStore } from '../http/index.ts';
@@ -56,7 +56,8 @@ export interface InvokeCall {
   /** The path and query as the client sent them (the handler's request.url is public_url + this). */
   originalUrl: string;
   headers: Record<string, string | string[] | undefined>;
-  body: Buffer | undefined;
+  /** Bytes read whole, or a stream of a large or chunked body (routes/invoke.ts). */
+  body: Buffer | Readable | undefined;
   principal: Principal;
   isAdmin: () => Promise<boolean>;
   clientIp: string;
@@ -363,7 +364,7 @@ export class FunctionsService {
         // No key: a new process for this invocation (functions.warm_pool_size 0).
         ...(this.deps.config.functions.warm_pool_size > 0 ? { key: `${fn.id}@${fn.version}` } : {}),
         code: fn.code,
-        request: { method: call.method, url: new URL(call.originalUrl, this.deps.config.server.public_url).toString(), headers, ...(call.body && call.body.length > 0 ? { body: call.body } : {}) },
+        request: { method: call.method, url: new URL(call.originalUrl, this.deps.config.server.public_url).toString(), headers, ...(call.body instanceof Readable || (call.body && call.body.length > 0) ? { body: call.body } : {}) },
         env,
         permissions: { net, env: Object.keys(env), read: fn.allow_read, write: fn.allow_write },
         limits: { memoryMb: fn.memory_limit_mb, timeoutMs: fn.timeout_seconds * 1000, maxOutputBytes: this.deps.config.functions.max_output_size, maxResponseBytes: this.deps.config.functions.max_response_size },

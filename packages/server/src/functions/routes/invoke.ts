@@ -1,15 +1,18 @@
 // Invocation (API.md §11.1): any method on /api/v1/functions/:name/invoke[/<subpath>]
 // [?namespace=] and on Supabase's /functions/v1/:name[/<subpath>]. The body reaches the
 // function as raw bytes whatever its type (this scope parses nothing), within
-// server.body_limits.bulk_limit. CORS: a function deployed with cors_origins answers its
+// server.body_limits.bulk_limit: read whole when its Content-Length is at most 64 KB (one
+// frame to the worker), otherwise streamed to the function as it arrives (request-body.ts);
+// a streamed body that outgrows the limit is cut and answered 413. CORS: a function deployed with cors_origins answers its
 // preflights and its responses with its own settings; any other function gets the server's
 // (the raw server defers preflights on these paths to this route: http/cors.ts).
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { applyCors, type CorsOptions, field, LIMITS, parseInput, requireAdmin } from '../../http/index.ts';
+import { applyCors, bodyLimitFor, type BodyLimits, type CorsOptions, field, LIMITS, parseInput, payloadTooLarge, requireAdmin } from '../../http/index.ts';
 import { DEFAULT_NAMESPACE, NAME_PATTERN, NAME_RULE } from '../deploy.ts';
 import type { FunctionRecord } from '../function-store.ts';
+import { LimitedBody, readRequestBody } from './request-body.ts';
 import type { FunctionsRouteDeps } from './schema.ts';
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
@@ -21,10 +24,13 @@ export function isInvokePath(url: string): boolean {
   return url.startsWith('/functions/v1/') || /^\/api\/v1\/functions\/[^/?]+\/invoke(?:[/?]|$)/.test(url);
 }
 
-export function registerFunctionsInvoke(app: FastifyInstance, deps: FunctionsRouteDeps & { cors: CorsOptions }): void {
+export function registerFunctionsInvoke(app: FastifyInstance, deps: FunctionsRouteDeps & { cors: CorsOptions; bodyLimits: BodyLimits }): void {
   void app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+    scope.addContentTypeParser('*', (request, payload, done) => {
+      const limit = bodyLimitFor(request.routeOptions.url ?? request.url, deps.bodyLimits);
+      readRequestBody(request.raw, payload, limit.bytes, () => payloadTooLarge(limit)).then((body) => done(null, body), (err: Error) => done(err));
+    });
     const handler = (mount: 'api' | 'supabase') => async (request: FastifyRequest, reply: FastifyReply) => {
       const { name } = parseInput(Params, request.params, 'params');
       const query = parseInput(Query, request.query, 'query');
@@ -37,14 +43,22 @@ export function registerFunctionsInvoke(app: FastifyInstance, deps: FunctionsRou
         applyCors(request.raw, reply.raw, { ...deps.cors, deferPreflight: undefined });
         return reply;
       }
+      const body = request.body instanceof LimitedBody || Buffer.isBuffer(request.body) ? request.body : undefined;
+      if (body instanceof LimitedBody) reply.raw.once('close', () => body.drain());
       const outcome = await deps.service.invoke({
-        namespace, name, method: request.method, originalUrl: request.url, headers: request.headers,
-        body: Buffer.isBuffer(request.body) ? request.body : undefined,
+        namespace, name, method: request.method, originalUrl: request.url, headers: request.headers, body,
         principal: request.principal, clientIp: request.ip,
         isAdmin: () => requireAdmin(request).then(() => true, () => false),
         internalUrl: internalUrl(request), traceparent: header(request, 'traceparent'),
         onCors: (fn) => functionCors(fn, request, reply),
+      }).catch((err: unknown) => {
+        throw body instanceof LimitedBody && body.exceeded ? body.tooLarge() : err;
       });
+      // The body outgrew the limit while the function ran: what it answered is moot.
+      if (body instanceof LimitedBody && body.exceeded) {
+        outcome.stream?.destroy();
+        throw body.tooLarge();
+      }
       for (const [k, v] of outcome.headers) void reply.header(k, v);
       return reply.code(outcome.status).header('X-Fluxbase-Execution-Id', outcome.executionId).send(outcome.stream ?? outcome.body);
     };

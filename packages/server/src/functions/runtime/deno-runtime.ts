@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { BOOTSTRAP_FILE, bootstrapSource, moduleSource, PRELUDE_FILE, preludeSource, RESPONSE_FILE, USER_MODULE_FILE } from './bootstrap-source.ts';
 import { resolveDenoBinary } from './deno-binary.ts';
 import { OutputCapture } from './output-capture.ts';
@@ -70,11 +71,12 @@ export class DenoRuntime implements FunctionRuntime {
         throw fail('FUNCTION_ERROR', 'spawn_failed', (err as Error).message);
       }
       const env = { ...input.env, DENO_DIR: this.options.denoDir ?? join(dir, 'deno-dir'), NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1' };
-      const { exit, timedOut } = await runProcess(denoPath, args, dir, env, input, responsePath, stdout, stderr);
+      const { exit, timedOut, bodyError } = await runProcess(denoPath, args, dir, env, input, responsePath, stdout, stderr);
       const ms = () => Math.round(performance.now() - started);
 
       if (exit.spawnError !== null) throw fail('FUNCTION_ERROR', 'spawn_failed', `could not start Deno: ${exit.spawnError.message}`);
       if (timedOut) throw fail('FUNCTION_TIMEOUT', 'timeout', `function exceeded its ${input.limits.timeoutMs} ms timeout`);
+      if (bodyError) throw fail('FUNCTION_ERROR', 'exit', `the request body failed midway (${bodyError}), so the function was stopped`, exit.code);
       if (OOM_PATTERN.test(stderr.tail())) throw fail('FUNCTION_ERROR', 'out_of_memory', `function exceeded its ${input.limits.memoryMb} MB memory limit`, exit.code);
 
       // A body over functions.max_response_size is refused before it is read (the head line is small).
@@ -207,7 +209,7 @@ function lastLine(text: string): string {
 /** Spawns Deno detached (own process group), feeds the request, drains output, and settles once every pipe has closed. */
 function runProcess(
   denoPath: string, args: string[], cwd: string, env: Record<string, string>, input: InvokeInput, responsePath: string, stdout: OutputCapture, stderr: OutputCapture,
-): Promise<{ exit: Exit; timedOut: boolean }> {
+): Promise<{ exit: Exit; timedOut: boolean; bodyError?: string | null }> {
   return new Promise((resolve) => {
     let child: ChildProcess;
     try {
@@ -218,6 +220,7 @@ function runProcess(
     }
     let timedOut = false;
     let spawnError: Error | null = null;
+    let bodyError: string | null = null;
     const killGroup = () => {
       if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
       try {
@@ -241,13 +244,27 @@ function runProcess(
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ exit: { code, signal, spawnError }, timedOut });
+      resolve({ exit: { code, signal, spawnError }, timedOut, bodyError });
     });
     if (child.stdin !== null) {
       const { method, url, headers, body } = input.request;
-      child.stdin.write(`${JSON.stringify({ method, url, headers, context: input.context ?? {}, response: responsePath })}\n`);
-      if (body !== undefined && body.length > 0) child.stdin.write(typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength));
-      child.stdin.end();
+      const stream = body instanceof Readable;
+      child.stdin.write(`${JSON.stringify({ method, url, headers, context: input.context ?? {}, response: responsePath, ...(stream ? { stream: true } : {}) })}\n`);
+      if (body instanceof Readable) {
+        // A body that fails midway (the client went away, a size limit) stops the function:
+        // on stdin it would look complete. Once the process has ended, the rest is drained.
+        const cut = (why: string) => {
+          bodyError ??= why;
+          killGroup();
+        };
+        body.once('error', (e) => cut(e.message));
+        body.once('close', () => { if (!body.readableEnded) cut('it ended early'); });
+        body.pipe(child.stdin);
+        child.once('close', () => { body.unpipe(child.stdin!); body.on('error', () => {}); body.resume(); });
+      } else {
+        if (body !== undefined && body.length > 0) child.stdin.write(typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+        child.stdin.end();
+      }
     }
   });
 }

@@ -38,9 +38,11 @@ function pickHandler(mod: Record<string, unknown>): Handler | undefined {
     : typeof mod.main === "function" ? mod.main as Handler
     : served;
 }
-function buildRequest(meta: { method: string; url: string; headers: Record<string, string> }, body: Uint8Array): Request {
+// A body is bytes read whole, or a stream fed as the client sends it (server and worker stream bodies over 64 KB or of unknown length).
+function buildRequest(meta: { method: string; url: string; headers: Record<string, string> }, body: Uint8Array | ReadableStream<Uint8Array>): Request {
   const init: RequestInit = { method: meta.method, headers: meta.headers };
-  if (body.length > 0 && meta.method !== "GET" && meta.method !== "HEAD") init.body = body;
+  const some = body instanceof ReadableStream || body.length > 0;
+  if (some && meta.method !== "GET" && meta.method !== "HEAD") init.body = body;
   return new Request(meta.url, init);
 }
 // A Response as is; any other value as 200 application/json (undefined as null).

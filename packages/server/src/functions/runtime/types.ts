@@ -7,8 +7,13 @@ export interface InvokeRequest {
   /** Absolute URL the handler sees as `request.url`. */
   url: string;
   headers: Record<string, string>;
-  /** Absent or empty: no body (GET/HEAD always get none). */
-  body?: Uint8Array | string;
+  /**
+   * Absent or empty: no body (GET/HEAD always get none). A Readable is streamed to the
+   * function as it arrives (the handler's `request.body` reads it); when it errors (the
+   * client went away, a size limit), the function's body read fails (warm) or the process is
+   * stopped (cold), so a cut body is never seen as complete.
+   */
+  body?: Uint8Array | string | Readable;
 }
 
 export interface FunctionPermissions {

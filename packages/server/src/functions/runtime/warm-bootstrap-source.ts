@@ -6,7 +6,9 @@
 // a cold run, module-level code sees the request's variables); a module that fails to
 // load answers with the error and the worker retires. Frames both ways (warm-frames.ts): u32 head length,
 // u32 body length, JSON head, raw body. Request head {method, url, headers, context, env,
-// nonce}; response head {status, headers} or {error}, plus `marks` (whether the
+// nonce, stream?}; with `stream`, the body follows in chunk frames and an end frame, read
+// while the handler runs (the handler's request.body is fed from them, and reading pauses
+// while it is full); response head {status, headers} or {error}, plus `marks` (whether the
 // end-of-request marker reached stdout/stderr) and `retire` (the module failed to load:
 // answer this request, then exit). Before each request the allowed env names are set
 // from the request's env (or the worker's start value, or deleted), so nothing of an
@@ -58,6 +60,50 @@ async function readExact(n: number): Promise<Uint8Array | null> {
   const out = pending.slice(0, n);
   pending = pending.slice(n);
   return out;
+}
+async function readFrame(): Promise<{ head: Record<string, unknown>; body: Uint8Array } | null> {
+  const pre = await readExact(8);
+  if (pre === null) return null;
+  const view = new DataView(pre.buffer);
+  const headBytes = await readExact(view.getUint32(0));
+  const body = await readExact(view.getUint32(4));
+  if (headBytes === null || body === null) return null;
+  return { head: JSON.parse(dec.decode(headBytes)), body };
+}
+// A streamed request body: chunk frames are read while the handler runs and fed to the
+// request's ReadableStream; reading waits while the stream is full (a handler that reads
+// slowly slows the socket, and so the client). discard() drops what is left once the
+// response is complete; \`done\` settles at the end frame (or when the socket closes).
+function streamedBody(): { stream: ReadableStream<Uint8Array>; done: Promise<boolean>; discard(): void } {
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let wake: (() => void) | null = null;
+  let discarding = false;
+  const resume = () => { const w = wake; wake = null; w?.(); };
+  const stream = new ReadableStream<Uint8Array>({
+    start(c) { controller = c; },
+    pull() { resume(); },
+    cancel() { discarding = true; resume(); },
+  }, { highWaterMark: 4 });
+  const done = (async (): Promise<boolean> => {
+    for (;;) {
+      const f = await readFrame();
+      if (f === null) return false;
+      if (f.head.chunk === true) {
+        if (discarding) continue;
+        controller.enqueue(f.body);
+        if ((controller.desiredSize ?? 1) <= 0) await new Promise<void>((r) => { wake = r; });
+        continue;
+      }
+      if (!discarding) {
+        try {
+          if (typeof f.head.error === "string") controller.error(new Error(f.head.error));
+          else controller.close();
+        } catch { /* already closed or errored */ }
+      }
+      return true;
+    }
+  })();
+  return { stream, done, discard() { discarding = true; resume(); } };
 }
 async function writeAll(data: Uint8Array): Promise<void> {
   let off = 0;
@@ -136,13 +182,12 @@ async function load(): Promise<void> {
   }
 }
 while (true) {
-  const pre = await readExact(8);
-  if (pre === null) break;
-  const view = new DataView(pre.buffer);
-  const headBytes = await readExact(view.getUint32(0));
-  const body = await readExact(view.getUint32(4));
-  if (headBytes === null || body === null) break;
-  const meta = JSON.parse(dec.decode(headBytes));
+  const request = await readFrame();
+  if (request === null) break;
+  // deno-lint-ignore no-explicit-any
+  const meta = request.head as any;
+  const streamed = meta.stream === true ? streamedBody() : null;
+  const body = streamed?.stream ?? request.body;
   let frame: { head: unknown; body?: Uint8Array };
   let streamEnd: unknown = undefined;
   try {
@@ -186,6 +231,10 @@ while (true) {
   const marker = enc.encode("\\u0000fluxbase-end-" + meta.nonce + "\\u0000");
   const marks = { stdout: markStream(Deno.stdout, marker), stderr: markStream(Deno.stderr, marker) };
   await send({ ...(frame.head as object), marks, retire }, frame.body ?? new Uint8Array(0));
+  if (streamed) {
+    streamed.discard();
+    if (!(await streamed.done)) break;
+  }
   if (retire) break;
 }
 conn.close();

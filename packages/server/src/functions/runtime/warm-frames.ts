@@ -1,6 +1,9 @@
 // Node's side of the warm worker socket protocol (warm-bootstrap-source.ts): 8-byte
-// prefix (u32 head length, u32 body length, big-endian), JSON head, raw body.
+// prefix (u32 head length, u32 body length, big-endian), JSON head, raw body. A request
+// whose body is streamed has `stream: true` in its head and is followed by `{chunk: true}`
+// frames and one `{end: true}` frame (with `error` when the body failed or was abandoned).
 import { type Socket } from 'node:net';
+import type { Readable } from 'node:stream';
 
 /** A head larger than this is a protocol violation, not a response. */
 const MAX_HEAD_BYTES = 16 * 1024 * 1024;
@@ -12,7 +15,11 @@ export interface WarmRequestHead {
   context: Record<string, unknown>;
   env: Record<string, string>;
   nonce: string;
+  stream?: true;
 }
+
+/** The frames after a streamed request's head. */
+export type WarmRequestBodyHead = { chunk: true } | { end: true; error?: string };
 
 /**
  * A whole response; or, for a streamed body, a head (`stream: true`, with the first bytes),
@@ -29,12 +36,13 @@ export interface Marks {
   stderr: boolean;
 }
 
-export function writeFrame(socket: Socket, head: WarmRequestHead, body: Buffer): void {
+/** One write per frame; false when the socket's buffer is full (wait for 'drain'). */
+export function writeFrame(socket: Socket, head: WarmRequestHead | WarmRequestBodyHead, body: Buffer): boolean {
   const h = Buffer.from(JSON.stringify(head), 'utf8');
   const pre = Buffer.alloc(8);
   pre.writeUInt32BE(h.length, 0);
   pre.writeUInt32BE(body.length, 4);
-  socket.write(Buffer.concat([pre, h, body]));
+  return socket.write(Buffer.concat([pre, h, body]));
 }
 
 /** Accumulates socket bytes and yields whole frames; `error` is set once the stream is unusable. */
@@ -97,4 +105,48 @@ function parseWarmHead(text: string): WarmResponseHead | null {
 
 export function responseTooLarge(bytes: number, max: number): string {
   return `the response body (${bytes} bytes) is over the ${max}-byte limit (functions.max_response_size)`;
+}
+
+const NO_BYTES = Buffer.alloc(0);
+
+/**
+ * Streams a request body to the worker as chunk frames, pausing `body` while the socket's
+ * buffer is full, then one end frame. `finish()` (the response is complete, or the worker is
+ * gone) sends the end frame if the body has not ended, so the worker stops waiting for it,
+ * and detaches; the rest of an unread body is drained, not forwarded.
+ */
+export function pumpRequestBody(socket: Socket, body: Readable): { finish(): void } {
+  let ended = false;
+  const resume = () => body.resume();
+  const onData = (chunk: Buffer) => {
+    if (!writeFrame(socket, { chunk: true }, chunk)) {
+      body.pause();
+      socket.once('drain', resume);
+    }
+  };
+  const end = (error?: string) => {
+    if (ended) return;
+    ended = true;
+    body.off('data', onData);
+    body.off('end', onEnd);
+    body.off('error', onError);
+    body.off('close', onClose);
+    socket.off('drain', resume);
+    if (!socket.destroyed) writeFrame(socket, error === undefined ? { end: true } : { end: true, error }, NO_BYTES);
+  };
+  const onEnd = () => end();
+  const onError = (e: Error) => end(`the request body failed: ${e.message}`);
+  const onClose = () => end('the request body ended early (the client went away)');
+  body.on('data', onData);
+  body.once('end', onEnd);
+  body.once('error', onError);
+  body.once('close', onClose);
+  return {
+    finish() {
+      if (ended) return;
+      end('the function answered before reading the whole request body');
+      body.on('error', () => {});
+      body.resume();
+    },
+  };
 }

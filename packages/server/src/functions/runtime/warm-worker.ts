@@ -9,13 +9,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { USER_MODULE_FILE } from './bootstrap-source.ts';
 import { OutputCapture } from './output-capture.ts';
 import { denoArgs } from './permission-flags.ts';
 import { failureFor, type FunctionErrorReason, type FunctionLimits, type FunctionPermissions, type FunctionRuntimeError, type InvokeInput, type InvokeResult, type StreamEnd } from './types.ts';
 import { outputMarker, WARM_BOOTSTRAP_FILE, warmBootstrapSource } from './warm-bootstrap-source.ts';
-import { FrameReader, responseTooLarge, type WarmResponseHead, writeFrame } from './warm-frames.ts';
+import { FrameReader, pumpRequestBody, responseTooLarge, type WarmResponseHead, writeFrame } from './warm-frames.ts';
 import { MarkedStream } from './warm-output.ts';
 
 const OOM_PATTERN = /out of memory|Reached heap limit|heap out of memory/i;
@@ -66,6 +66,8 @@ export class WarmWorker {
   private socketClosed = false;
   private readonly out = new MarkedStream();
   private readonly err = new MarkedStream();
+  /** The current request's streamed body, until the response is complete. */
+  private bodyPump: { finish(): void } | null = null;
 
   /** `key` is the caller's key (events, stats); `poolKey` adds the hash of everything that must match for reuse. */
   constructor(readonly key: string, readonly poolKey: string, private readonly spec: WarmWorkerSpec, now: number) {
@@ -166,6 +168,7 @@ export class WarmWorker {
     } finally {
       // A streamed response keeps the timer and the capture until its end (streamRest).
       if (!streaming) {
+        this.finishBody();
         clearTimeout(timer);
         this.out.end();
         this.err.end();
@@ -233,6 +236,7 @@ export class WarmWorker {
         }
       } finally {
         ended = true;
+        this.finishBody();
         clearTimeout(ctx.timer);
         this.out.end();
         this.err.end();
@@ -348,9 +352,20 @@ export class WarmWorker {
     const { method, url, headers, body } = input.request;
     const env: Record<string, string> = {};
     for (const name of input.permissions.env) if (Object.hasOwn(input.env, name)) env[name] = input.env[name]!;
-    const raw = body === undefined ? Buffer.alloc(0) : typeof body === 'string' ? Buffer.from(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-    writeFrame(socket, { method, url, headers, context: input.context ?? {}, env, nonce }, raw);
+    const head = { method, url, headers, context: input.context ?? {}, env, nonce };
+    if (body instanceof Readable) {
+      writeFrame(socket, { ...head, stream: true }, Buffer.alloc(0));
+      this.bodyPump = pumpRequestBody(socket, body);
+    } else {
+      writeFrame(socket, head, body === undefined ? Buffer.alloc(0) : typeof body === 'string' ? Buffer.from(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+    }
     return this.waitFrame();
+  }
+
+  /** The response is complete (or will never come): a body still streaming is ended for the worker and detached. */
+  private finishBody(): void {
+    this.bodyPump?.finish();
+    this.bodyPump = null;
   }
 
   /** The next frame from the worker, or why none will come. */
