@@ -112,9 +112,12 @@ describe('failures', () => {
   it.each([
     ['busy loop', `export default () => { console.log(Deno.pid); while (true) {} };`],
     ['pending timer', `export default () => { console.log(Deno.pid); return new Promise(() => setInterval(() => {}, 1000)); };`],
-  ])('never returning (%s) is FUNCTION_TIMEOUT and the process group is gone', async (_name, code) => {
+    ['a promise that never settles', `export default () => { console.log(Deno.pid); return new Promise(() => {}); };`],
+    ['a promise that never settles, with a streamed body', `export default () => { console.log(Deno.pid); return new Promise(() => {}); };`, true],
+  ])('never returning (%s) is FUNCTION_TIMEOUT and the process group is gone', async (_name, code, streamed = false) => {
     const started = Date.now();
-    const e = await failure(runtime.invoke(input(code, { limits: { memoryMb: 128, timeoutMs: 1000, maxOutputBytes: MiB } })));
+    const request = { method: 'POST', url: 'http://x/', headers: {}, body: streamed ? Readable.from([Buffer.from('x')]) : new Uint8Array([1]) };
+    const e = await failure(runtime.invoke(input(code, { request, limits: { memoryMb: 128, timeoutMs: 1000, maxOutputBytes: MiB } })));
     expect(e).toMatchObject({ code: 'FUNCTION_TIMEOUT', reason: 'timeout' });
     expect(Date.now() - started).toBeLessThan(5000);
     const pid = Number(e.logs.stdout.trim());

@@ -244,13 +244,14 @@ function runProcess(
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      child.stdin?.destroy();
       resolve({ exit: { code, signal, spawnError }, timedOut, bodyError });
     });
     if (child.stdin !== null) {
       const { method, url, headers, body } = input.request;
-      const stream = body instanceof Readable;
-      child.stdin.write(`${JSON.stringify({ method, url, headers, context: input.context ?? {}, response: responsePath, ...(stream ? { stream: true } : {}) })}\n`);
+      const head = { method, url, headers, context: input.context ?? {}, response: responsePath };
       if (body instanceof Readable) {
+        child.stdin.write(`${JSON.stringify({ ...head, stream: true })}\n`);
         // A body that fails midway (the client went away, a size limit) stops the function:
         // on stdin it would look complete. Once the process has ended, the rest is drained.
         const cut = (why: string) => {
@@ -262,8 +263,11 @@ function runProcess(
         body.pipe(child.stdin);
         child.once('close', () => { body.unpipe(child.stdin!); body.on('error', () => {}); body.resume(); });
       } else {
-        if (body !== undefined && body.length > 0) child.stdin.write(typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength));
-        child.stdin.end();
+        const bytes = body === undefined ? Buffer.alloc(0) : typeof body === 'string' ? Buffer.from(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+        // stdin stays open (destroyed on close, below): the bootstrap's pending read on it keeps
+        // the process alive while the handler runs, cheaper than a timer.
+        child.stdin.write(`${JSON.stringify({ ...head, length: bytes.length })}\n`);
+        if (bytes.length > 0) child.stdin.write(bytes);
       }
     }
   });

@@ -60,13 +60,15 @@ function contextFor(meta: { context?: unknown }): unknown {
   return __fluxbaseContext((meta.context ?? {}) as Record<string, unknown>);
 }
 // Deno ends a process whose event loop is empty even while a promise is pending; a handler
-// whose promise never settles must run into the timeout (FUNCTION_TIMEOUT) instead.
-async function runHandler(h: Handler, req: Request, ctx: unknown): Promise<unknown> {
-  const keepAlive = setInterval(() => {}, 1_000_000);
+// whose promise never settles must run into the timeout (FUNCTION_TIMEOUT) instead. A timer
+// keeps the loop alive, unless the caller has a pending read that does (the cold bootstrap:
+// the first timer costs ~5 ms of start-up).
+async function runHandler(h: Handler, req: Request, ctx: unknown, keepAlive = true): Promise<unknown> {
+  const timer = keepAlive ? setInterval(() => {}, 1_000_000) : undefined;
   try {
     return await h(req, ctx);
   } finally {
-    clearInterval(keepAlive);
+    if (timer !== undefined) clearInterval(timer);
   }
 }
 `;
