@@ -51,3 +51,4 @@ export {
   type GenericFunction, type GenericSchema, type GenericTable, type GenericView, type InsertOf, type RelationName,
   type RelationOf, type RowOf, type SelectRow, type UpdateOf,
 } from './types.ts';
+export { verifyWebhookSignature } from './webhooks/index.ts';

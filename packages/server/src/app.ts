@@ -7,6 +7,7 @@ import { createRealtime, type RealtimeEngine } from './realtime/index.ts';
 import { createAuth, createSecretBox } from './auth/index.ts';
 import { createFunctions, hasOwnDeadline, isInvokePath, type Functions } from './functions/index.ts';
 import { ReadStatementCache, registerRestRoutes } from './rest/index.ts';
+import { createWebhooks, type Webhooks } from './webhooks/index.ts';
 import {
   createHttpServer, createRateLimitStore, IdempotencyStore, PrincipalResolver, RateLimiter,
   registerHealthRoute, registerMetricsRoute, registerReadyRoute, type SystemStatus,
@@ -21,6 +22,8 @@ declare module 'fastify' {
     realtime: RealtimeEngine;
     /** Edge functions: the service and the warm pool (tests stop workers and count them). */
     functions: Functions;
+    /** Webhooks: the service and the delivery worker (tests drain it). */
+    webhooks: Webhooks;
   }
 }
 
@@ -82,9 +85,11 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     // Functions with their own CORS settings answer their preflights (functions/routes/invoke.ts).
     ...(config.functions.enabled ? { deferPreflight: isInvokePath } : {}),
   };
+  const sealer = createSecretBox(config.encryptionKeyBytes);
   const functions = createFunctions({
-    config, db, logger, metrics, sealer: createSecretBox(config.encryptionKeyBytes), rateLimitStore, cors, ...(deps.clock ? { now: deps.clock } : {}),
+    config, db, logger, metrics, sealer, rateLimitStore, cors, ...(deps.clock ? { now: deps.clock } : {}),
   });
+  const webhooks = createWebhooks({ config, db, logger, metrics, sealer, ...(deps.clock ? { now: deps.clock } : {}) });
   const app = createHttpServer({
     logger,
     metrics,
@@ -111,15 +116,18 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     await auth.start();
     await realtime.start();
     await functions.start();
+    await webhooks.start();
   });
   app.decorate('realtime', realtime.engine);
   app.decorate('functions', functions);
+  app.decorate('webhooks', webhooks);
   app.decorate('drainMail', () => auth.drainMail());
   // Before the server stops accepting: clients get the shutdown frame before their sockets close.
   app.addHook('preClose', async () => {
     await realtime.stop();
   });
   app.addHook('onClose', async () => {
+    await webhooks.stop();
     await functions.stop();
     await auth.close();
     await rateLimitStore.close?.();
@@ -146,6 +154,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   auth.register(app);
   realtime.register(app);
   functions.register(app);
+  webhooks.register(app);
   for (const plugin of deps.plugins ?? []) plugin(app, deps);
   return app;
 }

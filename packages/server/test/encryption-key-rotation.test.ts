@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rotateEncryptionKey } from '../src/auth/index.ts';
 import { createSecretBox } from '../src/auth/core/secret-box.ts';
+import { rekeyWebhookSecrets } from '../src/webhooks/index.ts';
 import { createTestDatabase, type TestDatabase } from './harness/index.ts';
 
 let db: TestDatabase;
@@ -45,5 +46,17 @@ describe('rotateEncryptionKey', () => {
     const before = await db.sql`select name, client_secret_enc from auth.oauth_providers order by name`;
     await expect(rotateEncryptionKey(db.sql, oldKey, newKey)).rejects.toThrow(/opens with neither key/);
     expect(await db.sql`select name, client_secret_enc from auth.oauth_providers order by name`).toEqual(before);
+  });
+});
+
+describe('rekeyWebhookSecrets', () => {
+  it('re-seals current and previous webhook secrets, and a re-run changes nothing', async () => {
+    await db.sql`insert into webhooks.webhooks (name, url, events, secret_enc, previous_secret_enc, previous_secret_expires_at)
+      values ('w', 'https://example.com/h', '[]', ${oldBox.encrypt('whsec_new')}, ${oldBox.encrypt('whsec_old')}, now() + interval '1 hour')`;
+    expect(await db.sql.begin((tx) => rekeyWebhookSecrets(tx, oldBox, newBox))).toEqual({ resealed: 1, unchanged: 0 });
+    const [w] = await db.sql`select secret_enc, previous_secret_enc from webhooks.webhooks where name = 'w'`;
+    expect(newBox.decrypt(w!.secret_enc as string)).toBe('whsec_new');
+    expect(newBox.decrypt(w!.previous_secret_enc as string)).toBe('whsec_old');
+    expect(await db.sql.begin((tx) => rekeyWebhookSecrets(tx, oldBox, newBox))).toEqual({ resealed: 0, unchanged: 1 });
   });
 });

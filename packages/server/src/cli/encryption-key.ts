@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import postgres from 'postgres';
 import { createSecretBox, rotateEncryptionKey } from '../auth/index.ts';
 import { rekeySecrets } from '../functions/index.ts';
+import { rekeyWebhookSecrets } from '../webhooks/index.ts';
 import { decodeEncryptionKey } from '../config/index.ts';
 import { startEmbeddedPostgres } from '../db/index.ts';
 import { resolveConfig } from '../main.ts';
@@ -27,9 +28,11 @@ export function registerEncryptionKeyCommand(program: Command): void {
       const sql = postgres(config.database.url || embedded!.url, { max: 1, onnotice: () => {} });
       try {
         const auth = await rotateEncryptionKey(sql, old, config.encryptionKeyBytes);
-        // Function secrets (functions.secrets) are sealed with the same key.
+        // Function secrets (functions.secrets) are sealed with the same key,
         const fns = await sql.begin((tx) => rekeySecrets(tx, createSecretBox(old), createSecretBox(config.encryptionKeyBytes)));
-        const r = { resealed: auth.resealed + fns.resealed, unchanged: auth.unchanged + fns.unchanged };
+        // And webhook secrets (webhooks.webhooks).
+        const hooks = await sql.begin((tx) => rekeyWebhookSecrets(tx, createSecretBox(old), createSecretBox(config.encryptionKeyBytes)));
+        const r = { resealed: auth.resealed + fns.resealed + hooks.resealed, unchanged: auth.unchanged + fns.unchanged + hooks.unchanged };
         console.log(`re-encrypted ${r.resealed} secret(s); ${r.unchanged} already under the new key`);
       } catch (err) {
         console.error(`fluxbase: ${(err as Error).message}`);
