@@ -51,4 +51,7 @@ export {
   type GenericFunction, type GenericSchema, type GenericTable, type GenericView, type InsertOf, type RelationName,
   type RelationOf, type RowOf, type SelectRow, type UpdateOf,
 } from './types.ts';
-export { verifyWebhookSignature } from './webhooks/index.ts';
+export {
+  WebhooksClient, verifyWebhookSignature,
+  type CreateWebhookRequest, type UpdateWebhookRequest, type Webhook, type WebhookDelivery, type WebhookEvent, type WebhookOperation, type WebhookTestResult,
+} from './webhooks/index.ts';

@@ -89,7 +89,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const functions = createFunctions({
     config, db, logger, metrics, sealer, rateLimitStore, cors, ...(deps.clock ? { now: deps.clock } : {}),
   });
-  const webhooks = createWebhooks({ config, db, logger, metrics, sealer, ...(deps.clock ? { now: deps.clock } : {}) });
+  const webhooks = createWebhooks({ config, db, logger, metrics, sealer, rateLimitStore, ...(deps.clock ? { now: deps.clock } : {}) });
   const app = createHttpServer({
     logger,
     metrics,

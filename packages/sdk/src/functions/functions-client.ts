@@ -2,7 +2,7 @@
 // inspect, sync and delete them (admin routes: a service_role key or an admin user).
 import type { FluxbaseResult, Transport } from '../transport.ts';
 import { invokeFunction, type InvokeSettings } from './invoke.ts';
-import { arrayResult, emptyResult, objectResult } from './result-shape.ts';
+import { arrayResult, emptyResult, objectResult } from '../result-shape.ts';
 import { FunctionSecretsClient } from './secrets-client.ts';
 import type {
   EdgeFunction, FunctionDeploy, FunctionExecution, FunctionExecutionsOptions, FunctionInvokeOptions, FunctionInvokeResponse,

@@ -1,7 +1,7 @@
 // `client.functions.secrets`: the write-only values injected into functions and jobs as
 // `FLUXBASE_SECRET_<NAME>` (`/api/v1/secrets`, admin only). No route returns a value.
 import type { FluxbaseResult, Transport } from '../transport.ts';
-import { arrayResult, emptyResult, objectResult } from './result-shape.ts';
+import { arrayResult, emptyResult, objectResult } from '../result-shape.ts';
 import type {
   FunctionNamespaceOptions, FunctionSecret, FunctionSecretInput, FunctionSecretListOptions, FunctionSecretUpdate,
 } from './types.ts';

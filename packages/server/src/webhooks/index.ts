@@ -3,6 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/index.ts';
 import type { Database } from '../db/index.ts';
+import type { RateLimitStore } from '../http/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import { createWebhookMetrics } from './metrics.ts';
 import { registerWebhooksCreate } from './routes/create.ts';
@@ -30,6 +31,8 @@ export interface WebhooksDeps {
   metrics: Metrics;
   /** AES-256-GCM under encryption_key (the auth subsystem's box, passed by app.ts). */
   sealer: Sealer;
+  /** The server's rate-limit counters (the per-URL delivery limit). */
+  rateLimitStore: RateLimitStore;
   now?: () => number;
 }
 
@@ -51,7 +54,7 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
   const metrics = createWebhookMetrics(deps.metrics.registry, () => db.pool.withConnection((sql) => countDue(sql)));
   const worker = new DeliveryWorker({
     db, sealer: deps.sealer, logger, metrics, concurrency: wh.workers, backoffBaseMs: wh.retry_backoff_base, backoffMaxMs: wh.retry_backoff_max,
-    perUrl: wh.per_url_rate_limit, allowPrivateTargets: wh.allow_private_targets, ...(deps.now ? { now: deps.now } : {}),
+    perUrl: wh.per_url_rate_limit, limits: deps.rateLimitStore, allowPrivateTargets: wh.allow_private_targets, ...(deps.now ? { now: deps.now } : {}),
   });
   let cleanup: NodeJS.Timeout | undefined;
   return {

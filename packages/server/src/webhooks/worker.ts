@@ -4,11 +4,13 @@
 // the target guard resolved and checked at this attempt (DNS rebinding cannot redirect it).
 // A 2xx within the webhook's timeout is success; anything else is retried after
 // retry_backoff_base × 2^(attempt−1) ± 20 %, capped at retry_backoff_max, and after
-// max_retries retries the delivery is dead. A target over its per-URL rate limit waits
-// without spending an attempt. A worker that dies mid-attempt leaves its claim to expire, and
+// max_retries retries the delivery is dead. A target over its per-URL rate limit
+// (webhooks.per_url_rate_limit, counted in the server's rate-limit store: across instances
+// when Redis is configured) waits for its window without spending an attempt. A worker that dies mid-attempt leaves its claim to expire, and
 // the delivery is sent again (at least once; X-Fluxbase-Delivery lets receivers drop repeats).
 import type postgres from 'postgres';
 import type { Database } from '../db/index.ts';
+import type { RateLimitStore } from '../http/index.ts';
 import type { Logger } from '../observability/index.ts';
 import { postPinned } from './deliver-http.ts';
 import type { WebhookMetrics } from './metrics.ts';
@@ -26,6 +28,8 @@ export interface DeliveryWorkerOptions {
   backoffBaseMs: number;
   backoffMaxMs: number;
   perUrl: { count: number; windowMs: number };
+  /** The server's rate-limit counters: shared by every instance when Redis is configured, else this instance's. */
+  limits: RateLimitStore;
   allowPrivateTargets: boolean;
   pollMs?: number;
   now?: () => number;
@@ -43,8 +47,6 @@ export class DeliveryWorker {
   private timer: NodeJS.Timeout | undefined;
   private unlisten: (() => Promise<void>) | undefined;
   private readonly inFlight = new Set<Promise<void>>();
-  /** Attempt times per target URL in the current window (per instance). */
-  private readonly sent = new Map<string, number[]>();
   private readonly now: () => number;
   private readonly random: () => number;
 
@@ -114,7 +116,7 @@ export class DeliveryWorker {
   }
 
   private async attempt(d: ClaimedDelivery): Promise<void> {
-    const waitMs = this.rateLimitWait(d.url);
+    const waitMs = await this.rateLimitWait(d.url);
     if (waitMs > 0) {
       this.o.metrics.deliveries.inc({ outcome: 'postponed' });
       await this.o.db.pool.withConnection((sql) => postpone(sql, d.id, waitMs));
@@ -165,18 +167,14 @@ export class DeliveryWorker {
     return Math.round(Math.min(raw * (0.8 + 0.4 * this.random()), this.o.backoffMaxMs));
   }
 
-  /** 0 when the URL may be sent to now (and counts it), else how long until it may. */
-  private rateLimitWait(url: string): number {
-    const now = this.now();
+  /** 0 when the URL may be sent to now (and counts it), else how long until its window resets. */
+  private async rateLimitWait(url: string): Promise<number> {
     const { count, windowMs } = this.o.perUrl;
-    const times = (this.sent.get(url) ?? []).filter((t) => now - t < windowMs);
-    if (times.length >= count) {
-      this.sent.set(url, times);
-      return windowMs - (now - times[0]!) + 1;
+    try {
+      const hit = await this.o.limits.hit(`webhook-url:${url}`, windowMs);
+      return hit.count > count ? Math.max(1, hit.resetInMs) : 0;
+    } catch {
+      return 0; // counters unreachable: deliver rather than stall the queue
     }
-    times.push(now);
-    this.sent.set(url, times);
-    if (this.sent.size > 10_000) for (const [k, v] of this.sent) if (v.every((t) => now - t >= windowMs)) this.sent.delete(k);
-    return 0;
   }
 }

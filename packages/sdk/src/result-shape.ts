@@ -1,7 +1,7 @@
 // Checks that an admin route answered the shape its type promises, so a proxy page or a
 // changed server shows up as INVALID_RESPONSE rather than as a wrongly typed `data`.
-import { FluxbaseError } from '../errors.ts';
-import type { FluxbaseResponse, FluxbaseResult } from '../transport.ts';
+import { FluxbaseError } from './errors.ts';
+import type { FluxbaseResponse, FluxbaseResult } from './transport.ts';
 
 function invalid(res: FluxbaseResponse<unknown>, message: string): FluxbaseError {
   return new FluxbaseError({ status: res.status, code: 'INVALID_RESPONSE', error: 'Invalid response', message, requestId: res.headers.get('x-request-id') ?? undefined });
