@@ -188,6 +188,15 @@ describe('user scope and access', () => {
     expect((await api('DELETE', `/api/v1/webhooks/${created.json.id}`, undefined, as(userA))).status).toBe(204);
   });
 
+  it('makes a service key\'s webhook global by default, and refuses a "user" one it has no user for', async () => {
+    const res = await api('POST', '/api/v1/webhooks', { name: 'key', url: `${base}/key`, events: [{ table: 'orders', operations: ['*'] }] });
+    expect(res.json).toMatchObject({ scope: 'global', created_by: null });
+    const user = await api('POST', '/api/v1/webhooks', { name: 'key2', url: `${base}/key`, events: [{ table: 'orders', operations: ['*'] }], scope: 'user' });
+    expect(user.status).toBe(400);
+    expect(user.json.message).toMatch(/no user/);
+    await api('DELETE', `/api/v1/webhooks/${res.json.id}`);
+  });
+
   it('refuses a global webhook from a user, and anonymous callers', async () => {
     const global = await api('POST', '/api/v1/webhooks', { name: 'g', url: `${base}/g`, events: [{ table: 'orders', operations: ['*'] }], scope: 'global' }, as(userA));
     expect(global.status).toBe(403);

@@ -4,7 +4,7 @@
 // A user manages their own webhooks, which only receive changes of rows they own; a global
 // webhook (every change of its tables) needs an admin.
 import { inTransaction, type Database, type ReservedSql } from '../db/index.ts';
-import { AppError, errors, type Principal } from '../http/index.ts';
+import { AppError, errors, isPgError, type Principal } from '../http/index.ts';
 import { postPinned } from './deliver-http.ts';
 import { deliveryHeaders, type Sealer } from './sign-delivery.ts';
 import { generateWebhookSecret } from './signature.ts';
@@ -75,8 +75,12 @@ export class WebhooksService {
   }
 
   async create(caller: Caller, input: CreateInput): Promise<{ row: WebhookRow; secret: string }> {
-    const scope = input.scope ?? 'user';
+    // A service key or service-role JWT has no user whose rows a "user" webhook could follow:
+    // its webhooks are global unless it says otherwise, and saying "user" is refused.
+    const keyOnly = caller.isAdmin && caller.principal.userId === null;
+    const scope = input.scope ?? (keyOnly ? 'global' : 'user');
     if (scope === 'global' && !caller.isAdmin) throw globalNeedsAdmin();
+    if (scope === 'user' && keyOnly) throw invalid('scope', 'A service key has no user to scope a webhook to; use scope "global", or register it with a user\'s token');
     const createdBy = caller.isAdmin ? caller.principal.userId : this.userOf(caller);
     const fields: WebhookFields = {
       name: input.name, description: input.description ?? null, url: input.url, events: normalizeEvents(input.events),
@@ -89,13 +93,14 @@ export class WebhooksService {
       const inserted = await insertWebhook(sql, { ...fields, created_by: createdBy, secret_enc: this.deps.sealer.encrypt(secret) });
       await replaceSubscriptions(sql, inserted.id, fields.events);
       return inserted;
-    });
+    }, (inserted) => this.deps.db.pool.withConnection((sql) => deleteWebhook(sql, inserted.id)));
     return { row, secret };
   }
 
   async update(caller: Caller, id: string, input: UpdateInput): Promise<WebhookRow> {
     const current = await this.get(caller, id);
     if (input.scope === 'global' && !caller.isAdmin) throw globalNeedsAdmin();
+    if (input.scope === 'user' && current.created_by === null) throw invalid('scope', 'This webhook was registered with a service key and has no user to scope it to; keep scope "global"');
     const fields: WebhookFields = {
       name: input.name ?? current.name,
       description: input.description === undefined ? current.description : input.description,
@@ -184,10 +189,25 @@ export class WebhooksService {
     });
   }
 
-  /** A registration write in one transaction, then the triggers brought in line with the subscriptions. */
-  private async writeWithSubscriptions<T>(fn: (tx: ReservedSql) => Promise<T>): Promise<T> {
+  /**
+   * A registration write in one transaction, then the triggers brought in line with the
+   * subscriptions. `undo` runs when the triggers cannot be installed (the owner connection
+   * may not act for a table's owner), so a webhook never stays registered without them.
+   */
+  private async writeWithSubscriptions<T>(fn: (tx: ReservedSql) => Promise<T>, undo?: (out: T) => Promise<unknown>): Promise<T> {
     const out = await this.deps.db.pool.withConnection((sql) => inTransaction(sql, fn));
-    await this.syncTriggers();
+    try {
+      await this.syncTriggers();
+    } catch (err) {
+      if (undo) await undo(out).catch(() => {});
+      if (isPgError(err) && err.code === '42501') {
+        throw new AppError('INSUFFICIENT_PERMISSIONS', {
+          message: 'The database owner connection may not create triggers on a table of this webhook; grant the table owner\'s role to the role Fluxbase connects as',
+          cause: err,
+        });
+      }
+      throw err;
+    }
     return out;
   }
 }
