@@ -58,12 +58,15 @@ create table webhooks.deliveries (
   -- claimed again (at least once).
   locked_until timestamptz,
   delivered_at timestamptz,
-  created_at timestamptz not null default now(),
-  unique (webhook_id, event_id)
-);
+  created_at timestamptz not null default now()
+)
+-- A queue: every row is claimed (locked_until, a HOT update when the page has room) and
+-- finished soon after, so vacuum often enough that claims do not wade through dead entries.
+with (fillfactor = 80, autovacuum_vacuum_scale_factor = 0.02, autovacuum_vacuum_insert_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.02);
+-- Only the indexes the claim and the log need: each one is written in the writer's
+-- transaction (bench/README.md "Webhooks", W2). The hourly retention sweep scans the table.
 create index deliveries_due on webhooks.deliveries (next_retry_at) where status in ('pending', 'failed');
 create index deliveries_by_webhook on webhooks.deliveries (webhook_id, created_at desc);
-create index deliveries_created_at on webhooks.deliveries (created_at);
 
 -- AFTER ROW trigger on every watched table. The row's owner is its user_id, owner_id or
 -- created_by column (auth.users: id). SECURITY DEFINER so any writer queues deliveries

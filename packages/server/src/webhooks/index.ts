@@ -54,7 +54,7 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
   const metrics = createWebhookMetrics(deps.metrics.registry, () => db.pool.withConnection((sql) => countDue(sql)));
   const worker = new DeliveryWorker({
     db, sealer: deps.sealer, logger, metrics, concurrency: wh.workers, backoffBaseMs: wh.retry_backoff_base, backoffMaxMs: wh.retry_backoff_max,
-    perUrl: wh.per_url_rate_limit, limits: deps.rateLimitStore, allowPrivateTargets: wh.allow_private_targets, ...(deps.now ? { now: deps.now } : {}),
+    perUrl: wh.per_url_rate_limit, limits: deps.rateLimitStore, owner: db.admin, allowPrivateTargets: wh.allow_private_targets, ...(deps.now ? { now: deps.now } : {}),
   });
   let cleanup: NodeJS.Timeout | undefined;
   return {

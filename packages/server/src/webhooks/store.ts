@@ -181,7 +181,8 @@ export interface ClaimedDelivery {
   webhook_id: string;
   event_id: string;
   event: string;
-  payload: Record<string, unknown>;
+  /** The body as PostgreSQL prints the jsonb: sent as is (signed over these exact bytes). */
+  body: string;
   attempt: number;
   url: string;
   headers: Record<string, string>;
@@ -209,7 +210,7 @@ export async function claimDeliveries(sql: Queryable, limit: number, holdSeconds
     update webhooks.deliveries d set locked_until = now() + make_interval(secs => ${holdSeconds})
     from due, webhooks.webhooks w
     where d.id = due.id and w.id = d.webhook_id
-    returning d.id, d.webhook_id, d.event_id, d.event, d.payload, d.attempt, w.url, w.headers, w.timeout_seconds, w.max_retries,
+    returning d.id, d.webhook_id, d.event_id, d.event, d.payload::text as body, d.attempt, w.url, w.headers, w.timeout_seconds, w.max_retries,
               w.secret_enc, w.previous_secret_enc, w.previous_secret_expires_at`;
 }
 
@@ -222,14 +223,25 @@ export interface AttemptResult {
   retryInMs?: number;
 }
 
-/** Records one attempt (attempt + 1) and releases the row. */
-export async function recordAttempt(sql: Queryable, id: string, r: AttemptResult): Promise<void> {
+/** Records attempts (each: attempt + 1) and releases their rows, in one statement. */
+export async function recordAttempts(sql: Queryable, results: (AttemptResult & { id: string })[]): Promise<void> {
+  if (results.length === 0) return;
+  const rows = results.map((r) => ({
+    id: r.id, status: r.status, status_code: r.status_code, response_body: r.response_body, error: r.error, retry_s: (r.retryInMs ?? 0) / 1000,
+  }));
   await sql`
-    update webhooks.deliveries set status = ${r.status}, status_code = ${r.status_code}, response_body = ${r.response_body}, error = ${r.error},
-      attempt = attempt + 1, locked_until = null,
-      next_retry_at = case when ${r.status} = 'failed' then now() + make_interval(secs => ${(r.retryInMs ?? 0) / 1000}) else next_retry_at end,
-      delivered_at = case when ${r.status} = 'success' then now() else delivered_at end
-    where id = ${id}`;
+    update webhooks.deliveries d set status = v.status, status_code = v.status_code, response_body = v.response_body, error = v.error,
+      attempt = d.attempt + 1, locked_until = null,
+      next_retry_at = case when v.status = 'failed' then now() + make_interval(secs => v.retry_s) else d.next_retry_at end,
+      delivered_at = case when v.status = 'success' then now() else d.delivered_at end
+    from jsonb_to_recordset(${sql.json(rows as never)}::jsonb)
+      as v(id uuid, status text, status_code integer, response_body text, error text, retry_s double precision)
+    where d.id = v.id`;
+}
+
+/** Gives claimed rows back at once (a stopping worker's buffer). */
+export async function releaseClaims(sql: Queryable, ids: string[]): Promise<void> {
+  await sql`update webhooks.deliveries set locked_until = null where id = any(${ids}::uuid[])`;
 }
 
 /** Puts a claimed delivery back without counting an attempt (the target's rate limit, a draining worker). */

@@ -15,7 +15,7 @@ import type { Logger } from '../observability/index.ts';
 import { postPinned } from './deliver-http.ts';
 import type { WebhookMetrics } from './metrics.ts';
 import { deliveryHeaders, type Sealer } from './sign-delivery.ts';
-import { claimDeliveries, DELIVERY_CHANNEL, postpone, recordAttempt, type AttemptResult, type ClaimedDelivery } from './store.ts';
+import { claimDeliveries, DELIVERY_CHANNEL, postpone, recordAttempts, releaseClaims, type AttemptResult, type ClaimedDelivery } from './store.ts';
 import { checkTargetUrl, resolveTarget, TargetRefusedError } from './target-guard.ts';
 
 export interface DeliveryWorkerOptions {
@@ -31,14 +31,23 @@ export interface DeliveryWorkerOptions {
   /** The server's rate-limit counters: shared by every instance when Redis is configured, else this instance's. */
   limits: RateLimitStore;
   allowPrivateTargets: boolean;
+  /** The owner connection (db.admin), for the queue's own VACUUM; absent: autovacuum only. */
+  owner?: postgres.Sql;
   pollMs?: number;
   now?: () => number;
   random?: () => number;
 }
 
-/** How long a claim holds a row: the longest timeout (60 s) plus room to record the result. */
+/** How long a claim holds a row: the longest timeout (60 s) plus room to wait in the buffer and record the result. */
 const HOLD_SECONDS = 90;
 const POLL_MS = 1_000;
+/** Rows claimed ahead per instance (the buffer the slots take from). */
+const PREFETCH = 64;
+/** Results are written together: after FLUSH_MS, or at once when FLUSH_ROWS are waiting. */
+const FLUSH_MS = 10;
+const FLUSH_ROWS = 64;
+const VACUUM_EVERY_ROWS = 5_000;
+const VACUUM_MIN_MS = 5_000;
 
 export class DeliveryWorker {
   private running: Promise<void> | undefined;
@@ -49,6 +58,28 @@ export class DeliveryWorker {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly now: () => number;
   private readonly random: () => number;
+  private sinceVacuum = 0;
+  private lastVacuum = -Infinity;
+  private vacuuming = false;
+  /** Claimed deliveries not yet started. */
+  private readonly buffer: ClaimedDelivery[] = [];
+  private readonly results: (AttemptResult & { id: string })[] = [];
+  private flushTimer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | undefined;
+  /** Opened secrets by their sealed text (a rotation or re-key makes new text), so a delivery does not decrypt again. */
+  private readonly opened = new Map<string, string>();
+  private readonly secrets: Sealer = {
+    encrypt: (plain) => this.o.sealer.encrypt(plain),
+    decrypt: (sealed) => {
+      let plain = this.opened.get(sealed);
+      if (plain === undefined) {
+        plain = this.o.sealer.decrypt(sealed);
+        if (this.opened.size >= 10_000) this.opened.clear();
+        this.opened.set(sealed, plain);
+      }
+      return plain;
+    },
+  };
 
   constructor(private readonly o: DeliveryWorkerOptions) {
     this.now = o.now ?? Date.now;
@@ -68,7 +99,7 @@ export class DeliveryWorker {
     this.wake();
   }
 
-  /** Stops claiming and waits for the attempts in flight (each bounded by its timeout). */
+  /** Stops claiming, waits for the attempts in flight (each bounded by its timeout), records them, and releases what was claimed but not started. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
@@ -76,6 +107,9 @@ export class DeliveryWorker {
     this.unlisten = undefined;
     await this.running;
     await Promise.all([...this.inFlight]);
+    await this.flush();
+    const unsent = this.buffer.splice(0);
+    if (unsent.length > 0) await this.o.db.pool.withConnection((sql) => releaseClaims(sql, unsent.map((d) => d.id))).catch(() => {});
   }
 
   /** Drains what is due now (tests, and the NOTIFY/poll wake-ups). */
@@ -97,22 +131,32 @@ export class DeliveryWorker {
     return this.running;
   }
 
+  /**
+   * Keeps `concurrency` attempts in flight from a local buffer that is refilled ahead (one
+   * claim for up to PREFETCH rows while the slots work), so the claim query's round trip does
+   * not pace the deliveries; results are recorded in batches (flush).
+   */
   private async drain(): Promise<void> {
     while (!this.stopped) {
-      const free = this.o.concurrency - this.inFlight.size;
-      if (free <= 0) {
-        await Promise.race(this.inFlight);
-        continue;
+      while (this.inFlight.size < this.o.concurrency && this.buffer.length > 0) this.begin(this.buffer.shift()!);
+      if (this.buffer.length < this.o.concurrency) {
+        const want = PREFETCH - this.buffer.length;
+        const claimed = await this.o.db.pool.withConnection((sql) => claimDeliveries(sql, want, HOLD_SECONDS));
+        this.buffer.push(...claimed);
+        if (claimed.length > 0) continue;
+        if (this.inFlight.size === 0) break;
       }
-      const claimed = await this.o.db.pool.withConnection((sql) => claimDeliveries(sql, free, HOLD_SECONDS));
-      if (claimed.length === 0) break;
-      for (const d of claimed) {
-        const p: Promise<void> = this.attempt(d).catch((err: unknown) => this.o.logger.error({ err, delivery: d.id }, 'webhooks: recording a delivery failed'))
-          .finally(() => this.inFlight.delete(p));
-        this.inFlight.add(p);
-      }
+      await Promise.race(this.inFlight);
     }
     await Promise.all([...this.inFlight]);
+    await this.flush();
+  }
+
+  private begin(d: ClaimedDelivery): void {
+    const p: Promise<void> = this.attempt(d)
+      .catch((err: unknown) => this.o.logger.error({ err, delivery: d.id }, 'webhooks: a delivery attempt failed unexpectedly'))
+      .finally(() => this.inFlight.delete(p));
+    this.inFlight.add(p);
   }
 
   private async attempt(d: ClaimedDelivery): Promise<void> {
@@ -128,7 +172,36 @@ export class DeliveryWorker {
     const outcome = result.status === 'success' ? 'success' : result.status === 'dead' ? 'dead' : result.refused ? 'refused' : 'failed';
     this.o.metrics.deliveries.inc({ outcome });
     this.o.metrics.duration.observe({ outcome: result.status }, seconds);
-    await this.o.db.pool.withConnection((sql) => recordAttempt(sql, d.id, result));
+    this.record(d.id, result);
+  }
+
+  /** Queues an attempt's result; written with others in one UPDATE (at most FLUSH_MS later). */
+  private record(id: string, result: AttemptResult): void {
+    this.results.push({ id, ...result });
+    if (this.results.length >= FLUSH_ROWS) void this.flush();
+    else this.flushTimer ??= setTimeout(() => void this.flush(), FLUSH_MS);
+  }
+
+  /**
+   * Writes the queued results. One at a time; a failed write keeps them for the next try (the
+   * claims stay held meanwhile, and expire if this process dies: the deliveries are sent again).
+   */
+  flush(): Promise<void> {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    this.flushing = (this.flushing ?? Promise.resolve()).then(async () => {
+      const batch = this.results.splice(0);
+      if (batch.length === 0) return;
+      try {
+        await this.o.db.pool.withConnection((sql) => recordAttempts(sql, batch));
+        this.vacuumSoon(batch.length);
+      } catch (err) {
+        this.results.unshift(...batch);
+        this.o.logger.warn({ err, results: batch.length }, 'webhooks: could not record delivery results; retrying');
+        if (!this.stopped) this.flushTimer ??= setTimeout(() => void this.flush(), 1_000);
+      }
+    });
+    return this.flushing;
   }
 
   private async send(d: ClaimedDelivery): Promise<AttemptResult & { refused?: boolean }> {
@@ -143,8 +216,8 @@ export class DeliveryWorker {
     } else {
       try {
         const target = await resolveTarget(checked.url, { allowPrivate: this.o.allowPrivateTargets });
-        const body = JSON.stringify(d.payload);
-        const headers = deliveryHeaders(d, { eventId: d.event_id, event: d.event, body, nowSeconds: Math.floor(this.now() / 1000), sealer: this.o.sealer });
+        const body = d.body;
+        const headers = deliveryHeaders(d, { eventId: d.event_id, event: d.event, body, nowSeconds: Math.floor(this.now() / 1000), sealer: this.secrets });
         const r = await postPinned({ url: checked.url, address: target.address, family: target.family, headers, body, timeoutMs: d.timeout_seconds * 1000 });
         if (r.ok) return { status: 'success', status_code: r.status, response_body: r.responseExcerpt, error: null };
         statusCode = r.status;
@@ -159,6 +232,26 @@ export class DeliveryWorker {
     const attemptNo = d.attempt + 1;
     if (attemptNo > d.max_retries) return { status: 'dead', status_code: statusCode, response_body: excerpt, error: failure, refused };
     return { status: 'failed', status_code: statusCode, response_body: excerpt, error: failure, retryInMs: this.backoff(attemptNo), refused };
+  }
+
+  /**
+   * Every finished delivery leaves a dead entry in the claim's index until the table is
+   * vacuumed, and the claim scans past them: at 2,000 deliveries/s autovacuum (once a minute
+   * at best) lets its cost grow several-fold (bench/README.md "Webhooks"). So after
+   * VACUUM_EVERY_ROWS results, at most every VACUUM_MIN_MS, the worker vacuums the table itself
+   * (owner connection; SKIP_LOCKED, so instances never queue behind each other).
+   */
+  private vacuumSoon(rows: number): void {
+    this.sinceVacuum += rows;
+    const now = performance.now();
+    if (this.sinceVacuum < VACUUM_EVERY_ROWS || now - this.lastVacuum < VACUUM_MIN_MS || this.vacuuming || !this.o.owner) return;
+    this.sinceVacuum = 0;
+    this.lastVacuum = now;
+    this.vacuuming = true;
+    const owner = this.o.owner;
+    void owner.unsafe('vacuum (skip_locked) webhooks.deliveries')
+      .catch((err: unknown) => this.o.logger.debug({ err }, 'webhooks: vacuum of the delivery queue skipped'))
+      .finally(() => (this.vacuuming = false));
   }
 
   /** retry_backoff_base × 2^(attempt−1), ± 20 % jitter, capped at retry_backoff_max. */
