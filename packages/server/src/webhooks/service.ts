@@ -29,21 +29,7 @@ export interface Caller {
 }
 
 /** A webhook as the API shows it: never the secret. */
-export interface WebhookView {
-  id: string;
-  name: string;
-  description: string | null;
-  url: string;
-  events: WebhookRow['events'];
-  enabled: boolean;
-  headers: Record<string, string>;
-  timeout_seconds: number;
-  max_retries: number;
-  scope: 'user' | 'global';
-  created_by: string | null;
-  created_at: Date;
-  updated_at: Date;
-}
+export type WebhookView = Omit<WebhookRow, 'secret_enc' | 'previous_secret_enc' | 'previous_secret_expires_at'>;
 
 export function webhookView(r: WebhookRow): WebhookView {
   return {
