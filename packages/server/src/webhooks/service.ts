@@ -135,7 +135,7 @@ export class WebhooksService {
       throw err;
     }
     const body = JSON.stringify(payload);
-    const headers = deliveryHeaders(row, { eventId, event: 'TEST', body, nowSeconds: Math.floor(this.now() / 1000), sealer: this.deps.sealer });
+    const headers = deliveryHeaders(row, { eventId, event: 'TEST', body, nowSeconds: Math.floor(this.now() / 1000), open: (v) => this.deps.sealer.decrypt(v) });
     const r = await postPinned({ url, address: target.address, family: target.family, headers, body, timeoutMs: row.timeout_seconds * 1000 });
     return { success: r.ok, status_code: r.status, duration_ms: Math.round(r.durationMs), ...(r.error ? { error: r.error } : {}) };
   }

@@ -19,12 +19,12 @@ export interface SigningKeys {
 
 export function deliveryHeaders(
   hook: SigningKeys,
-  o: { eventId: string; event: string; body: string; nowSeconds: number; sealer: Sealer },
+  o: { eventId: string; event: string; body: string; nowSeconds: number; open: (sealed: string) => string },
 ): Record<string, string> {
-  const current = o.sealer.decrypt(hook.secret_enc);
+  const current = o.open(hook.secret_enc);
   const secrets = [current];
   if (hook.previous_secret_enc !== null && hook.previous_secret_expires_at !== null && hook.previous_secret_expires_at.getTime() > o.nowSeconds * 1000) {
-    secrets.push(o.sealer.decrypt(hook.previous_secret_enc));
+    secrets.push(o.open(hook.previous_secret_enc));
   }
   return {
     ...hook.headers,

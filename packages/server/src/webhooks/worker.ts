@@ -68,17 +68,14 @@ export class DeliveryWorker {
   private flushing: Promise<void> | undefined;
   /** Opened secrets by their sealed text (a rotation or re-key makes new text), so a delivery does not decrypt again. */
   private readonly opened = new Map<string, string>();
-  private readonly secrets: Sealer = {
-    encrypt: (plain) => this.o.sealer.encrypt(plain),
-    decrypt: (sealed) => {
-      let plain = this.opened.get(sealed);
-      if (plain === undefined) {
-        plain = this.o.sealer.decrypt(sealed);
-        if (this.opened.size >= 10_000) this.opened.clear();
-        this.opened.set(sealed, plain);
-      }
-      return plain;
-    },
+  private readonly open = (sealed: string): string => {
+    let plain = this.opened.get(sealed);
+    if (plain === undefined) {
+      plain = this.o.sealer.decrypt(sealed);
+      if (this.opened.size >= 10_000) this.opened.clear();
+      this.opened.set(sealed, plain);
+    }
+    return plain;
   };
 
   constructor(private readonly o: DeliveryWorkerOptions) {
@@ -217,7 +214,7 @@ export class DeliveryWorker {
       try {
         const target = await resolveTarget(checked.url, { allowPrivate: this.o.allowPrivateTargets });
         const body = d.body;
-        const headers = deliveryHeaders(d, { eventId: d.event_id, event: d.event, body, nowSeconds: Math.floor(this.now() / 1000), sealer: this.secrets });
+        const headers = deliveryHeaders(d, { eventId: d.event_id, event: d.event, body, nowSeconds: Math.floor(this.now() / 1000), open: this.open });
         const r = await postPinned({ url: checked.url, address: target.address, family: target.family, headers, body, timeoutMs: d.timeout_seconds * 1000 });
         if (r.ok) return { status: 'success', status_code: r.status, response_body: r.responseExcerpt, error: null };
         statusCode = r.status;
