@@ -71,10 +71,11 @@ export class DenoRuntime implements FunctionRuntime {
         throw fail('FUNCTION_ERROR', 'spawn_failed', (err as Error).message);
       }
       const env = { ...input.env, DENO_DIR: this.options.denoDir ?? join(dir, 'deno-dir'), NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1' };
-      const { exit, timedOut, bodyError } = await runProcess(denoPath, args, dir, env, input, responsePath, stdout, stderr);
+      const { exit, timedOut, bodyError, cancelled } = await runProcess(denoPath, args, dir, env, input, responsePath, stdout, stderr);
       const ms = () => Math.round(performance.now() - started);
 
       if (exit.spawnError !== null) throw fail('FUNCTION_ERROR', 'spawn_failed', `could not start Deno: ${exit.spawnError.message}`);
+      if (cancelled) throw fail('FUNCTION_ERROR', 'cancelled', 'the invocation was cancelled', exit.code);
       if (timedOut) throw fail('FUNCTION_TIMEOUT', 'timeout', `function exceeded its ${input.limits.timeoutMs} ms timeout`);
       if (bodyError) throw fail('FUNCTION_ERROR', 'exit', `the request body failed midway (${bodyError}), so the function was stopped`, exit.code);
       if (OOM_PATTERN.test(stderr.tail())) throw fail('FUNCTION_ERROR', 'out_of_memory', `function exceeded its ${input.limits.memoryMb} MB memory limit`, exit.code);
@@ -209,7 +210,7 @@ function lastLine(text: string): string {
 /** Spawns Deno detached (own process group), feeds the request, drains output, and settles once every pipe has closed. */
 function runProcess(
   denoPath: string, args: string[], cwd: string, env: Record<string, string>, input: InvokeInput, responsePath: string, stdout: OutputCapture, stderr: OutputCapture,
-): Promise<{ exit: Exit; timedOut: boolean; bodyError?: string | null }> {
+): Promise<{ exit: Exit; timedOut: boolean; bodyError?: string | null; cancelled?: boolean }> {
   return new Promise((resolve) => {
     let child: ChildProcess;
     try {
@@ -221,6 +222,7 @@ function runProcess(
     let timedOut = false;
     let spawnError: Error | null = null;
     let bodyError: string | null = null;
+    let cancelled = false;
     const killGroup = () => {
       if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
       try {
@@ -233,6 +235,12 @@ function runProcess(
       timedOut = true;
       killGroup();
     }, input.limits.timeoutMs);
+    const onAbort = () => {
+      cancelled = true;
+      killGroup();
+    };
+    if (input.signal?.aborted) queueMicrotask(onAbort);
+    else input.signal?.addEventListener('abort', onAbort, { once: true });
     child.stdout?.on('data', (c: Buffer) => stdout.push(c));
     child.stderr?.on('data', (c: Buffer) => stderr.push(c));
     child.stdin?.on('error', () => {}); // EPIPE when the child exits without reading
@@ -245,7 +253,8 @@ function runProcess(
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       child.stdin?.destroy();
-      resolve({ exit: { code, signal, spawnError }, timedOut, bodyError });
+      input.signal?.removeEventListener('abort', onAbort);
+      resolve({ exit: { code, signal, spawnError }, timedOut, bodyError, cancelled });
     });
     if (child.stdin !== null) {
       const { method, url, headers, body } = input.request;

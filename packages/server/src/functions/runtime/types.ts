@@ -48,6 +48,8 @@ export interface InvokeInput {
   limits: FunctionLimits;
   /** JSON passed to the handler as its second argument (the handler context of docs/functions.md); default {}. */
   context?: Record<string, unknown>;
+  /** Aborting stops the process group at once (FUNCTION_ERROR, reason `cancelled`): a cancelled job. Cold runs only for now. */
+  signal?: AbortSignal;
 }
 
 /** How a streamed response ended (InvokeResult.done): the logs, and the error when the body failed midway. */
@@ -80,7 +82,7 @@ export interface InvokeResult {
 
 export type FunctionErrorCode = 'FUNCTION_ERROR' | 'FUNCTION_TIMEOUT';
 /** The `details.reason` values of function errors (docs/functions.md), plus `timeout` and `spawn_failed` for the runtime's own failures. */
-export type FunctionErrorReason = 'exception' | 'exit' | 'out_of_memory' | 'invalid_response' | 'timeout' | 'spawn_failed';
+export type FunctionErrorReason = 'exception' | 'exit' | 'out_of_memory' | 'invalid_response' | 'timeout' | 'spawn_failed' | 'cancelled';
 
 /** Thrown by FunctionRuntime.invoke for every failed invocation; carries the captured logs. */
 export class FunctionRuntimeError extends Error {
