@@ -35,7 +35,7 @@ function worker(over: Partial<JobWorkerOptions> = {}): JobWorker {
   const w = new JobWorker({
     run: (fn) => fn(sql),
     runtime,
-    logger: createLogger({ level: 'silent' }),
+    logger: createLogger({ level: 'silent', format: 'json' }),
     resolve: async (j): Promise<JobProgram | null> => (PROGRAMS[j.job_name] ? { code: PROGRAMS[j.job_name]!, memoryMb: 128, maxOutputBytes: 1 << 20 } : null),
     capacity: 4, pollMs: 100, heartbeatMs: 100, workerTimeoutMs: 30_000, gracefulShutdownMs: 2_000,
     requeueInterrupted: true, backoffBaseMs: 50, backoffMaxMs: 100, cancelPollMs: 100,
