@@ -1,6 +1,7 @@
 // Benchmark runner. `npm run bench` runs every benchmark; `npm run bench -- health context`
 // runs the named ones (or a group: `rest` = the five REST benchmarks, `auth` = the auth ones,
-// `realtime` = rt1, rt2, rt3, rt6, `functions` = fn-cold, fn-warm, `webhooks` = wh-deliver, wh-write). Options (flag or environment variable):
+// `realtime` = rt1, rt2, rt3, rt6, `functions` = fn-cold, fn-warm, `webhooks` = wh-deliver, wh-write,
+// `jobs` = jobs-drain). Options (flag or environment variable):
 //   --duration=<s>     BENCH_DURATION     seconds each side is loaded per round (10)
 //   --connections=<n>  BENCH_CONNECTIONS  concurrent connections, both sides (50)
 //   --rounds=<n>       BENCH_ROUNDS       measured rounds per side, A,B,A,B,… (3; median)
@@ -15,6 +16,7 @@ import { benchmarks as auth } from './auth.ts';
 import { benchmark as context } from './context.ts';
 import { benchmarks as functions } from './functions.ts';
 import { benchmark as health } from './health.ts';
+import { benchmarks as jobs } from './jobs.ts';
 import { openBenchDatabase, type BenchDatabase } from './lib/db.ts';
 import { compareVerdict, render } from './lib/report.ts';
 import type { BenchOptions, Benchmark, Row } from './lib/types.ts';
@@ -23,7 +25,7 @@ import { benchmarks as rest } from './rest.ts';
 import { benchmark as startup } from './startup.ts';
 import { benchmarks as webhooks } from './webhooks.ts';
 
-const BENCHMARKS: Benchmark[] = [health, context, ...rest, ...auth, ...realtime, ...functions, ...webhooks, startup];
+const BENCHMARKS: Benchmark[] = [health, context, ...rest, ...auth, ...realtime, ...functions, ...webhooks, ...jobs, startup];
 const GROUPS = [...new Set(BENCHMARKS.flatMap((b) => (b.group ? [b.group] : [])))];
 const POOL_SIZE = 50; // database.max_connections default; both sides of `context` use it
 

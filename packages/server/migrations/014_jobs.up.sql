@@ -15,6 +15,11 @@ create table jobs.job_functions (
   max_retries integer not null default 3 check (max_retries >= 0),
   timeout_seconds integer not null default 300 check (timeout_seconds > 0),
   progress_timeout_seconds integer check (progress_timeout_seconds > 0),
+  memory_limit_mb integer not null default 256 check (memory_limit_mb > 0),
+  allow_net boolean not null default true,
+  allow_env text[] not null default '{}',
+  allow_read boolean not null default false,
+  allow_write boolean not null default false,
   require_roles text[],
   source text not null default 'api' check (source in ('api', 'filesystem')),
   created_by text,
@@ -39,6 +44,9 @@ create table jobs.queue (
   namespace text not null default 'default',
   job_function_id uuid references jobs.job_functions (id) on delete set null,
   job_name text not null,
+  -- What runs it: a job function's code (Deno), an asynchronous RPC call (API.md §6) or a
+  -- scheduled edge function (cron_schedule).
+  kind text not null default 'job' check (kind in ('job', 'rpc', 'function')),
   status text not null default 'pending'
     check (status in ('pending', 'running', 'completed', 'failed', 'cancelled', 'interrupted')),
   payload jsonb,
@@ -78,6 +86,16 @@ create table jobs.job_logs (
   created_at timestamptz not null default now(),
   primary key (job_id, line_number)
 );
+
+-- Visibility is the creator's (API.md §16 item 5): the server's statements filter by creator;
+-- RLS is on and forced so no role but the server's own login reads these rows, whatever grant
+-- a table ever gets.
+alter table jobs.queue enable row level security;
+alter table jobs.queue force row level security;
+create policy queue_server on jobs.queue for all to fluxbase_authenticator using (true) with check (true);
+alter table jobs.job_logs enable row level security;
+alter table jobs.job_logs force row level security;
+create policy job_logs_server on jobs.job_logs for all to fluxbase_authenticator using (true) with check (true);
 
 grant usage on schema jobs to fluxbase_authenticator;
 grant select, insert, update, delete on jobs.job_functions, jobs.workers, jobs.queue, jobs.job_logs to fluxbase_authenticator;

@@ -6,7 +6,8 @@ import { registerAdminRoutes } from './admin/index.ts';
 import { createRealtime, type RealtimeEngine } from './realtime/index.ts';
 import { createAuth, createSecretBox } from './auth/index.ts';
 import { createFunctions, hasOwnDeadline, isInvokePath, type Functions } from './functions/index.ts';
-import { ReadStatementCache, registerRestRoutes } from './rest/index.ts';
+import { createJobs, type Jobs } from './jobs/index.ts';
+import { ReadStatementCache, registerRestRoutes, runQueuedRpc } from './rest/index.ts';
 import { createWebhooks, type Webhooks } from './webhooks/index.ts';
 import {
   createHttpServer, createRateLimitStore, IdempotencyStore, PrincipalResolver, RateLimiter,
@@ -24,6 +25,8 @@ declare module 'fastify' {
     functions: Functions;
     /** Webhooks: the service and the delivery worker (tests drain it). */
     webhooks: Webhooks;
+    /** Jobs: the service, the workers, the scheduler (tests and the shutdown drain them). */
+    jobs: Jobs;
   }
 }
 
@@ -79,7 +82,6 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     revocation: auth.revocation,
     caches: metrics.caches,
   });
-  const realtime = createRealtime({ config, db, schema: deps.schema, logger, metrics, principals, now: deps.clock ?? Date.now });
   const cors = {
     allowedOrigins: config.cors.allowed_origins, maxAgeSeconds: config.cors.max_age,
     // Functions with their own CORS settings answer their preflights (functions/routes/invoke.ts).
@@ -90,6 +92,14 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     config, db, logger, metrics, sealer, rateLimitStore, cors, ...(deps.clock ? { now: deps.clock } : {}),
   });
   const webhooks = createWebhooks({ config, db, logger, metrics, sealer, rateLimitStore, ...(deps.clock ? { now: deps.clock } : {}) });
+  // Job code reaches this server at its own listening address (known once it listens).
+  const internal: { url: () => string } = { url: () => config.server.public_url };
+  const restDeps = { config, db, schema: deps.schema };
+  const jobs = createJobs({
+    config, db, logger, metrics, runtime: functions.runtime, ...functions.forJobs(() => internal.url()),
+    rpc: (call, executionId) => runQueuedRpc(restDeps, call, executionId), internalUrl: () => internal.url(),
+  });
+  const realtime = createRealtime({ config, db, schema: deps.schema, logger, metrics, principals, now: deps.clock ?? Date.now, executionLogs: jobs.logs });
   const app = createHttpServer({
     logger,
     metrics,
@@ -117,16 +127,20 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     await realtime.start();
     await functions.start();
     await webhooks.start();
+    await jobs.start();
   });
   app.decorate('realtime', realtime.engine);
   app.decorate('functions', functions);
   app.decorate('webhooks', webhooks);
+  app.decorate('jobs', jobs);
+  internal.url = () => listeningUrl(app) ?? config.server.public_url;
   app.decorate('drainMail', () => auth.drainMail());
   // Before the server stops accepting: clients get the shutdown frame before their sockets close.
   app.addHook('preClose', async () => {
     await realtime.stop();
   });
   app.addHook('onClose', async () => {
+    await jobs.stop();
     await webhooks.stop();
     await functions.stop();
     await auth.close();
@@ -149,12 +163,21 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     registerMetricsRoute(app, metrics, status, { path: config.metrics.path, bearerToken: config.metrics.bearer_token });
   }
   const readCache = config.api.statement_cache_size > 0 ? new ReadStatementCache(config.api.statement_cache_size, metrics.caches) : undefined;
-  registerRestRoutes(app, { config, db, schema: deps.schema, ...(readCache ? { readCache } : {}) });
+  registerRestRoutes(app, { ...restDeps, ...(readCache ? { readCache } : {}), ...(config.jobs.enabled ? { asyncRpc: jobs.asyncRpc } : {}) });
   registerAdminRoutes(app, { config, db, schema: deps.schema });
   auth.register(app);
   realtime.register(app);
   functions.register(app);
   webhooks.register(app);
+  jobs.register(app);
   for (const plugin of deps.plugins ?? []) plugin(app, deps);
   return app;
+}
+
+/** http://127.0.0.1:<port> of the listening server (any-address binds are reached on loopback). */
+function listeningUrl(app: FastifyInstance): string | undefined {
+  const a = app.server.address();
+  if (!a || typeof a !== 'object') return undefined;
+  const host = a.address === '0.0.0.0' || a.address === '::' ? '127.0.0.1' : a.family === 'IPv6' ? `[${a.address}]` : a.address;
+  return `http://${host}:${a.port}`;
 }

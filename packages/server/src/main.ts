@@ -120,6 +120,9 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     close() {
       closing ??= (async () => {
         clearInterval(probe);
+        // Running jobs finish first (up to jobs.graceful_shutdown_timeout) while HTTP still
+        // serves: their progress, results and SDK calls go through this server (hardening 3.3).
+        await app.jobs.drain().catch((err: unknown) => logger.error({ err }, 'jobs: draining failed'));
         const timeoutMs = config.server.shutdown_timeout;
         let timer: NodeJS.Timeout | undefined;
         const forced = new Promise<'timeout'>((resolve) => {

@@ -48,7 +48,7 @@ function printWarnings(warnings: FolderProblem[]): void {
  * annotations travel as explicit fields, which the body always carries anyway.
  */
 async function deployBody(fn: FolderFunction): Promise<{ body: Json } | { problem: FolderProblem }> {
-  const { namespace: _ignored, ...fields } = fn.fields;
+  const { namespace: _ignored, max_retries: _r, progress_timeout_seconds: _p, require_roles: _q, ...fields } = fn.fields;
   if (!fn.hasLocalImports) return { body: { name: fn.name, code: fn.code, ...fields, is_bundled: false } };
   const bundled = await bundleEntry(fn.file);
   if (!bundled.ok) {

@@ -207,6 +207,7 @@ const keys = [
   k('jobs.progress_timeout', duration(), '300s', 'A job without progress this long is failed.'),
   k('jobs.graceful_shutdown_timeout', duration(), '5m', 'How long running jobs may finish on shutdown.'),
   k('jobs.requeue_interrupted', bool(), true, 'Make interrupted jobs claimable again.'),
+  k('jobs.cancel_grace_period', duration(), '5s', 'After a cancel, how long a running job may go on (its isCancelled() is true) before its process is stopped.'),
   k('jobs.max_output_size', size(), '50MB', 'Captured job output.'),
 
   // ── webhooks ──────────────────────────────────────────────────────────────

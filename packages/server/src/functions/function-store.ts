@@ -119,3 +119,8 @@ export async function findVersion(sql: Queryable, functionId: string, version: n
     where function_id = ${functionId} and version = ${version}`;
   return row;
 }
+
+/** Enabled functions with a cron_schedule (the jobs scheduler runs them). */
+export async function scheduledFunctions(sql: Queryable): Promise<{ namespace: string; name: string; cron_schedule: string }[]> {
+  return sql`select namespace, name, cron_schedule from functions.edge_functions where enabled and cron_schedule is not null`;
+}

@@ -32,12 +32,13 @@ import { registerFunctionsUpdate } from './routes/update.ts';
 import { registerFunctionsVersionsList } from './routes/versions-list.ts';
 import { registerFunctionsVersionsRestore } from './routes/versions-restore.ts';
 import { bundleEntry, checkModule } from './runtime/module-check.ts';
+import { scheduledFunctions } from './function-store.ts';
 import { WarmPool } from './runtime/warm-pool.ts';
 import { pruneCodeDir } from './runtime/deno-runtime.ts';
 import type { Sealer } from './secret-store.ts';
 import { SecretsService } from './secrets-service.ts';
 import { FunctionsService } from './service.ts';
-import { loadFunctionsFolder, parseAnnotations } from './source/index.ts';
+import { loadFunctionsFolder, parseAnnotations, type FolderFunction } from './source/index.ts';
 
 export { DenoRuntime, type DenoRuntimeOptions } from './runtime/deno-runtime.ts';
 export { resolveDenoBinary } from './runtime/deno-binary.ts';
@@ -49,7 +50,7 @@ export {
   type FunctionErrorCode, type FunctionErrorReason, type FunctionLimits, type FunctionPermissions, type FunctionRuntime,
   FunctionRuntimeError, type InvokeInput, type InvokeRequest, type InvokeResult,
 } from './runtime/types.ts';
-export { parseAnnotations, loadFunctionsFolder, loadFunctionFile, hasRelativeImport, type FolderFunction } from './source/index.ts';
+export { parseAnnotations, loadFunctionsFolder, JOB_ONLY_FIELDS, loadFunctionFile, hasRelativeImport, type FolderFunction } from './source/index.ts';
 export { rekeySecrets, type Sealer } from './secret-store.ts';
 export { hasOwnDeadline, isInvokePath };
 
@@ -66,9 +67,21 @@ export interface FunctionsDeps {
   now?: () => number;
 }
 
+/** What the jobs subsystem takes from functions (app.ts passes it on): job code is checked, bundled and run the same way. */
+export interface FunctionsForJobs {
+  check(code: string): Promise<{ ok: true } | { ok: false; message: string }>;
+  bundle(file: string): Promise<{ ok: true; code: string } | { ok: false; message: string }>;
+  loadFolder(dir: string): Promise<{ functions: FolderFunction[]; errors: { file: string; error: string }[] }>;
+  /** Runs an edge function on its schedule (as the service role, trigger `cron`); throws when it fails. */
+  runFunction(namespace: string, name: string): Promise<unknown>;
+  scheduledFunctions(): Promise<{ namespace: string; name: string; cron_schedule: string }[]>;
+}
+
 export interface Functions {
   service: FunctionsService;
   runtime: WarmPool;
+  /** For the jobs subsystem; `internalUrl` is where functions reach this server. */
+  forJobs(internalUrl: () => string): FunctionsForJobs;
   register(app: FastifyInstance): void;
   /** Deploy functions.dir (when it exists) and start the execution-log cleanup. */
   start(): Promise<void>;
@@ -138,7 +151,7 @@ export function createFunctions(deps: FunctionsDeps): Functions {
         }
         code = bundled.code;
       }
-      const { namespace: _ns, ...fields } = f.fields;
+      const { namespace: _ns, max_retries: _r, progress_timeout_seconds: _p, require_roles: _q, ...fields } = f.fields;
       inputs.push({ ...fields, name: f.name, code, ...(f.hasLocalImports ? { is_bundled: true } : {}) } as Deploy);
     }
     const result = await db.pool.withConnection(async (lock) => {
@@ -154,10 +167,39 @@ export function createFunctions(deps: FunctionsDeps): Functions {
     return { loaded: result.summary.created + result.summary.updated + result.summary.unchanged, errors };
   }
 
+  function forJobs(internalUrl: () => string): FunctionsForJobs {
+    const firstMessage = (d: { message: string }[]) => d[0]?.message ?? 'unknown error';
+    return {
+      check: async (code) => {
+        const r = await checkModule(code, { language: 'ts', tmpRoot });
+        return r.ok ? { ok: true } : { ok: false, message: firstMessage(r.diagnostics) };
+      },
+      bundle: async (file) => {
+        const r = await bundleEntry(file);
+        return r.ok ? { ok: true, code: r.code } : { ok: false, message: firstMessage(r.diagnostics) };
+      },
+      loadFolder: (dir) => loadFunctionsFolder(dir),
+      runFunction: async (namespace, name) => {
+        const out = await service.invoke({
+          namespace, name, method: 'POST', originalUrl: `/api/v1/functions/${encodeURIComponent(name)}/invoke`,
+          headers: { 'content-type': 'application/json' }, body: Buffer.from('{"_trigger":"cron"}'), principal: SYSTEM,
+          isAdmin: async () => true, clientIp: '127.0.0.1', internalUrl: internalUrl(), trigger: 'cron',
+        });
+        const chunks: Buffer[] = [];
+        if (out.stream) for await (const c of out.stream) chunks.push(c as Buffer);
+        const body = out.stream ? Buffer.concat(chunks) : out.body;
+        if (out.status >= 400) throw new Error(`the function answered ${out.status}: ${body.toString('utf8').slice(0, 500)}`);
+        return { execution_id: out.executionId, status: out.status };
+      },
+      scheduledFunctions: () => db.pool.withConnection((sql) => scheduledFunctions(sql)),
+    };
+  }
+
   let cleanup: NodeJS.Timeout | undefined;
   return {
     service,
     runtime,
+    forJobs,
     register(app) {
       if (!fn.enabled) return;
       const routeDeps = { service };

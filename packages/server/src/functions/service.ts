@@ -64,6 +64,8 @@ export interface InvokeCall {
   /** Where the function reaches this server (FLUXBASE_URL). */
   internalUrl: string;
   traceparent?: string | undefined;
+  /** What started it (functions.edge_executions.trigger_type); default http. A scheduled run is `cron` (the jobs scheduler). */
+  trigger?: 'http' | 'cron';
   /** Called once the function is known (its CORS settings apply to the response, errors included). */
   onCors?: (fn: FunctionRecord) => void;
 }
@@ -390,7 +392,7 @@ export class FunctionsService {
       m.invocations.inc({ function: label, status });
       if (err) m.errors.inc({ function: label, reason: err.reason });
       this.record({
-        id: executionId, function_id: fn.id, version: fn.version, trigger_type: 'http', status,
+        id: executionId, function_id: fn.id, version: fn.version, trigger_type: call.trigger ?? 'http', status,
         status_code: err ? (err.code === 'FUNCTION_TIMEOUT' ? 504 : 500) : statusCode,
         error_message: err ? err.message : null, logs: logs === '' ? null : logs.slice(-MAX_STORED_LOGS), duration_ms: Math.round(end.durationMs),
         started_at: startedAt, completed_at: new Date(this.now()),

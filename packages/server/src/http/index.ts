@@ -19,4 +19,5 @@ export { applyCors, ALLOWED_HEADERS, EXPOSED_HEADERS, type CorsOptions } from '.
 export { IdempotencyStore, idempotencyApplies, type IdempotencyOptions, type IdempotentRequest, type StoredResponse, type Claim } from './idempotency/index.ts';
 export { registerHealthRoute, registerReadyRoute, registerMetricsRoute, type SystemStatus } from './routes/index.ts';
 export { adminOnly, adminOnlyNoStoredKeys, requireAdmin, installAdminLookup, type AdminUserLookup, type AdminCheckOptions } from './admin-guard.ts';
+export { requireScope } from './scopes.ts';
 export { parseInput, optionalBody, field, LIMITS, invalidField, missingField, type InputWhere, type FieldErrorCode } from './body-schema.ts';

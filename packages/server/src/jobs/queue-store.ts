@@ -10,6 +10,7 @@ export type Queryable = postgres.Sql | postgres.TransactionSql | postgres.Reserv
 /** Notified (empty payload) when a job becomes claimable now. */
 export const JOBS_CHANNEL = 'fluxbase_jobs';
 
+export type JobKind = 'job' | 'rpc' | 'function';
 export type JobStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
 
 export interface JobRow {
@@ -17,6 +18,7 @@ export interface JobRow {
   namespace: string;
   job_function_id: string | null;
   job_name: string;
+  kind: JobKind;
   status: JobStatus;
   payload: unknown;
   result: unknown;
@@ -43,6 +45,8 @@ export interface JobRow {
 export interface NewJob {
   namespace: string;
   job_name: string;
+  /** Default 'job'. */
+  kind?: JobKind;
   job_function_id: string | null;
   payload: unknown;
   priority: number;
@@ -56,8 +60,8 @@ export interface NewJob {
 
 export async function submitJob(sql: Queryable, j: NewJob): Promise<JobRow> {
   const [row] = await sql<JobRow[]>`
-    insert into jobs.queue (namespace, job_name, job_function_id, payload, priority, scheduled_at, max_retries, max_duration_seconds, created_by, user_role)
-    values (${j.namespace}, ${j.job_name}, ${j.job_function_id}, ${sql.json((j.payload ?? null) as never)}, ${j.priority},
+    insert into jobs.queue (namespace, job_name, kind, job_function_id, payload, priority, scheduled_at, max_retries, max_duration_seconds, created_by, user_role)
+    values (${j.namespace}, ${j.job_name}, ${j.kind ?? 'job'}, ${j.job_function_id}, ${sql.json((j.payload ?? null) as never)}, ${j.priority},
             coalesce(${j.scheduled_at ?? null}::timestamptz, now()), ${j.max_retries}, ${j.max_duration_seconds}, ${j.created_by}, ${j.user_role})
     returning *`;
   if (row!.scheduled_at.getTime() <= Date.now()) await sql`select pg_catalog.pg_notify(${JOBS_CHANNEL}, '')`;
@@ -136,6 +140,37 @@ export async function retryJob(sql: Queryable, id: string): Promise<JobRow | nul
     returning *`;
   if (row) await sql`select pg_catalog.pg_notify(${JOBS_CHANNEL}, '')`;
   return row ?? null;
+}
+
+/**
+ * A progress report (hardening 1.4): written by this worker even after the job was cancelled
+ * (its last report before it stopped is kept), never over another worker's claim or a
+ * finished job's 100.
+ */
+export async function saveProgress(sql: Queryable, id: string, workerId: string, p: { percent: number; message: string | null; data: unknown }): Promise<boolean> {
+  const rows = await sql`
+    update jobs.queue set progress_percent = ${p.percent}, progress_message = ${p.message}, progress_data = ${sql.json((p.data ?? null) as never)},
+      progress = ${sql.json({ percent: p.percent, message: p.message, data: p.data ?? null } as never)}, last_progress_at = now()
+    where id = ${id} and worker_id = ${workerId} and status in ('running', 'cancelled')`;
+  return rows.count > 0;
+}
+
+/** Notified per log line: {execution_id, execution_type: "job", line_number, level, message, timestamp} (realtime subscribe_logs). */
+export const JOB_LOGS_CHANNEL = 'fluxbase_job_logs';
+/** NOTIFY payloads stay under PostgreSQL's 8,000 bytes: longer messages are cut in the live copy only. */
+const LIVE_MESSAGE_CHARS = 2_000;
+
+/** Appends a job's log lines (numbered by the worker) and announces each on JOB_LOGS_CHANNEL. */
+export async function appendLogs(sql: Queryable, jobId: string, lines: { line_number: number; level: string; message: string; timestamp: Date }[]): Promise<void> {
+  if (lines.length === 0) return;
+  const rows = lines.map((l) => ({ job_id: jobId, line_number: l.line_number, level: l.level, message: l.message, created_at: l.timestamp }));
+  await sql`insert into jobs.job_logs ${sql(rows)} on conflict do nothing`;
+  const live = lines.map((l) => JSON.stringify({
+    execution_id: jobId, execution_type: 'job', line_number: l.line_number, level: l.level,
+    message: l.message.length > LIVE_MESSAGE_CHARS ? `${l.message.slice(0, LIVE_MESSAGE_CHARS)} [cut; the whole line is in the job's logs]` : l.message,
+    timestamp: l.timestamp.toISOString(),
+  }));
+  await sql`select pg_catalog.pg_notify(${JOB_LOGS_CHANNEL}, x) from unnest(${live}::text[]) as x`;
 }
 
 export async function findJob(sql: Queryable, id: string): Promise<JobRow | undefined> {

@@ -1,17 +1,21 @@
-// One job worker (API.md §11.2; WIP of issue 14): claims jobs from the queue (woken by NOTIFY,
-// polling as a fallback), runs each on the FunctionRuntime it was given (the edge-function
-// handler forms: the payload is the request's JSON body and `ctx.payload`), and records the
-// outcome: completed with the handler's value, or failed and retried with backoff. It beats
-// its heartbeat, recovers the jobs of workers that stopped beating, stops a job cancelled from
-// any instance (polling its running jobs' rows), and on stop drains: no new claims, running
-// jobs get jobs.graceful_shutdown_timeout, the rest become `interrupted`.
+// One job worker (API.md §11.2; docs/jobs.md): claims jobs from the queue (woken by NOTIFY,
+// polling as a fallback), runs each on the FunctionRuntime it was given (job code: the
+// payload is the request's JSON body and `ctx.payload`, plus the upstream forms of
+// runtime/handler-source.ts) or on an executor for its kind (asynchronous RPC, scheduled edge
+// functions), and records the outcome: completed with the handler's value, or failed and
+// retried with backoff. It writes the job's log lines and progress as they come, beats its
+// heartbeat, recovers the jobs of workers that stopped beating, stops a job cancelled from any
+// instance (its code sees isCancelled() first, then the process is stopped after a grace
+// period), fails a job silent past its progress timeout, and on stop drains: no new claims,
+// running jobs get jobs.graceful_shutdown_timeout, the rest become `interrupted`.
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type postgres from 'postgres';
 import type { Logger } from '../observability/index.ts';
+import { JobOutput, type ProgressReport } from './job-output.ts';
 import {
-  cancelledAmong, claimJobs, completeJob, failJob, heartbeat, interruptWorkerJobs, JOBS_CHANNEL, registerWorker,
-  requeueStaleWorkers, retryBackoffMs, setWorkerStatus, type JobRow, type Queryable,
+  appendLogs, cancelledAmong, claimJobs, completeJob, failJob, heartbeat, interruptWorkerJobs, JOBS_CHANNEL, registerWorker,
+  requeueStaleWorkers, retryBackoffMs, saveProgress, setWorkerStatus, type JobKind, type JobRow, type Queryable,
 } from './queue-store.ts';
 
 /**
@@ -28,14 +32,35 @@ export interface JobRuntime {
     limits: { memoryMb: number; timeoutMs: number; maxOutputBytes: number };
     context?: Record<string, unknown>;
     signal?: AbortSignal;
+    interrupt?: AbortSignal;
+    onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
   }): Promise<{ status: number; headers: [string, string][]; body: Buffer }>;
 }
 
-/** What a job runs: its function's code and limits. */
+/** What a job runs: its function's code, limits and grants. */
 export interface JobProgram {
   code: string;
   memoryMb: number;
   maxOutputBytes: number;
+  env?: Record<string, string>;
+  permissions?: { net: boolean | string[]; env: string[]; read: boolean; write: boolean };
+  /** More context for the handler (e.g. `user`); `payload` and `job` are always set. */
+  context?: Record<string, unknown>;
+  /** The function's progress_timeout_seconds, in ms; default the worker's progressTimeoutMs. */
+  progressTimeoutMs?: number;
+}
+
+/** Runs a job of a kind other than `job`; resolves with its result, throws to fail the attempt. */
+export type JobExecutor = (job: JobRow, signal: AbortSignal) => Promise<unknown>;
+
+/** How one attempt ended (metrics, tests). */
+export interface JobOutcome {
+  job: JobRow;
+  /** `retrying`: failed, back to pending with backoff; `lost`: the row was no longer this worker's (requeued, cancelled). */
+  status: 'completed' | 'failed' | 'retrying' | 'cancelled' | 'interrupted' | 'lost';
+  /** Why it failed: exception, timeout, progress_timeout, exit, out_of_memory, invalid_response, not_found, error. */
+  reason?: string;
+  durationMs: number;
 }
 
 export interface JobWorkerOptions {
@@ -43,8 +68,10 @@ export interface JobWorkerOptions {
   run<T>(fn: (sql: Queryable) => Promise<T>): Promise<T>;
   runtime: JobRuntime;
   logger: Logger;
-  /** The job's program, or null when its function is gone (the job fails). */
+  /** The job's program, or null when its function is gone (the job fails). Asked for kind `job` only. */
   resolve(job: JobRow): Promise<JobProgram | null>;
+  /** Executors of the other kinds (an absent one fails the job). */
+  executors?: Partial<Record<Exclude<JobKind, 'job'>, JobExecutor>>;
   capacity: number;
   pollMs: number;
   heartbeatMs: number;
@@ -53,23 +80,50 @@ export interface JobWorkerOptions {
   requeueInterrupted: boolean;
   backoffBaseMs: number;
   backoffMaxMs: number;
-  /** How often running jobs are checked for a cancel; default 1 s. */
+  /** A running job with no progress for this long fails (jobs.progress_timeout); 0: never. */
+  progressTimeoutMs?: number;
+  /** After a cancel, how long the job's code may run on (seeing isCancelled()) before its process is stopped; default 5 s. */
+  cancelGraceMs?: number;
+  /** How often running jobs are checked for a cancel and for progress timeouts; default 1 s. */
   cancelPollMs?: number;
+  /** Log lines kept per job; default 10,000. */
+  maxLogLines?: number;
+  /** Progress writes and log flushes get this long on their own (hardening 1.4); default 5 s. */
+  writeTimeoutMs?: number;
+  onOutcome?(outcome: JobOutcome): void;
   workerId?: string;
+  now?: () => number;
 }
+
+interface Running {
+  job: JobRow;
+  /** Stops the process (hard). */
+  abort: AbortController;
+  /** Tells the code it was cancelled (soft). */
+  interrupt: AbortController;
+  done: Promise<void>;
+  lastProgressAt: number;
+  progressTimeoutMs: number;
+  /** Set when the worker itself gave up on the job (progress timeout). */
+  stoppedFor?: 'progress_timeout';
+}
+
+const LOG_FLUSH_MS = 200;
 
 export class JobWorker {
   readonly id: string;
-  private readonly running = new Map<string, { abort: AbortController; done: Promise<void> }>();
+  private readonly running = new Map<string, Running>();
   private stopped = true;
   private draining = false;
   private claiming: Promise<void> | undefined;
   private again = false;
   private timers: NodeJS.Timeout[] = [];
   private unlisten: (() => Promise<void>) | undefined;
+  private readonly now: () => number;
 
   constructor(private readonly o: JobWorkerOptions) {
     this.id = o.workerId ?? randomUUID();
+    this.now = o.now ?? Date.now;
   }
 
   async start(listener?: postgres.Sql): Promise<void> {
@@ -90,7 +144,7 @@ export class JobWorker {
     };
     every(this.o.pollMs, () => this.wake());
     every(this.o.heartbeatMs, () => void this.beat());
-    every(this.o.cancelPollMs ?? 1_000, () => void this.checkCancels());
+    every(this.o.cancelPollMs ?? 1_000, () => void this.watch());
     this.wake();
   }
 
@@ -118,6 +172,20 @@ export class JobWorker {
     return this.running.size;
   }
 
+  get capacity(): number {
+    return this.o.capacity;
+  }
+
+  /** Claiming (not stopped, not draining). */
+  get active(): boolean {
+    return !this.stopped && !this.draining;
+  }
+
+  /** Ids of the jobs running here now. */
+  runningIds(): string[] {
+    return [...this.running.keys()];
+  }
+
   /**
    * Drains: stops claiming (status `draining`), lets running jobs finish for up to
    * gracefulShutdownMs, then marks the rest `interrupted` and stops their processes.
@@ -130,15 +198,21 @@ export class JobWorker {
     await this.unlisten?.().catch(() => {});
     await this.claiming;
     await this.o.run((sql) => setWorkerStatus(sql, this.id, 'draining')).catch(() => {});
+    // Cancels and progress timeouts are still watched while the running jobs finish.
+    const watcher = setInterval(() => void this.watch(), this.o.cancelPollMs ?? 1_000);
+    watcher.unref();
     const all = Promise.all([...this.running.values()].map((r) => r.done));
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), this.o.gracefulShutdownMs)));
     const outcome = await Promise.race([all.then(() => 'done' as const), late]);
     clearTimeout(timer);
+    clearInterval(watcher);
     if (outcome === 'late') {
+      const ids = [...this.running.keys()];
       await this.o.run((sql) => interruptWorkerJobs(sql, this.id)).catch((err: unknown) => this.o.logger.error({ err }, 'jobs: could not mark interrupted jobs'));
       for (const r of this.running.values()) r.abort.abort();
       await all;
+      this.o.logger.warn({ interrupted: ids.length }, 'jobs: graceful shutdown timeout reached; running jobs marked interrupted');
     }
     await this.o.run((sql) => setWorkerStatus(sql, this.id, 'stopped')).catch(() => {});
     this.stopped = true;
@@ -156,45 +230,85 @@ export class JobWorker {
   }
 
   private begin(job: JobRow): void {
-    const abort = new AbortController();
-    const done = this.execute(job, abort.signal)
+    const r: Running = {
+      job, abort: new AbortController(), interrupt: new AbortController(), done: Promise.resolve(),
+      lastProgressAt: this.now(), progressTimeoutMs: this.o.progressTimeoutMs ?? 0,
+    };
+    this.running.set(job.id, r);
+    const started = this.now();
+    r.done = this.execute(r)
+      .then((o) => this.o.onOutcome?.({ job, ...o, durationMs: this.now() - started }))
       .catch((err: unknown) => this.o.logger.error({ err, job: job.id }, 'jobs: recording a job outcome failed'))
       .finally(() => {
         this.running.delete(job.id);
         this.wake();
       });
-    this.running.set(job.id, { abort, done });
   }
 
-  private async execute(job: JobRow, signal: AbortSignal): Promise<void> {
-    const program = await this.o.resolve(job);
-    if (!program) {
-      await this.o.run((sql) => failJob(sql, job.id, this.id, `job function "${job.namespace}/${job.job_name}" not found`, this.backoff(job)));
-      return;
+  private async execute(r: Running): Promise<Omit<JobOutcome, 'job' | 'durationMs'>> {
+    const { job } = r;
+    const fail = async (reason: string, message: string): Promise<Omit<JobOutcome, 'job' | 'durationMs'>> => {
+      const status = await this.o.run((sql) => failJob(sql, job.id, this.id, message, this.backoff(job)));
+      return { status: status === null ? 'lost' : status === 'pending' ? 'retrying' : 'failed', reason };
+    };
+    const finish = async (value: unknown): Promise<Omit<JobOutcome, 'job' | 'durationMs'>> => {
+      const done = await this.o.run((sql) => completeJob(sql, job.id, this.id, value));
+      return { status: done ? 'completed' : 'lost' };
+    };
+    if (job.kind !== 'job') {
+      const executor = this.o.executors?.[job.kind];
+      if (!executor) return fail('not_found', `no executor for ${job.kind} jobs on this instance`);
+      try {
+        return await finish(await executor(job, r.abort.signal));
+      } catch (err) {
+        if (r.abort.signal.aborted) return this.afterStop(r);
+        return fail('error', (err as Error).message);
+      }
     }
-    let result: Awaited<ReturnType<JobRuntime['invoke']>>;
+    const program = await this.o.resolve(job);
+    if (!program) return fail('not_found', `job function "${job.namespace}/${job.job_name}" not found`);
+    if (program.progressTimeoutMs !== undefined) r.progressTimeoutMs = program.progressTimeoutMs;
+    const writer = new JobWrites(this.o, job.id, this.id, this.o.writeTimeoutMs ?? 5_000);
+    const output = new JobOutput(this.o.maxLogLines ?? 10_000, (p) => {
+      r.lastProgressAt = this.now();
+      writer.progress(p);
+    });
+    const flusher = setInterval(() => writer.logs(output.take()), LOG_FLUSH_MS);
+    flusher.unref();
+    let result: Awaited<ReturnType<JobRuntime['invoke']>> | undefined;
+    let failure: (Error & { reason?: string }) | undefined;
     try {
       result = await this.o.runtime.invoke({
         code: program.code,
         request: { method: 'POST', url: `http://localhost/jobs/${encodeURIComponent(job.job_name)}`, headers: { 'content-type': 'application/json' }, body: JSON.stringify(job.payload ?? null) },
-        env: {},
-        permissions: { net: true, env: [], read: false, write: false },
+        env: program.env ?? {},
+        permissions: program.permissions ?? { net: true, env: [], read: false, write: false },
         limits: { memoryMb: program.memoryMb, timeoutMs: job.max_duration_seconds * 1000, maxOutputBytes: program.maxOutputBytes },
-        context: { payload: job.payload ?? null, job: { id: job.id, name: job.job_name, namespace: job.namespace, retry_count: job.retry_count } },
-        signal,
+        context: { ...program.context, payload: job.payload ?? null, job: { id: job.id, name: job.job_name, namespace: job.namespace, retry_count: job.retry_count, max_retries: job.max_retries } },
+        signal: r.abort.signal,
+        interrupt: r.interrupt.signal,
+        onOutput: (stream, chunk) => output.push(stream, chunk),
       });
     } catch (err) {
-      const e = err as Error & { reason?: string };
-      if (e.reason === 'cancelled') return; // the row already says cancelled (or interrupted)
-      await this.o.run((sql) => failJob(sql, job.id, this.id, e.message, this.backoff(job)));
-      return;
+      failure = err as Error & { reason?: string };
     }
-    if (result.status < 200 || result.status > 299) {
-      await this.o.run((sql) => failJob(sql, job.id, this.id, `the job answered ${result.status}: ${result.body.toString('utf8').slice(0, 500)}`, this.backoff(job)));
-      return;
+    clearInterval(flusher);
+    output.end();
+    // Every line and the last progress report are written before the outcome (hardening 1.4).
+    writer.logs(output.take());
+    await writer.settled();
+    if (r.stoppedFor === 'progress_timeout') {
+      return fail('progress_timeout', `no progress reported for ${Math.round(r.progressTimeoutMs / 1000)} s (the job's progress timeout); the job was stopped`);
     }
-    const text = result.body.toString('utf8');
-    const json = result.headers.some(([k, v]) => k.toLowerCase() === 'content-type' && v.includes('json'));
+    if (failure) {
+      if (failure.reason === 'cancelled' || r.interrupt.signal.aborted) return this.afterStop(r);
+      return fail(failure.reason === 'timeout' ? 'timeout' : failure.reason ?? 'error', failure.message);
+    }
+    // Cancelled while it ran: the code saw isCancelled() and returned; the row says cancelled.
+    if (r.interrupt.signal.aborted) return this.afterStop(r);
+    const res = result!;
+    const text = res.body.toString('utf8');
+    const json = res.headers.some(([k, v]) => k.toLowerCase() === 'content-type' && v.includes('json'));
     let value: unknown = text;
     if (json) {
       try {
@@ -203,7 +317,18 @@ export class JobWorker {
         value = text;
       }
     }
-    await this.o.run((sql) => completeJob(sql, job.id, this.id, value));
+    if (res.status < 200 || res.status > 299) return fail('exception', `the job answered ${res.status}: ${text.slice(0, 500)}`);
+    // The upstream SDK's failure value: {success: false, error}.
+    if (value !== null && typeof value === 'object' && (value as { success?: unknown }).success === false) {
+      const e = (value as { error?: unknown }).error;
+      return fail('exception', typeof e === 'string' ? e : JSON.stringify(e ?? 'the job returned success: false'));
+    }
+    return finish(value);
+  }
+
+  /** The job was stopped from outside (cancelled, or interrupted by the drain); its row already says so. */
+  private afterStop(r: Running): Omit<JobOutcome, 'job' | 'durationMs'> {
+    return { status: this.draining && !r.interrupt.signal.aborted ? 'interrupted' : 'cancelled' };
   }
 
   private backoff(job: JobRow): number {
@@ -220,11 +345,77 @@ export class JobWorker {
     }
   }
 
-  /** A cancel from any instance marks the row; the job's process is stopped here. */
-  private async checkCancels(): Promise<void> {
+  /**
+   * A cancel from any instance marks the row; here the job's code is told (isCancelled()) and
+   * its process stopped after the grace period. A job silent past its progress timeout is stopped.
+   */
+  private async watch(): Promise<void> {
+    const now = this.now();
+    for (const r of this.running.values()) {
+      if (r.progressTimeoutMs > 0 && r.stoppedFor === undefined && !r.interrupt.signal.aborted && now - r.lastProgressAt > r.progressTimeoutMs) {
+        r.stoppedFor = 'progress_timeout';
+        r.abort.abort();
+      }
+    }
     const ids = [...this.running.keys()];
     if (ids.length === 0) return;
     const cancelled = await this.o.run((sql) => cancelledAmong(sql, ids)).catch(() => [] as string[]);
-    for (const id of cancelled) this.running.get(id)?.abort.abort();
+    for (const id of cancelled) {
+      const r = this.running.get(id);
+      if (!r || r.interrupt.signal.aborted) continue;
+      r.interrupt.abort();
+      const t = setTimeout(() => r.abort.abort(), this.o.cancelGraceMs ?? 5_000);
+      t.unref();
+      void r.done.finally(() => clearTimeout(t));
+    }
+  }
+}
+
+/**
+ * A job's progress and log writes (hardening 1.4): each runs on its own with a short timeout,
+ * not tied to the job's life, so the last report before a finish or a cancel is kept. Progress
+ * reports are coalesced (only the newest pending one is written); log batches go in order.
+ */
+class JobWrites {
+  private chain: Promise<void> = Promise.resolve();
+  private nextProgress: ProgressReport | undefined;
+  private progressQueued = false;
+
+  constructor(private readonly o: JobWorkerOptions, private readonly jobId: string, private readonly workerId: string, private readonly timeoutMs: number) {}
+
+  progress(p: ProgressReport): void {
+    this.nextProgress = p;
+    if (this.progressQueued) return;
+    this.progressQueued = true;
+    this.enqueue(async () => {
+      this.progressQueued = false;
+      const latest = this.nextProgress!;
+      await this.o.run((sql) => saveProgress(sql, this.jobId, this.workerId, latest));
+    });
+  }
+
+  logs(lines: ReturnType<JobOutput['take']>): void {
+    if (lines.length === 0) return;
+    this.enqueue(() => this.o.run((sql) => appendLogs(sql, this.jobId, lines)));
+  }
+
+  settled(): Promise<void> {
+    return this.chain;
+  }
+
+  private enqueue(write: () => Promise<unknown>): void {
+    this.chain = this.chain.then(async () => {
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`a job write took over ${this.timeoutMs} ms`)), this.timeoutMs);
+      });
+      try {
+        await Promise.race([write(), deadline]);
+      } catch (err) {
+        this.o.logger.warn({ err, job: this.jobId }, 'jobs: a progress or log write failed');
+      } finally {
+        clearTimeout(timer);
+      }
+    });
   }
 }

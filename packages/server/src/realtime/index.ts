@@ -13,12 +13,13 @@ import { PostgresBus, RedisBus } from './engine/bus.ts';
 import { RealtimeEngine } from './engine/engine.ts';
 import { createRealtimeMetrics } from './engine/metrics.ts';
 import { PolicyRlsChecker, type RlsChecker } from './engine/rls.ts';
-import { registerRealtimeSocket } from './protocol/socket.ts';
+import { registerRealtimeSocket, type ExecutionLogs } from './protocol/socket.ts';
 import { registerRealtimeAdminRoutes } from './routes/admin-tables.ts';
 import { registerBroadcastRoute } from './routes/broadcast.ts';
 import { registerStatsRoute } from './routes/stats.ts';
 
 export { RealtimeEngine, RealtimeError } from './engine/engine.ts';
+export type { ExecutionLogEvent, ExecutionLogs } from './protocol/socket.ts';
 export type { RlsChecker } from './engine/rls.ts';
 export { CHANGE_EVENTS, enableTable, disableTable, listTables, type ChangeEvent, type TableRef } from './capture/index.ts';
 export { APPLICATION_NAME as LISTENER_APPLICATION_NAME, channelsOf } from './engine/listener-pool.ts';
@@ -33,6 +34,8 @@ export interface RealtimeDeps {
   now: () => number;
   /** Replace the RLS checker (tests count its statements). */
   rls?: RlsChecker;
+  /** Live execution logs for subscribe_logs (the jobs subsystem's). */
+  executionLogs?: ExecutionLogs | undefined;
 }
 
 /** Large change payloads are kept this long for instances that fetch them late. */
@@ -102,6 +105,7 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
           socket = registerRealtimeSocket(scope, {
             engine: e, principals: deps.principals, metrics, maxMessageSize: rt.max_message_size,
             pingIntervalMs: rt.ping_interval, pongTimeoutMs: rt.pong_timeout, heartbeatIntervalMs: rt.heartbeat_interval, now: deps.now,
+            executionLogs: deps.executionLogs,
           });
         });
         registerBroadcastRoute(app, e);

@@ -9,4 +9,22 @@ export interface RestDeps {
   schema: SchemaCache;
   /** Compiled reads by request shape (absent when api.statement_cache_size is 0). */
   readCache?: ReadStatementCache;
+  /** Asynchronous RPC (the jobs subsystem's queue, passed in by app.ts); absent: `async: true` answers 501. */
+  asyncRpc?: AsyncRpcPort | undefined;
+}
+
+/** A call as the job queue keeps it: enough to run it later as the caller did. */
+export interface QueuedRpcCall {
+  schema: string;
+  name: string;
+  params: unknown;
+  role: string;
+  claims: Record<string, unknown>;
+  sub: string;
+}
+
+export interface AsyncRpcPort {
+  enqueue(call: QueuedRpcCall, owner: { userId: string | null; role: string; anonymous: boolean }, timeoutSeconds: number): Promise<string>;
+  get(id: string, who: { userId: string | null; isAdmin: boolean }): Promise<unknown>;
+  logs(id: string, who: { userId: string | null; isAdmin: boolean }, afterLine: number): Promise<unknown>;
 }

@@ -2,5 +2,6 @@
 // Parses requests with query/, runs the compiled statement through db/'s request
 // transaction and shapes the response per mount. Never builds SQL itself.
 export { registerRestRoutes } from './routes/index.ts';
-export type { RestDeps } from './deps.ts';
+export type { RestDeps, AsyncRpcPort, QueuedRpcCall } from './deps.ts';
+export { runQueuedRpc } from './rpc.ts';
 export { ReadStatementCache } from './read-cache.ts';

@@ -12,7 +12,8 @@ import { applied } from './prefer.ts';
 import { contentRange, respondRead, singleObject, totalOf } from './read.ts';
 import type { RestResponse, RpcRequest } from './request.ts';
 import { respond } from './respond.ts';
-import type { RestDeps } from './deps.ts';
+import type { QueuedRpcCall, RestDeps } from './deps.ts';
+import type { RequestContext } from '../db/index.ts';
 
 const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
@@ -123,12 +124,20 @@ export async function handleFluxbaseRpc(deps: RestDeps, req: RpcRequest): Promis
   if (!isRecord(body)) throw new AppError('INVALID_REQUEST_BODY', { message: 'The body must be a JSON object {params?, async?}' });
   const params = body.params ?? {};
   if (body.async !== undefined && typeof body.async !== 'boolean') throw new AppError('VALIDATION_FAILED', { message: 'async must be a boolean', details: { fields: { async: 'must be a boolean' } } });
-  if (body.async === true) {
-    throw new AppError('NOT_IMPLEMENTED', { message: 'Asynchronous RPC runs on the job queue, which this server does not have yet; call without async' });
-  }
   const query: QueryRequest = { select: [], filters: [], order: [], ranges: [] };
   req.timings.mark('parse');
   const t = target({ snapshot: req.snapshot, schema: req.schema, name: req.name, args: params, get: false });
+  if (body.async === true) {
+    // Resolved now, so an unknown function or bad arguments answer at once, not in the record.
+    if (!deps.asyncRpc) throw new AppError('NOT_IMPLEMENTED', { message: 'Asynchronous RPC runs on the job queue, which is disabled on this server (jobs.enabled); call without async' });
+    const c = req.context;
+    const id = await deps.asyncRpc.enqueue(
+      { schema: req.schema, name: req.name, params, role: c.role, claims: c.claims, sub: c.sub },
+      { userId: c.sub === '' ? null : c.sub, role: c.role, anonymous: c.role === 'anon' },
+      Math.ceil(deps.config.database.statement_timeout / 1000) + 5,
+    );
+    return respond(req, { status: 202, body: JSON.stringify({ execution_id: id, status: 'pending' }) });
+  }
   const plan = readPlanFor(deps, req, t, query, undefined);
   req.timings.mark('plan');
   const started = performance.now();
@@ -139,4 +148,23 @@ export async function handleFluxbaseRpc(deps: RestDeps, req: RpcRequest): Promis
   const rows = t.result === 'rows' || t.result === 'scalar_set' ? row.page_total : t.result === 'void' ? 0 : 1;
   const out = `{"execution_id":${JSON.stringify(randomUUID())},"status":"completed","result":${result},"rows_returned":${rows},"duration_ms":${Math.round(performance.now() - started)}}`;
   return respond(req, { status: 200, body: out });
+}
+
+/**
+ * Runs a queued asynchronous call (API.md §6) as its caller did: same role and claims, the same
+ * resolution and statement as the synchronous form. The jobs worker calls this (app.ts).
+ */
+export async function runQueuedRpc(deps: RestDeps, call: QueuedRpcCall, jobId: string): Promise<{ result: unknown; rows_returned: number; duration_ms: number }> {
+  const snapshot = deps.schema.current();
+  const context: RequestContext = { role: call.role as RequestContext['role'], claims: call.claims, sub: call.sub, method: 'POST', path: `/api/v1/rpc/${call.schema}/${call.name}`, requestId: jobId };
+  const t = target({ snapshot, schema: call.schema, name: call.name, args: call.params, get: false });
+  const query: QueryRequest = { select: [], filters: [], order: [], ranges: [] };
+  const req = { snapshot, context } as RpcRequest;
+  const plan = readPlanFor(deps, req, t, query, undefined);
+  const started = performance.now();
+  const row = await execute(deps, req, t, call.params, plan, 'json', false);
+  let result = row.body ?? 'null';
+  if (plan && !t.fn.returnsSet) result = row.page_total === 0 ? 'null' : singleObject(row);
+  const rows = t.result === 'rows' || t.result === 'scalar_set' ? row.page_total : t.result === 'void' ? 0 : 1;
+  return { result: JSON.parse(result) as unknown, rows_returned: rows, duration_ms: Math.round(performance.now() - started) };
 }

@@ -76,6 +76,8 @@ export function testConfig(databaseUrl: string, overrides: Overrides = {}): Conf
     // No project migrations unless a test points here (the folder does not exist).
     migrations: { dir: path.join(dataDir, 'migrations') },
     functions: { dir: path.join(dataDir, 'functions') },
+    // One job worker per test server (the default is 4): tests that need more say so.
+    jobs: { dir: path.join(dataDir, 'jobs'), worker_count: 1 },
     encryption_key: TEST_ENCRYPTION_KEY,
     server: { host: '127.0.0.1', port: 0, shutdown_timeout: '5s' },
     database: { url: databaseUrl, max_connections: 5, min_connections: 1 },

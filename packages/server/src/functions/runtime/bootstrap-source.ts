@@ -76,7 +76,17 @@ if (meta.stream === true) {
   total = rest.length;
   while (total < meta.length && await more());
   reqBody = joined().subarray(0, meta.length);
-  void Deno.stdin.read(new Uint8Array(1));
+  // Any later byte on stdin is the server's cancel notice (InvokeInput.interrupt): the job
+  // context's isCancelled() turns true (handler-source.ts).
+  const watch = (): void => {
+    void Deno.stdin.read(new Uint8Array(1)).then((n) => {
+      if (n === null) return;
+      // deno-lint-ignore no-explicit-any
+      (globalThis as any)[Symbol.for("fluxbase.cancelled")] = true;
+      watch();
+    }, () => {});
+  };
+  watch();
 }
 const RESPONSE_PATH: string = meta.response;
 const out = Deno.openSync(RESPONSE_PATH, { write: true, create: true, truncate: true });
@@ -117,7 +127,7 @@ import * as mod from ${JSON.stringify(moduleSpecifier)};
 // deno-lint-ignore no-explicit-any
 const f = (globalThis as any)[Symbol.for("fluxbase.cold")];
 try {
-  const handler = f.pickHandler(mod);
+  const handler = f.pickHandler(mod, f.meta);
   if (handler === undefined) await f.finish(f.NO_HANDLER);
   const frame = await f.toFrame(await f.runHandler(handler, f.buildRequest(f.meta, f.reqBody), f.contextFor(f.meta), f.KEEP_ALIVE));
   await f.finish(frame.head, frame.body);

@@ -241,8 +241,15 @@ function runProcess(
     };
     if (input.signal?.aborted) queueMicrotask(onAbort);
     else input.signal?.addEventListener('abort', onAbort, { once: true });
-    child.stdout?.on('data', (c: Buffer) => stdout.push(c));
-    child.stderr?.on('data', (c: Buffer) => stderr.push(c));
+    // The prelude's pending read on stdin sees this byte and sets the cancelled flag.
+    const onInterrupt = () => {
+      if (!(input.request.body instanceof Readable) && child.stdin?.writable) child.stdin.write('\n');
+    };
+    if (input.interrupt?.aborted) queueMicrotask(onInterrupt);
+    else input.interrupt?.addEventListener('abort', onInterrupt, { once: true });
+    const onOutput = input.onOutput;
+    child.stdout?.on('data', (c: Buffer) => { stdout.push(c); onOutput?.('stdout', c); });
+    child.stderr?.on('data', (c: Buffer) => { stderr.push(c); onOutput?.('stderr', c); });
     child.stdin?.on('error', () => {}); // EPIPE when the child exits without reading
     child.on('error', (err) => {
       spawnError = err;
@@ -254,6 +261,7 @@ function runProcess(
       clearTimeout(timer);
       child.stdin?.destroy();
       input.signal?.removeEventListener('abort', onAbort);
+      input.interrupt?.removeEventListener('abort', onInterrupt);
       resolve({ exit: { code, signal, spawnError }, timedOut, bodyError, cancelled });
     });
     if (child.stdin !== null) {

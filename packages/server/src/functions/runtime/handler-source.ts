@@ -29,14 +29,54 @@ const serveStub = (a: unknown, b?: unknown) => {
 };
 Object.defineProperty(Deno, "serve", { value: serveStub, configurable: true, writable: true });
 // export default function · export default { fetch } · export handler · export main · Deno.serve
-function pickHandler(mod: Record<string, unknown>): Handler | undefined {
+function pickHandler(mod: Record<string, unknown>, meta?: { context?: { job?: unknown } }): Handler | undefined {
   // deno-lint-ignore no-explicit-any
   const d = mod.default as any;
-  return typeof d === "function" ? d
+  const h: Handler | undefined = typeof d === "function" ? d
     : d !== null && typeof d === "object" && typeof d.fetch === "function" ? d.fetch.bind(d)
     : typeof mod.handler === "function" ? mod.handler as Handler
     : typeof mod.main === "function" ? mod.main as Handler
     : served;
+  return h !== undefined && meta?.context?.job !== undefined ? jobForm(h, h === mod.main && typeof d !== "function") : h;
+}
+// Job code (docs/jobs.md "Writing a job") also takes the upstream SDK's forms: handler(req,
+// fluxbase, fluxbaseService, job) and main(payload, ctx, fluxbaseService, job). The second
+// argument is the context, which also answers the SDK client's methods (ctx.from(...) is
+// ctx.fluxbase.from(...)), so both (req, ctx) and (req, fluxbase, ...) handlers work.
+function jobForm(h: Handler, takesPayload: boolean): Handler {
+  // deno-lint-ignore no-explicit-any
+  return (req: Request, ctx: any) => {
+    const second = new Proxy(ctx, {
+      get(t, k) {
+        if (k in t) return t[k];
+        const client = t.fluxbase;
+        const v = client?.[k];
+        return typeof v === "function" ? v.bind(client) : v;
+      },
+    });
+    // deno-lint-ignore no-explicit-any
+    return (h as any)(takesPayload ? ctx.payload : req, second, ctx.fluxbaseService, ctx.job);
+  };
+}
+// A job's helpers (the server sends context.job): progress travels as a marked line on stderr,
+// read by the job worker; the cancelled flag is set by the prelude when the server writes to
+// stdin (bootstrap-source.ts).
+const PROGRESS_MARK = "\\u001efluxbase:progress ";
+// deno-lint-ignore no-explicit-any
+function withJob(ctx: any): any {
+  const info = ctx.job;
+  // deno-lint-ignore no-explicit-any
+  const isCancelled = () => (globalThis as any)[Symbol.for("fluxbase.cancelled")] === true;
+  const reportProgress = (percent: unknown, message?: unknown, data?: unknown) => {
+    if (typeof percent !== "number" || !Number.isFinite(percent) || percent < 0 || percent > 100) {
+      throw new RangeError("reportProgress: percent must be a number from 0 to 100, got " + String(percent));
+    }
+    const line = JSON.stringify({ percent, message: message === undefined ? null : String(message), data: data === undefined ? null : data });
+    Deno.stderr.writeSync(enc.encode(PROGRESS_MARK + line + "\\n"));
+  };
+  const jobContext = () => ({ job_id: info.id, job_name: info.name, namespace: info.namespace, retry_count: info.retry_count, payload: ctx.payload, user: ctx.user ?? null });
+  ctx.job = { ...info, reportProgress, isCancelled, checkCancellation: async () => isCancelled(), getJobContext: jobContext, getJobPayload: () => ctx.payload };
+  return Object.assign(ctx, { reportProgress, isCancelled });
 }
 // A body is bytes read whole, or a stream fed as the client sends it (server and worker stream bodies over 64 KB or of unknown length).
 function buildRequest(meta: { method: string; url: string; headers: Record<string, string> }, body: Uint8Array | ReadableStream<Uint8Array>): Request {
@@ -57,7 +97,8 @@ async function toFrame(value: unknown): Promise<{ head: unknown; body?: Uint8Arr
 }
 // The handler's context: the JSON the server sent, plus what the context module adds.
 function contextFor(meta: { context?: unknown }): unknown {
-  return __fluxbaseContext((meta.context ?? {}) as Record<string, unknown>);
+  const ctx = __fluxbaseContext((meta.context ?? {}) as Record<string, unknown>) as Record<string, unknown>;
+  return ctx.job !== undefined && ctx.job !== null ? withJob(ctx) : ctx;
 }
 // Deno ends a process whose event loop is empty even while a promise is pending; a handler
 // whose promise never settles must run into the timeout (FUNCTION_TIMEOUT) instead. A timer

@@ -48,8 +48,16 @@ export interface InvokeInput {
   limits: FunctionLimits;
   /** JSON passed to the handler as its second argument (the handler context of docs/functions.md); default {}. */
   context?: Record<string, unknown>;
-  /** Aborting stops the process group at once (FUNCTION_ERROR, reason `cancelled`): a cancelled job. Cold runs only for now. */
+  /** Aborting stops the process group at once (FUNCTION_ERROR, reason `cancelled`): a cancelled job. Cold runs only. */
   signal?: AbortSignal;
+  /**
+   * Aborting tells the running code it was cancelled without stopping it: one byte on its
+   * stdin turns the job context's `isCancelled()` true (handler-source.ts), so it can stop
+   * cleanly before `signal` ends it. Cold runs with a whole (not streamed) body only.
+   */
+  interrupt?: AbortSignal;
+  /** Every chunk of the process's stdout and stderr as it arrives (job logs line by line, progress reports). Cold runs only. */
+  onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
 }
 
 /** How a streamed response ended (InvokeResult.done): the logs, and the error when the body failed midway. */

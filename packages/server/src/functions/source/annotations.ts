@@ -42,7 +42,14 @@ export type AnnotationFields = {
   rate_limit_per_day?: number;
   cron_schedule?: string;
   namespace?: string;
+  /** Job functions only (docs/jobs.md "Annotations"): an edge function ignores them. */
+  max_retries?: number;
+  progress_timeout_seconds?: number;
+  require_roles?: string[];
 };
+
+/** The annotations that only job functions use (the functions loader drops them). */
+export const JOB_ONLY_FIELDS = ['max_retries', 'progress_timeout_seconds', 'require_roles'] as const;
 
 export type AnnotationField = keyof AnnotationFields;
 
@@ -77,10 +84,16 @@ const FIELDS: Record<AnnotationField, Kind> = {
   rate_limit_per_day: 'positive',
   cron_schedule: 'cron',
   namespace: 'namespace',
+  max_retries: 'nonnegative',
+  progress_timeout_seconds: 'positive',
+  require_roles: 'list',
 };
 
 /** Upstream's short names. */
-const ALIASES: Record<string, AnnotationField> = { timeout: 'timeout_seconds', memory: 'memory_limit_mb', schedule: 'cron_schedule' };
+const ALIASES: Record<string, AnnotationField> = {
+  timeout: 'timeout_seconds', memory: 'memory_limit_mb', schedule: 'cron_schedule',
+  progress_timeout: 'progress_timeout_seconds', require_role: 'require_roles',
+};
 
 /** Upstream switches without a Deploy field here: accepted and ignored. */
 const IGNORED: Record<string, string> = {

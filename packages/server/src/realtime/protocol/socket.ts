@@ -23,6 +23,25 @@ export interface SocketOptions {
   pongTimeoutMs: number;
   heartbeatIntervalMs: number;
   now: () => number;
+  /** Live execution logs (subscribe_logs): the jobs subsystem's, passed in by app.ts; absent: none exist. */
+  executionLogs?: ExecutionLogs | undefined;
+}
+
+/** One execution's log lines as they are written (API.md §9.2 subscribe_logs). */
+export interface ExecutionLogEvent {
+  execution_id: string;
+  execution_type: string;
+  line_number: number;
+  level: string;
+  message: string;
+  timestamp: string;
+}
+
+export interface ExecutionLogs {
+  /** Whether the execution exists and this user (or an admin) may read its logs. */
+  visible(executionId: string, type: 'function' | 'job' | 'rpc', who: { userId: string | null; isAdmin: boolean }): Promise<boolean>;
+  /** Calls `listener` with each new line; returns the unsubscribe. */
+  subscribe(executionId: string, listener: (event: ExecutionLogEvent) => void): () => void;
 }
 
 interface Session {
@@ -140,6 +159,8 @@ export function registerRealtimeSocket(app: FastifyInstance, options: SocketOpti
         });
       });
       socket.on('close', () => {
+        for (const off of logSubscriptions.get(conn) ?? []) off();
+        logSubscriptions.delete(conn);
         sessions.delete(conn);
         engine.closed(conn);
       });
@@ -149,6 +170,39 @@ export function registerRealtimeSocket(app: FastifyInstance, options: SocketOpti
 
   function reply(conn: Connection, e: FrameError): void {
     conn.reply(renderError(e));
+  }
+
+  const logSubscriptions = new Map<Connection, (() => void)[]>();
+  /** At most this many live log subscriptions per connection. */
+  const MAX_LOG_SUBSCRIPTIONS = 20;
+
+  async function subscribeLogs(conn: Connection, frame: ClientFrame): Promise<void> {
+    const c = (frame.config ?? {}) as { execution_id?: unknown; type?: unknown };
+    const id = c.execution_id;
+    const type = c.type ?? 'job';
+    if (typeof id !== 'string' || id === '') {
+      reply(conn, { code: 'INVALID_MESSAGE', message: 'subscribe_logs needs config.execution_id (the job or execution id)', channel: frame.channel, messageId: frame.messageId });
+      return;
+    }
+    if (type !== 'job' && type !== 'rpc' && type !== 'function') {
+      reply(conn, { code: 'INVALID_MESSAGE', message: 'config.type must be "job", "rpc" or "function"', channel: frame.channel, messageId: frame.messageId });
+      return;
+    }
+    const logs = options.executionLogs;
+    const who = { userId: conn.identity.userId, isAdmin: conn.identity.isAdmin };
+    if (!logs || !(await logs.visible(id, type, who))) {
+      const why = type === 'function' ? ' (edge function logs are recorded when the call ends: GET /api/v1/functions/:name/executions)' : '';
+      reply(conn, { code: 'NOT_FOUND', message: `Execution ${id} not found${why}`, channel: frame.channel, messageId: frame.messageId });
+      return;
+    }
+    const subs = logSubscriptions.get(conn) ?? [];
+    if (subs.length >= MAX_LOG_SUBSCRIPTIONS) {
+      reply(conn, { code: 'TOO_MANY_SUBSCRIPTIONS', message: `At most ${MAX_LOG_SUBSCRIPTIONS} log subscriptions per connection`, channel: frame.channel, messageId: frame.messageId });
+      return;
+    }
+    subs.push(logs.subscribe(id, (event) => conn.reply(JSON.stringify({ type: 'execution_log', ...(frame.channel !== undefined ? { channel: frame.channel } : {}), payload: event }))));
+    logSubscriptions.set(conn, subs);
+    conn.reply(renderAck({ subscribed: true, execution_id: id, execution_type: type }, ackFields(frame, frame.channel)));
   }
 
   async function handle(conn: Connection, frame: ClientFrame): Promise<void> {
@@ -182,8 +236,7 @@ export function registerRealtimeSocket(app: FastifyInstance, options: SocketOpti
         case 'heartbeat':
           return;
         case 'subscribe_logs':
-          reply(conn, { code: 'NOT_FOUND', message: 'Execution not found: execution logs arrive with edge functions and jobs', channel });
-          return;
+          return await subscribeLogs(conn, frame);
         default:
           reply(conn, { code: 'UNKNOWN_MESSAGE_TYPE', message: `Unknown message type ${JSON.stringify(frame.type)}; expected subscribe, unsubscribe, broadcast, presence, access_token or heartbeat`, channel });
       }

@@ -4,7 +4,9 @@
 // errors a client sees first: scope, then target, then headers.
 import type { FastifyRequest } from 'fastify';
 import type { RequestContext, SchemaSnapshot, Table } from '../../db/index.ts';
-import { AppError } from '../../http/index.ts';
+import { AppError, requireScope } from '../../http/index.ts';
+
+export { requireScope };
 import { parseQueryString, type FilterNode, type QueryRequest } from '../../query/index.ts';
 import type { RestDeps } from '../deps.ts';
 import { negotiate, parseRange, stripNullsRequested, type Representation } from '../negotiate.ts';
@@ -29,15 +31,6 @@ export function rawQuery(request: FastifyRequest): string {
   return i < 0 ? '' : request.url.slice(i + 1);
 }
 
-/** Stored service keys are limited by their scopes (docs/auth.md "Scopes"); JWTs never are. */
-export function requireScope(request: FastifyRequest, scope: string): void {
-  const p = request.principal;
-  if (p.kind !== 'service_key') return;
-  const scopes = p.scopes ?? [];
-  if (!scopes.includes('*') && !scopes.includes(scope)) {
-    throw new AppError('INSUFFICIENT_PERMISSIONS', { message: `This service key lacks the ${scope} scope`, details: { required_scope: scope } });
-  }
-}
 
 /** What the request transaction runs as. Built field by field (no spread): this runs on every REST request. */
 export function contextOf(request: FastifyRequest): RequestContext {

@@ -22,7 +22,7 @@ export function registerRestRoutes(app: FastifyInstance, deps: RestDeps): void {
   registerTablesById(app, deps);
   registerRpcCall(app, deps);
   registerRpcProcedures(app, deps);
-  registerRpcExecutions(app);
+  registerRpcExecutions(app, deps);
   registerPostgrestRead(app, deps);
   registerPostgrestWrite(app, deps);
   registerPostgrestRpc(app, deps);

@@ -1,0 +1,3 @@
+-- Reverts 015_cron.
+drop table if exists jobs.cron_runs;
+drop table if exists jobs.cron_state;
