@@ -49,6 +49,11 @@ beforeAll(async () => {
   db = await createTestDatabase();
   owner = postgres(db.url, { max: 2, onnotice: () => {} });
   for (const id of [alice, bob]) await owner`insert into auth.users (id, email) values (${id}, ${`${id}@example.com`})`;
+  await owner`create function public.add_numbers(a int, b int) returns int language sql as 'select a + b'`;
+  await owner`create function public.who_am_i() returns text language sql stable as $$select coalesce(current_setting('request.jwt.claims', true)::jsonb->>'sub', 'nobody') || ':' || current_user$$`;
+  await owner`create function public.numbers(n int) returns setof int language sql as 'select generate_series(1, n)'`;
+  await owner`create function public.explode() returns int language plpgsql as $$begin raise exception 'exploded on purpose'; end$$`;
+  await owner`grant execute on all functions in schema public to anon, authenticated, service_role`;
   app = await startTestApp(db.url, {
     overrides: { jobs: { worker_count: 2, concurrency_per_worker: 4, retry_backoff_base: '100ms', retry_backoff_max: '400ms', poll_interval: '200ms', cancel_grace_period: '3s' } },
   });
@@ -378,3 +383,97 @@ describe('admin', () => {
     expect(job.result).toBe('a2');
   });
 });
+
+describe('metrics (hardening 5.4)', () => {
+  const scrape = async () => (await app.fetch('/metrics')).text();
+  const value = (text: string, name: string, labels: Record<string, string> = {}) => {
+    const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+    const line = text.split('\n').find((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `) ? want.every((w) => l.includes(w)) : false);
+    return line === undefined ? undefined : Number(line.split(' ').at(-1));
+  };
+
+  it('exports exactly the job metrics of API.md, with queue depth read from the database', async () => {
+    // A job due in an hour waits in the queue: the depth gauge counts it by namespace and priority.
+    const later = new Date(Date.now() + 3_600_000).toISOString();
+    const waiting = await submit({ job_name: 'echo', priority: 7, scheduled_at: later });
+    expect(waiting.status).toBe(201);
+    // Another instance's view is the database's: a row inserted behind the server's back counts too.
+    await owner`insert into jobs.queue (namespace, job_name, priority, scheduled_at, max_retries, max_duration_seconds) values ('other', 'x', 3, now() + interval '1 hour', 0, 10)`;
+    await vi.waitFor(async () => {
+      const text = await scrape();
+      expect(value(text, 'fluxbase_jobs_queue_depth', { namespace: 'default', priority: '7' })).toBe(1);
+      expect(value(text, 'fluxbase_jobs_queue_depth', { namespace: 'other', priority: '3' })).toBe(1);
+    }, { timeout: 15_000, interval: 500 });
+    const text = await scrape();
+    expect(value(text, 'fluxbase_jobs_completed_total', { namespace: 'default', name: 'echo' })).toBeGreaterThan(0);
+    expect(value(text, 'fluxbase_jobs_failed_total', { namespace: 'default', name: 'fails', reason: 'exception' })).toBeGreaterThanOrEqual(1);
+    expect(value(text, 'fluxbase_jobs_retries_total', { namespace: 'default', name: 'fails', reason: 'exception' })).toBe(2);
+    expect(value(text, 'fluxbase_jobs_cancelled_total', { namespace: 'default', name: 'waits-for-cancel' })).toBeGreaterThan(0);
+    expect(value(text, 'fluxbase_job_execution_duration_seconds_count', { namespace: 'default', name: 'echo' })).toBeGreaterThan(0);
+    expect(value(text, 'fluxbase_jobs_processing')).toBe(0);
+    expect(value(text, 'fluxbase_job_workers_active')).toBe(2);
+    expect(value(text, 'fluxbase_job_worker_utilization')).toBe(0);
+    expect(text).toContain('# TYPE fluxbase_jobs_interrupted_total counter');
+    await api('POST', `/api/v1/jobs/${waiting.json.id}/cancel`);
+    await owner`delete from jobs.queue where namespace = 'other'`;
+  });
+
+  it('shows a running job in processing and utilization', async () => {
+    const sub = await submit({ job_name: 'ignores-cancel' });
+    await until(sub.json.id, ['running']);
+    const text = await scrape();
+    expect(value(text, 'fluxbase_jobs_processing')).toBe(1);
+    expect(value(text, 'fluxbase_job_worker_utilization')).toBeCloseTo(1 / 8, 5);
+    await api('POST', `/api/v1/jobs/${sub.json.id}/cancel`);
+    await vi.waitFor(() => expect(app.server.app.jobs.workers.every((w) => w.busy === 0)).toBe(true), { timeout: 20_000 });
+  });
+});
+
+describe('asynchronous RPC (API.md §6)', () => {
+  const rpc = (fn: string, body: unknown, headers = as(alice)) => api('POST', `/api/v1/rpc/default/${fn}`, body, headers);
+  const execution = async (id: string, headers = as(alice)) => {
+    let rec: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- an execution record
+    await vi.waitFor(async () => {
+      rec = (await api('GET', `/api/v1/rpc/executions/${id}`, undefined, headers)).json;
+      expect(['completed', 'failed', 'timeout']).toContain(rec.status);
+    }, { timeout: 20_000, interval: 100 });
+    return rec;
+  };
+
+  it('queues the call as a job and answers its execution id; the record holds the result', async () => {
+    const res = await rpc('add_numbers', { params: { a: 2, b: 40 }, async: true });
+    expect(res.status, JSON.stringify(res.json)).toBe(202);
+    expect(res.json).toEqual({ execution_id: expect.any(String), status: 'pending' });
+    const rec = await execution(res.json.execution_id);
+    expect(rec).toMatchObject({ execution_id: res.json.execution_id, status: 'completed', result: 42, rows_returned: 1 });
+    expect(typeof rec.duration_ms).toBe('number');
+    expect(rec.completed_at).toBeTruthy();
+    const set = await execution((await rpc('numbers', { params: { n: 3 }, async: true })).json.execution_id);
+    expect(set).toMatchObject({ result: [1, 2, 3], rows_returned: 3 });
+    const logs = (await api('GET', `/api/v1/rpc/executions/${res.json.execution_id}/logs?after_line=0`, undefined, as(alice))).json;
+    expect(logs).toEqual({ entries: [], logs: [], count: 0 });
+  });
+
+  it('runs as the caller (role and claims), and only the caller or an admin reads it', async () => {
+    const res = await rpc('who_am_i', { async: true });
+    expect((await execution(res.json.execution_id)).result).toBe(`${alice}:authenticated`);
+    expect((await api('GET', `/api/v1/rpc/executions/${res.json.execution_id}`, undefined, as(bob))).status).toBe(404);
+    expect((await api('GET', `/api/v1/rpc/executions/${res.json.execution_id}`)).status).toBe(200);
+    expect((await api('GET', `/api/v1/rpc/executions/${randomUUID()}`)).status).toBe(404);
+  });
+
+  it('records a failing call as failed with its error; bad calls are refused at once', async () => {
+    const rec = await execution((await rpc('explode', { async: true })).json.execution_id);
+    expect(rec.status).toBe('failed');
+    expect(rec.error).toContain('exploded on purpose');
+    const unknown = await rpc('nope', { async: true });
+    expect(unknown.status).toBe(404);
+    expect(unknown.json.code).toBe('FUNCTION_NOT_FOUND');
+    const anon = await rpc('add_numbers', { params: { a: 1, b: 1 }, async: true }, { authorization: `Bearer ${app.keys.anon}`, 'content-type': 'application/json' });
+    expect(anon.status).toBe(401);
+    expect(anon.json.code).toBe('AUTHENTICATION_REQUIRED');
+    const bad = await rpc('add_numbers', { params: { a: 1, b: 1 }, async: 'yes' });
+    expect(bad.status).toBe(400);
+  });
+});
+

@@ -1,5 +1,5 @@
 // The `fluxbase` command line: serve (default), keys, db, sql, migrate, types,
-// service-keys, encryption-key, realtime, functions. Exit codes (docs/getting-started.md): 0 done,
+// service-keys, encryption-key, realtime, functions, jobs. Exit codes (docs/getting-started.md): 0 done,
 // 1 failed (configuration, database, port, a command's error: one line naming the fix),
 // 2 wrong usage, 70 an internal fault of a running server.
 import { readFileSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { registerDbCommand } from './db.ts';
 import { CliError, cliLogger, EXIT, fail, globalOptions, loadCliConfig, openOwnerDatabase } from './context.ts';
 import { registerEncryptionKeyCommand } from './encryption-key.ts';
 import { registerFunctionsCommand } from './functions.ts';
+import { registerJobsCommand } from './jobs.ts';
 import { registerKeysCommand } from './keys.ts';
 import { installFaultHandlers, installSignalHandlers } from './lifecycle.ts';
 import { registerRealtimeCommand } from './realtime.ts';
@@ -130,5 +131,6 @@ registerServiceKeysCommand(program, fail);
 registerEncryptionKeyCommand(program);
 registerRealtimeCommand(program);
 registerFunctionsCommand(program);
+registerJobsCommand(program);
 
 await program.parseAsync(process.argv);
