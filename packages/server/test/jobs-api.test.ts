@@ -31,7 +31,7 @@ async function deploy(name: string, code: string, extra: Record<string, unknown>
   expect([200, 201], JSON.stringify(res.json)).toContain(res.status);
 }
 
-async function submit(body: Record<string, unknown>, headers = service()): Promise<{ status: number; json: any }> /* eslint-disable-line @typescript-eslint/no-explicit-any -- a Job */ {
+async function submit(body: Record<string, unknown>, headers: Record<string, string> = service()): Promise<{ status: number; json: any }> /* eslint-disable-line @typescript-eslint/no-explicit-any -- a Job */ {
   return api('POST', '/api/v1/jobs/submit', body, headers);
 }
 

@@ -73,7 +73,7 @@ export interface FunctionsForJobs {
   bundle(file: string): Promise<{ ok: true; code: string } | { ok: false; message: string }>;
   loadFolder(dir: string): Promise<{ functions: FolderFunction[]; errors: { file: string; error: string }[] }>;
   /** Runs an edge function on its schedule (as the service role, trigger `cron`); throws when it fails. */
-  runFunction(namespace: string, name: string): Promise<unknown>;
+  runFunction(namespace: string, name: string, payload: unknown): Promise<unknown>;
   scheduledFunctions(): Promise<{ namespace: string; name: string; cron_schedule: string }[]>;
 }
 
@@ -179,10 +179,10 @@ export function createFunctions(deps: FunctionsDeps): Functions {
         return r.ok ? { ok: true, code: r.code } : { ok: false, message: firstMessage(r.diagnostics) };
       },
       loadFolder: (dir) => loadFunctionsFolder(dir),
-      runFunction: async (namespace, name) => {
+      runFunction: async (namespace, name, payload) => {
         const out = await service.invoke({
           namespace, name, method: 'POST', originalUrl: `/api/v1/functions/${encodeURIComponent(name)}/invoke`,
-          headers: { 'content-type': 'application/json' }, body: Buffer.from('{"_trigger":"cron"}'), principal: SYSTEM,
+          headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(payload ?? {})), principal: SYSTEM,
           isAdmin: async () => true, clientIp: '127.0.0.1', internalUrl: internalUrl(), trigger: 'cron',
         });
         const chunks: Buffer[] = [];

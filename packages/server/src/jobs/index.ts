@@ -65,7 +65,7 @@ export interface JobsDeps {
   /** Runs an asynchronous RPC call (the REST subsystem's executor). */
   rpc?: RpcRunner;
   /** Runs an edge function on its schedule (the functions service, trigger `cron`). */
-  runFunction?: (namespace: string, name: string) => Promise<unknown>;
+  runFunction?: (namespace: string, name: string, payload: unknown) => Promise<unknown>;
   /** Edge functions with a cron_schedule (the scheduler's other entries). */
   scheduledFunctions?: () => Promise<{ namespace: string; name: string; cron_schedule: string }[]>;
   /** Where job code reaches this server (FLUXBASE_URL): its listening address. */
@@ -150,7 +150,7 @@ export function createJobs(deps: JobsDeps): Jobs {
 
   const executors: Partial<Record<'rpc' | 'function', JobExecutor>> = {};
   if (deps.rpc) executors.rpc = (job) => asyncRpc.execute(deps.rpc!, job);
-  if (deps.runFunction) executors.function = (job) => deps.runFunction!(job.namespace, job.job_name);
+  if (deps.runFunction) executors.function = (job) => deps.runFunction!(job.namespace, job.job_name, job.payload);
 
   for (let i = 0; i < jc.worker_count; i++) {
     workers.push(new JobWorker({

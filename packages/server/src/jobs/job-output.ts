@@ -31,9 +31,12 @@ export class JobOutput {
   private pending: LogLine[] = [];
   private next = 1;
   private dropped = 0;
+  private bytes = 0;
 
   constructor(
     private readonly maxLines: number,
+    /** Bytes of log text kept (jobs.max_output_size); lines past it are dropped and counted. */
+    private readonly maxBytes: number,
     private readonly onProgress: (p: ProgressReport) => void,
     private readonly now: () => Date = () => new Date(),
   ) {}
@@ -57,7 +60,7 @@ export class JobOutput {
       this.partial[stream] = '';
     }
     if (this.dropped > 0) {
-      this.add('error', `[LOG TRUNCATED: ${this.dropped} more lines were dropped; a job keeps at most ${this.maxLines} lines]`, true);
+      this.add('error', `[LOG TRUNCATED: ${this.dropped} more lines were dropped; a job keeps at most ${this.maxLines} lines and ${this.maxBytes} bytes (jobs.max_output_size)]`, true);
       this.dropped = 0;
     }
   }
@@ -86,11 +89,12 @@ export class JobOutput {
   }
 
   private add(level: 'info' | 'error', message: string, force: boolean): void {
-    if (!force && this.next > this.maxLines) {
+    const text = message.length > MAX_LINE_CHARS ? `${message.slice(0, MAX_LINE_CHARS)} [line cut at ${MAX_LINE_CHARS} characters]` : message;
+    if (!force && (this.next > this.maxLines || this.bytes + text.length > this.maxBytes)) {
       this.dropped++;
       return;
     }
-    const text = message.length > MAX_LINE_CHARS ? `${message.slice(0, MAX_LINE_CHARS)} [line cut at ${MAX_LINE_CHARS} characters]` : message;
+    this.bytes += text.length;
     this.pending.push({ line_number: this.next++, level, message: text, timestamp: this.now() });
   }
 }

@@ -86,6 +86,9 @@ export async function claimJobs(sql: Queryable, workerId: string, limit: number,
     update jobs.queue q set status = 'running', worker_id = ${workerId}, started_at = now(), last_progress_at = now(),
       error_message = null, completed_at = null
     from due where q.id = due.id
+      -- A claim lost in a crash only leaves its jobs pending (they may run twice, as after a
+      -- requeue): its commit need not wait for the WAL flush. The completion's commit flushes it.
+      and pg_catalog.set_config('synchronous_commit', 'off', true) is not null
     returning q.*`;
 }
 
@@ -95,6 +98,22 @@ export async function completeJob(sql: Queryable, id: string, workerId: string, 
     update jobs.queue set status = 'completed', result = ${sql.json((result ?? null) as never)}, progress_percent = 100, completed_at = now()
     where id = ${id} and worker_id = ${workerId} and status = 'running'`;
   return rows.count > 0;
+}
+
+/**
+ * Many finished jobs of one worker in one statement (the worker batches its completions);
+ * returns the ids that were still this worker's running jobs (the others were cancelled or requeued).
+ */
+export async function completeJobs(sql: Queryable, workerId: string, done: { id: string; result: unknown }[]): Promise<Set<string>> {
+  if (done.length === 0) return new Set();
+  const ids = done.map((d) => d.id);
+  const results = done.map((d) => JSON.stringify(d.result ?? null));
+  const rows = await sql<{ id: string }[]>`
+    update jobs.queue q set status = 'completed', result = d.result::jsonb, progress_percent = 100, completed_at = now()
+    from unnest(${ids}::uuid[], ${results}::text[]) as d(id, result)
+    where q.id = d.id and q.worker_id = ${workerId} and q.status = 'running'
+    returning q.id`;
+  return new Set(rows.map((r) => r.id));
 }
 
 /**

@@ -14,7 +14,7 @@ import type postgres from 'postgres';
 import type { Logger } from '../observability/index.ts';
 import { JobOutput, type ProgressReport } from './job-output.ts';
 import {
-  appendLogs, cancelledAmong, claimJobs, completeJob, failJob, heartbeat, interruptWorkerJobs, JOBS_CHANNEL, registerWorker,
+  appendLogs, cancelledAmong, claimJobs, completeJobs, failJob, heartbeat, interruptWorkerJobs, JOBS_CHANNEL, registerWorker,
   requeueStaleWorkers, retryBackoffMs, saveProgress, setWorkerStatus, type JobKind, type JobRow, type Queryable,
 } from './queue-store.ts';
 
@@ -86,7 +86,7 @@ export interface JobWorkerOptions {
   cancelGraceMs?: number;
   /** How often running jobs are checked for a cancel and for progress timeouts; default 1 s. */
   cancelPollMs?: number;
-  /** Log lines kept per job; default 10,000. */
+  /** Log lines kept per job (and at most JobProgram.maxOutputBytes of text); default 10,000. */
   maxLogLines?: number;
   /** Progress writes and log flushes get this long on their own (hardening 1.4); default 5 s. */
   writeTimeoutMs?: number;
@@ -109,6 +109,8 @@ interface Running {
 }
 
 const LOG_FLUSH_MS = 200;
+/** What the runtime itself keeps of a job's output (its failure messages quote the tail). */
+const RUNTIME_CAPTURE_BYTES = 64 * 1024;
 
 export class JobWorker {
   readonly id: string;
@@ -120,10 +122,12 @@ export class JobWorker {
   private timers: NodeJS.Timeout[] = [];
   private unlisten: (() => Promise<void>) | undefined;
   private readonly now: () => number;
+  private readonly completions: Completions;
 
   constructor(private readonly o: JobWorkerOptions) {
     this.id = o.workerId ?? randomUUID();
     this.now = o.now ?? Date.now;
+    this.completions = new Completions((done) => this.o.run((sql) => completeJobs(sql, this.id, done)));
   }
 
   async start(listener?: postgres.Sql): Promise<void> {
@@ -207,6 +211,8 @@ export class JobWorker {
     const outcome = await Promise.race([all.then(() => 'done' as const), late]);
     clearTimeout(timer);
     clearInterval(watcher);
+    // Finished jobs whose completion is still queued are completed, not interrupted.
+    await this.completions.flushed();
     if (outcome === 'late') {
       const ids = [...this.running.keys()];
       await this.o.run((sql) => interruptWorkerJobs(sql, this.id)).catch((err: unknown) => this.o.logger.error({ err }, 'jobs: could not mark interrupted jobs'));
@@ -214,6 +220,7 @@ export class JobWorker {
       await all;
       this.o.logger.warn({ interrupted: ids.length }, 'jobs: graceful shutdown timeout reached; running jobs marked interrupted');
     }
+    await this.completions.flushed();
     await this.o.run((sql) => setWorkerStatus(sql, this.id, 'stopped')).catch(() => {});
     this.stopped = true;
     this.draining = false;
@@ -252,7 +259,11 @@ export class JobWorker {
       return { status: status === null ? 'lost' : status === 'pending' ? 'retrying' : 'failed', reason };
     };
     const finish = async (value: unknown): Promise<Omit<JobOutcome, 'job' | 'durationMs'>> => {
-      const done = await this.o.run((sql) => completeJob(sql, job.id, this.id, value));
+      // The code is done: its slot is free now, and the completion is written with the others
+      // that finished meanwhile (stop() flushes them before it interrupts anything).
+      this.running.delete(job.id);
+      void this.wake();
+      const done = await this.completions.add(job.id, value);
       return { status: done ? 'completed' : 'lost' };
     };
     if (job.kind !== 'job') {
@@ -269,7 +280,7 @@ export class JobWorker {
     if (!program) return fail('not_found', `job function "${job.namespace}/${job.job_name}" not found`);
     if (program.progressTimeoutMs !== undefined) r.progressTimeoutMs = program.progressTimeoutMs;
     const writer = new JobWrites(this.o, job.id, this.id, this.o.writeTimeoutMs ?? 5_000);
-    const output = new JobOutput(this.o.maxLogLines ?? 10_000, (p) => {
+    const output = new JobOutput(this.o.maxLogLines ?? 10_000, program.maxOutputBytes, (p) => {
       r.lastProgressAt = this.now();
       writer.progress(p);
     });
@@ -283,7 +294,8 @@ export class JobWorker {
         request: { method: 'POST', url: `http://localhost/jobs/${encodeURIComponent(job.job_name)}`, headers: { 'content-type': 'application/json' }, body: JSON.stringify(job.payload ?? null) },
         env: program.env ?? {},
         permissions: program.permissions ?? { net: true, env: [], read: false, write: false },
-        limits: { memoryMb: program.memoryMb, timeoutMs: job.max_duration_seconds * 1000, maxOutputBytes: program.maxOutputBytes },
+        // The worker keeps the output itself (JobOutput); the runtime's copy only explains a failure.
+        limits: { memoryMb: program.memoryMb, timeoutMs: job.max_duration_seconds * 1000, maxOutputBytes: Math.min(program.maxOutputBytes, RUNTIME_CAPTURE_BYTES) },
         context: { ...program.context, payload: job.payload ?? null, job: { id: job.id, name: job.job_name, namespace: job.namespace, retry_count: job.retry_count, max_retries: job.max_retries } },
         signal: r.abort.signal,
         interrupt: r.interrupt.signal,
@@ -417,5 +429,46 @@ class JobWrites {
         clearTimeout(timer);
       }
     });
+  }
+}
+
+/**
+ * Completions written in batches (as graphile-worker batches its completions): the first
+ * finished job starts a write on the next turn of the event loop, and jobs that finish while a
+ * write is in flight go together in the next one, so an idle queue adds no delay and a busy one
+ * writes one UPDATE (and one commit) for many jobs.
+ */
+class Completions {
+  private pending: { id: string; result: unknown; resolve: (done: boolean) => void; reject: (err: unknown) => void }[] = [];
+  private writing: Promise<void> | undefined;
+  private static readonly MAX_BATCH = 500;
+
+  constructor(private readonly write: (done: { id: string; result: unknown }[]) => Promise<Set<string>>) {}
+
+  /** Resolves with whether the job was still this worker's running job. */
+  add(id: string, result: unknown): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ id, result, resolve, reject });
+      this.writing ??= this.loop();
+    });
+  }
+
+  /** Resolves once every completion added so far is written (or failed). */
+  async flushed(): Promise<void> {
+    while (this.writing) await this.writing;
+  }
+
+  private async loop(): Promise<void> {
+    await new Promise((r) => setImmediate(r));
+    while (this.pending.length > 0) {
+      const batch = this.pending.splice(0, Completions.MAX_BATCH);
+      try {
+        const done = await this.write(batch);
+        for (const b of batch) b.resolve(done.has(b.id));
+      } catch (err) {
+        for (const b of batch) b.reject(err);
+      }
+    }
+    this.writing = undefined;
   }
 }
