@@ -75,6 +75,7 @@ beforeAll(async () => {
     for (const p of [10, 50]) { ctx.reportProgress(p, "step " + p, { p }); await new Promise((r) => setTimeout(r, 50)); }
     ctx.reportProgress(75, "almost");
     await new Promise((r) => setTimeout(r, 2000));
+    ctx.reportProgress(95, "wrapping up", { last: true });
     return "done";
   };`);
   await deploy('too-much', `export default (_req: Request, ctx: { reportProgress(p: number): void }) => { ctx.reportProgress(150); return "unreachable"; };`, { max_retries: 0 });
@@ -143,7 +144,8 @@ describe('running jobs', () => {
       expect(typeof p.estimated_completion_at).toBe('string');
     }, { timeout: 20_000, interval: 50 });
     const done = await until(sub.json.id, ['completed']);
-    expect(done).toMatchObject({ progress_percent: 100, result: 'done' });
+    // The report made just before returning is written before the completion (hardening 1.4).
+    expect(done).toMatchObject({ progress_percent: 100, result: 'done', progress_message: 'wrapping up', progress_data: { last: true } });
   });
 
   it('fails a job that reports progress above 100 with a clear error, and the worker stays healthy', async () => {
