@@ -88,6 +88,8 @@ beforeAll(async () => {
     return "stopped cleanly";
   };`);
   await deploy('ignores-cancel', `export default async () => { console.log("started"); await new Promise(() => {}); };`, { timeout_seconds: 120 });
+  await deploy('hangs', 'export default () => new Promise(() => {});', { timeout_seconds: 1, max_retries: 0 });
+  await deploy('exits', 'export default () => { console.log("leaving"); Deno.exit(3); };', { max_retries: 0 });
   await deploy('disabled', 'export default () => 1;', { enabled: false });
   await deploy('admins-only', 'export default () => 1;', { require_roles: ['admin'] });
 }, 180_000);
@@ -154,6 +156,18 @@ describe('running jobs', () => {
     expect(job.error_message).toMatch(/percent must be a number from 0 to 100, got 150/);
     const next = await until((await submit({ job_name: 'echo', payload: { after: 'too-much' } })).json.id, ['completed']);
     expect(next.result.echoed).toEqual({ after: 'too-much' });
+  });
+
+  it('fails a job that hangs past its timeout, and one that exits, with clear errors; the worker stays healthy', async () => {
+    const hung = await until((await submit({ job_name: 'hangs' })).json.id, ['failed', 'completed']);
+    expect(hung).toMatchObject({ status: 'failed', retry_count: 0 });
+    expect(hung.error_message).toMatch(/exceeded its 1000 ms timeout/);
+    const exited = await until((await submit({ job_name: 'exits' })).json.id, ['failed', 'completed']);
+    expect(exited.status).toBe('failed');
+    expect(exited.error_message).toMatch(/exited with code 3 before responding/);
+    expect((await api('GET', `/api/v1/jobs/${exited.id}/logs`)).json.logs.map((l: { message: string }) => l.message)).toEqual(['leaving']);
+    const next = await until((await submit({ job_name: 'echo', payload: { still: 'fine' } })).json.id, ['completed']);
+    expect(next.result.echoed).toEqual({ still: 'fine' });
   });
 
   it('keeps stdout and stderr line by line, numbered, readable after a line', async () => {

@@ -1,4 +1,4 @@
-// The job worker (WIP of issue 14) against PostgreSQL and the real Deno runtime: a job runs
+// The job worker (docs/jobs.md) against PostgreSQL and the real Deno runtime: a job runs
 // with its payload and completes with the handler's value; a throwing job is retried and then
 // failed; a job cancelled from elsewhere has its process stopped; stopping drains (running jobs
 // finish within the grace period, the rest become interrupted and are claimable again without

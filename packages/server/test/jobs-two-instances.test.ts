@@ -1,8 +1,9 @@
-// Cron through the product (docs/jobs.md "Cron"): two servers on one database, a job function
-// and an edge function scheduled every second. One server leads and fires; when it stops, the
-// other takes over; across the change every second's occurrence became exactly one job (no
-// gap, no double), and the edge function ran on its schedule (trigger_type cron). The
-// scheduler's own exactly-once and leader-election cases are in jobs-cron.test.ts.
+// Two servers on one database (docs/jobs.md): a cancel sent to one instance stops the job
+// running on the other; and cron through the product: a job function and an edge function
+// scheduled every second; one server leads and fires; when it stops, the other takes over;
+// across the change every second's occurrence became exactly one job (no gap, no double), and
+// the edge function ran on its schedule (trigger_type cron). The scheduler's own exactly-once
+// and leader-election cases are in jobs-cron.test.ts.
 import postgres from 'postgres';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { createTestDatabase, startTestApp, type TestApp, type TestDatabase } from './harness/index.ts';
@@ -24,6 +25,26 @@ afterAll(async () => {
   await sql?.end();
   await db?.drop();
 });
+
+it('stops a job running on one instance when the other is asked to cancel it', async () => {
+  const [a, b] = apps as [TestApp, TestApp];
+  const deployed = await a.fetch('/api/v1/admin/jobs/functions', {
+    method: 'POST', headers: service(a),
+    body: JSON.stringify({ name: 'waits', code: 'export default async (_r: Request, ctx: { isCancelled(): boolean }) => { console.log("up"); while (!ctx.isCancelled()) await new Promise((r) => setTimeout(r, 20)); return "saw it"; };' }),
+  });
+  expect(deployed.status).toBe(201);
+  const sub = await (await a.fetch('/api/v1/jobs/submit', { method: 'POST', headers: service(a), body: JSON.stringify({ job_name: 'waits' }) })).json();
+  const runner = () => apps.find((x) => x.server.app.jobs.workers.some((w) => w.runningIds().includes(sub.id)));
+  await vi.waitFor(() => expect(runner()).toBeDefined(), { timeout: 20_000 });
+  const other = runner() === a ? b : a;
+  const res = await other.fetch(`/api/v1/jobs/${sub.id}/cancel`, { method: 'POST', headers: service(other) });
+  expect(res.status).toBe(200);
+  await vi.waitFor(() => expect(runner()).toBeUndefined(), { timeout: 10_000 });
+  const logs = await (await other.fetch(`/api/v1/jobs/${sub.id}/logs`, { headers: service(other) })).json();
+  expect(logs.logs.map((l: { message: string }) => l.message)).toEqual(['up']);
+  const [row] = await sql<{ status: string }[]>`select status from jobs.queue where id = ${sub.id}`;
+  expect(row!.status).toBe('cancelled');
+}, 60_000);
 
 it('fires every occurrence once across a leader change, for job functions and edge functions', async () => {
   const [a, b] = apps as [TestApp, TestApp];
