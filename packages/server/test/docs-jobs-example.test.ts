@@ -56,18 +56,18 @@ it('deploys the file from jobs.dir with its annotations, runs the curl submit an
   const headers = { authorization: `Bearer ${app.userToken(user)}`, 'content-type': 'application/json' };
   const res = await app.fetch('/api/v1/jobs/submit', { method: 'POST', headers, body });
   expect(res.status).toBe(201);
-  const job = await res.json();
+  const job = (await res.json()) as { id: string; status: string };
   expect(job.status).toBe('pending');
 
   expect(followCmds).toContain('/api/v1/jobs/$JOB_ID/logs?after_line=0');
   let done: Record<string, unknown> = {};
   await vi.waitFor(async () => {
-    done = await (await app.fetch(`/api/v1/jobs/${job.id}`, { headers })).json();
+    done = (await (await app.fetch(`/api/v1/jobs/${job.id}`, { headers })).json()) as Record<string, unknown>;
     expect(done.status).toBe('completed');
   }, { timeout: 30_000, interval: 100 });
   const [shown] = blocksUnder('## Example', 'json');
   expect(done).toMatchObject(JSON.parse(shown!));
-  const logs = await (await app.fetch(`/api/v1/jobs/${job.id}/logs?after_line=0`, { headers })).json();
+  const logs = (await (await app.fetch(`/api/v1/jobs/${job.id}/logs?after_line=0`, { headers })).json()) as { count: number; logs: unknown[] };
   const line = /`(\{"logs": \[.*?\], "count": 1\})`/.exec(doc)![1]!;
   const expected = JSON.parse(line.replace('"…"', '"x"')) as { logs: { line_number: number; level: string; message: string }[]; count: number };
   expect(logs.count).toBe(expected.count);
