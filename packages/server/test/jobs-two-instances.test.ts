@@ -33,14 +33,14 @@ it('stops a job running on one instance when the other is asked to cancel it', a
     body: JSON.stringify({ name: 'waits', code: 'export default async (_r: Request, ctx: { isCancelled(): boolean }) => { console.log("up"); while (!ctx.isCancelled()) await new Promise((r) => setTimeout(r, 20)); return "saw it"; };' }),
   });
   expect(deployed.status).toBe(201);
-  const sub = await (await a.fetch('/api/v1/jobs/submit', { method: 'POST', headers: service(a), body: JSON.stringify({ job_name: 'waits' }) })).json();
+  const sub = await (await a.fetch('/api/v1/jobs/submit', { method: 'POST', headers: service(a), body: JSON.stringify({ job_name: 'waits' }) })).json() as { id: string };
   const runner = () => apps.find((x) => x.server.app.jobs.workers.some((w) => w.runningIds().includes(sub.id)));
   await vi.waitFor(() => expect(runner()).toBeDefined(), { timeout: 20_000 });
   const other = runner() === a ? b : a;
   const res = await other.fetch(`/api/v1/jobs/${sub.id}/cancel`, { method: 'POST', headers: service(other) });
   expect(res.status).toBe(200);
   await vi.waitFor(() => expect(runner()).toBeUndefined(), { timeout: 10_000 });
-  const logs = await (await other.fetch(`/api/v1/jobs/${sub.id}/logs`, { headers: service(other) })).json();
+  const logs = await (await other.fetch(`/api/v1/jobs/${sub.id}/logs`, { headers: service(other) })).json() as { logs: { message: string }[] };
   expect(logs.logs.map((l: { message: string }) => l.message)).toEqual(['up']);
   const [row] = await sql<{ status: string }[]>`select status from jobs.queue where id = ${sub.id}`;
   expect(row!.status).toBe('cancelled');
