@@ -5,6 +5,7 @@
 import { AuthClient, createAuthFetch, type AuthClientOptions } from './auth/index.ts';
 import { FluxbaseError } from './errors.ts';
 import { FunctionsClient } from './functions/index.ts';
+import { JobsClient } from './jobs/index.ts';
 import { WebhooksClient } from './webhooks/index.ts';
 import { type HealthStatus, type ReadyStatus } from './health.ts';
 import { QueryBuilder, tablePath } from './query/index.ts';
@@ -70,6 +71,8 @@ export class FluxbaseClient<Database = UntypedDatabase> {
   readonly functions: FunctionsClient;
   /** Webhooks: register, change, rotate secrets, test and read delivery logs (yours; all with an admin credential). */
   readonly webhooks: WebhooksClient;
+  /** Background jobs: submit, follow, cancel and retry (yours; all with an admin credential), and `admin` for job functions. */
+  readonly jobs: JobsClient;
   /** Set by setAuth(); wins over the session's token. */
   private accessToken: string | null = null;
   /** The signed-in session's access token, kept current by `auth`. */
@@ -104,6 +107,7 @@ export class FluxbaseClient<Database = UntypedDatabase> {
     // Invocations share the credentials and session handling but read binary bodies themselves.
     this.functions = new FunctionsClient(this.transport, { baseUrl: this.url, fetch: authFetch, timeoutMs, headers });
     this.webhooks = new WebhooksClient(this.transport);
+    this.jobs = new JobsClient(this.transport);
     this.realtime = new RealtimeClient({
       url: this.url, apiKey: key, options: options.realtime,
       refreshToken: (current, reason) => this.realtimeToken(current, reason),

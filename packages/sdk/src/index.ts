@@ -25,6 +25,12 @@ export {
 } from './functions/index.ts';
 export { type HealthStatus, type ReadyStatus } from './health.ts';
 export {
+  JobsAdminClient, JobsClient, isFinalJobStatus,
+  type Job, type JobFunction, type JobFunctionDeploy, type JobFunctionListOptions, type JobFunctionSettings, type JobFunctionUpdate,
+  type JobList, type JobLog, type JobLogs, type JobProgress, type JobStats, type JobStatus, type JobSyncRequest, type JobSyncResult,
+  type JobWorker, type ListJobsOptions, type SubmitJobOptions, type WaitForJobOptions,
+} from './jobs/index.ts';
+export {
   FilterBuilder, QueryBuilder, QueryRequest, TransformBuilder, MAX_QUERY_STRING,
   type CountOption, type FilterOperator, type InsertOptions, type QueryBody, type QueryResponse,
   type QueryResponseFailure, type QueryResponseSuccess, type SelectOptions, type TextSearchType, type UpsertOptions,

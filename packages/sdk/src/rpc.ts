@@ -50,6 +50,8 @@ export interface RpcLogEntry {
   line_number?: number;
   level?: string;
   message?: string;
+  /** When the line was written (this server's name for it). */
+  timestamp?: string;
   created_at?: string;
   [field: string]: unknown;
 }
@@ -75,6 +77,10 @@ export interface RpcClient<Schema> {
   getStatus(executionId: string): Promise<FluxbaseResult<RpcExecution>>;
   /** Log lines of an execution, after line `after` when given. */
   getLogs(executionId: string, after?: number): Promise<FluxbaseResult<RpcLogEntry[]>>;
+  /** Same as `getStatus` (upstream's name). */
+  getExecution(executionId: string): Promise<FluxbaseResult<RpcExecution>>;
+  /** Same as `getLogs` (upstream's name). */
+  getExecutionLogs(executionId: string, afterLine?: number): Promise<FluxbaseResult<RpcLogEntry[]>>;
   /** Callable functions, optionally of one namespace. */
   list(namespace?: string): Promise<FluxbaseResult<RpcProcedure[]>>;
   /** Poll `getStatus` until the execution finishes (completed, failed, cancelled or timeout). */
@@ -124,11 +130,15 @@ export function createRpcClient<Schema>(transport: Transport, defaultNamespace =
   const execPath = (id: string) => `/api/v1/rpc/executions/${encodeURIComponent(id)}`;
   const getStatus = (id: string) => objectField<RpcExecution>(transport('GET', execPath(id)), (b) => (typeof b.execution_id === 'string' ? b : undefined), 'an execution record');
 
+  const getLogs = (id: string, after?: number) => objectField<RpcLogEntry[]>(
+    transport('GET', `${execPath(id)}/logs`, { query: { after } }),
+    (b) => (Array.isArray(b.entries) ? b.entries : Array.isArray(b.logs) ? b.logs : undefined), 'a log list');
+
   const extras = {
     getStatus,
-    getLogs: (id: string, after?: number) => objectField<RpcLogEntry[]>(
-      transport('GET', `${execPath(id)}/logs`, { query: { after } }),
-      (b) => (Array.isArray(b.entries) ? b.entries : Array.isArray(b.logs) ? b.logs : undefined), 'a log list'),
+    getLogs,
+    getExecution: getStatus,
+    getExecutionLogs: getLogs,
     list: (namespace?: string) => objectField<RpcProcedure[]>(
       transport('GET', '/api/v1/rpc/procedures', { query: { namespace } }),
       (b) => (Array.isArray(b.procedures) ? b.procedures : undefined), 'a procedure list'),

@@ -217,11 +217,12 @@ export function registerJobsCommand(program: Command): void {
 
   deployFlags(group.command('deploy')
     .description('deploy a jobs folder (one sync: <name>.ts and <name>/index.ts, with // @fluxbase: annotations) or one job function')
-    .argument('<path>', 'jobs folder, or one job function: a .ts/.js file or a folder with an index.ts'))
+    .argument('[path]', 'jobs folder, or one job function: a .ts/.js file or a folder with an index.ts', 'jobs'))
     .action(action((target, opts, source: string) => deployJobs(target, source, opts as JobsDeployOptions)));
 
+  // Upstream's name for deploying the jobs folder.
   deployFlags(group.command('sync')
-    .description('deploy a jobs folder (as deploy; the folder defaults to ./jobs, the server\'s jobs.dir)')
+    .description('deploy a jobs folder (the same as deploy)')
     .argument('[dir]', 'jobs folder', 'jobs'))
     .action(action((target, opts, dir: string) => deployJobs(target, dir, opts as JobsDeployOptions)));
 
