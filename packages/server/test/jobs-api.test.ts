@@ -283,6 +283,9 @@ describe('who sees what', () => {
     expect(refused.json.code).toBe('INSUFFICIENT_PERMISSIONS');
     const nobody = await submit({ job_name: 'echo', on_behalf_of: { user_id: randomUUID() } });
     expect(nobody.status).toBe(404);
+    const elevated = await submit({ job_name: 'echo', on_behalf_of: { user_id: bob, user_role: 'service_role' } });
+    expect(elevated.status).toBe(400);
+    expect(elevated.json.message).toContain('on_behalf_of.user_role');
   });
 
   it('refuses an anonymous submit with 401 AUTHENTICATION_REQUIRED', async () => {

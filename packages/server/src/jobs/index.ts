@@ -129,7 +129,8 @@ export function createJobs(deps: JobsDeps): Jobs {
     const secret = config.auth.jwt_secret;
     const iat = Math.floor(now() / 1000);
     const exp = iat + job.max_duration_seconds + 60;
-    const role = job.created_by ? (job.user_role === 'service_role' ? 'service_role' : 'authenticated') : 'service_role';
+    // A user's job acts as that user (RLS applies); a service-role or scheduled job has no user.
+    const role = job.created_by ? 'authenticated' : 'service_role';
     const userToken = signJwt({ iss: 'fluxbase', iat, exp, role, execution_id: job.id, ...(job.created_by ? { sub: job.created_by } : {}) }, secret);
     const serviceToken = signJwt({ iss: 'fluxbase', iat, exp, role: 'service_role', execution_id: job.id, job: `${job.namespace}/${job.job_name}` }, secret);
     const url = deps.internalUrl();

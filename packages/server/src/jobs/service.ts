@@ -58,11 +58,14 @@ export class JobsService {
     let createdBy = p.userId;
     let role: string = p.role;
     if (input.on_behalf_of) {
-      if (!caller.isAdmin) throw new AppError('INSUFFICIENT_PERMISSIONS', { message: 'on_behalf_of needs the service role', details: { field: 'on_behalf_of' } });
+      if (p.role !== 'service_role') throw new AppError('INSUFFICIENT_PERMISSIONS', { message: 'on_behalf_of needs the service role (a service key or a service-role token)', details: { field: 'on_behalf_of' } });
       const userId = input.on_behalf_of.user_id;
+      const asRole = input.on_behalf_of.user_role ?? 'authenticated';
+      // The job acts as that user: never with more than a user's role.
+      if (asRole === 'service_role' || asRole === 'anon') throw invalidField('on_behalf_of.user_role', 'must be a user\'s role (e.g. "authenticated"), not anon or service_role');
       if (!(await this.deps.run((sql) => userExists(sql, userId)))) throw errors.notFound('user', `User ${userId} (on_behalf_of.user_id) not found`);
       createdBy = userId;
-      role = input.on_behalf_of.user_role ?? 'authenticated';
+      role = asRole;
     }
     const when = input.scheduled_at ?? input.scheduled;
     let scheduledAt: Date | undefined;
@@ -133,7 +136,9 @@ export class JobsService {
   }
 
   async deploy(caller: Caller, input: DeployInput, source: 'api' | 'filesystem' = 'api'): Promise<{ row: JobFunctionRow; created: boolean }> {
-    await this.checkCode(input.code);
+    const current = await this.deps.run((sql) => findJobFunction(sql, input.name, input.namespace ?? 'default'));
+    // The same code was checked when it was stored: a settings change costs no second `deno check`.
+    if (current?.code !== input.code) await this.checkCode(input.code);
     const fields = this.fieldsOf(input, undefined, source);
     return this.deps.run((sql) => upsertJobFunction(sql, input.namespace ?? 'default', input.name, fields, caller.principal.userId));
   }
@@ -159,8 +164,10 @@ export class JobsService {
     const dryRun = input.options?.dry_run ?? false;
     const errorsOut: { job: string; error: string }[] = [];
     const ready: { name: string; fields: JobFunctionFields }[] = [];
+    const stored = new Map((await this.deps.run((sql) => listJobFunctions(sql, namespace))).map((f) => [f.name, f.code]));
     for (const j of input.jobs) {
-      const checked = this.deps.check ? await this.deps.check(j.code) : { ok: true as const };
+      // Unchanged code was checked when it was stored.
+      const checked = this.deps.check && stored.get(j.name) !== j.code ? await this.deps.check(j.code) : { ok: true as const };
       if (!checked.ok) {
         errorsOut.push({ job: j.name, error: checked.message });
         continue;
