@@ -6,6 +6,9 @@
 //               until the database says all are completed, and checks that every job ran exactly
 //               once; the order of the sides rotates from round to round. Goals: ≥ 100% of
 //               graphile-worker's jobs/s and ≥ 200% of pg-boss's.
+//   jobs-submit J2 of issue 14: POST /api/v1/jobs/submit on the real server (its own process) vs a
+//               bare INSERT+NOTIFY server, and enqueue → start latency p50/p99 (lib/jobs-submit.ts).
+//               `serve` below starts J2's sides (lib/serve.ts imports this file).
 import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
@@ -13,8 +16,9 @@ import { DEFAULT_MIGRATIONS_DIR, loadMigrations, migrateUp } from '../packages/s
 import {
   fluxbaseSide, graphileSide, pgbossSide, type DrainResult, type JobSide, type JobSideName, type JobWorkerClass, type SideConfig,
 } from './lib/jobs-sides.ts';
+import { jobsSubmit, submitServe } from './lib/jobs-submit.ts';
 import { backendCpu, backendCpuDelta } from './lib/rt-load.ts';
-import type { Benchmark, LoadStats, Row } from './lib/types.ts';
+import type { Benchmark, LoadStats, Row, ServeMap } from './lib/types.ts';
 
 const GROUP = 'jobs';
 /** Jobs per side per round (BENCH_JOBS; record figures with the default). */
@@ -153,4 +157,7 @@ const jobsDrain: Benchmark = {
   },
 };
 
-export const benchmarks: Benchmark[] = [jobsDrain];
+/** J2's sides, started in their own processes by lib/child.ts startSide('jobs', …). */
+export const serve: ServeMap = submitServe;
+
+export const benchmarks: Benchmark[] = [jobsDrain, jobsSubmit];
