@@ -90,6 +90,7 @@ beforeAll(async () => {
   await deploy('ignores-cancel', `export default async () => { console.log("started"); await new Promise(() => {}); };`, { timeout_seconds: 120 });
   await deploy('hangs', 'export default () => new Promise(() => {});', { timeout_seconds: 1, max_retries: 0 });
   await deploy('exits', 'export default () => { console.log("leaving"); Deno.exit(3); };', { max_retries: 0 });
+  await deploy('uses-secret', 'export default (_r: Request, ctx: { secrets: Record<string, string> }) => ({ env: Deno.env.get("FLUXBASE_SECRET_MAIL_KEY"), ctx: ctx.secrets.MAIL_KEY });');
   await deploy('disabled', 'export default () => 1;', { enabled: false });
   await deploy('admins-only', 'export default () => 1;', { require_roles: ['admin'] });
 }, 180_000);
@@ -168,6 +169,13 @@ describe('running jobs', () => {
     expect((await api('GET', `/api/v1/jobs/${exited.id}/logs`)).json.logs.map((l: { message: string }) => l.message)).toEqual(['leaving']);
     const next = await until((await submit({ job_name: 'echo', payload: { still: 'fine' } })).json.id, ['completed']);
     expect(next.result.echoed).toEqual({ still: 'fine' });
+  });
+
+  it('gives a job the secrets of its namespace, as edge functions get them', async () => {
+    const created = await api('POST', '/api/v1/secrets', { name: 'MAIL_KEY', value: 'key-for-jobs' });
+    expect(created.status, JSON.stringify(created.json)).toBe(201);
+    const job = await until((await submit({ job_name: 'uses-secret' })).json.id, ['completed', 'failed']);
+    expect(job.result).toEqual({ env: 'key-for-jobs', ctx: 'key-for-jobs' });
   });
 
   it('keeps stdout and stderr line by line, numbered, readable after a line', async () => {

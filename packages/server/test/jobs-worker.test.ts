@@ -24,6 +24,7 @@ const PROGRAMS: Record<string, string> = {
   boom: 'export default () => { throw new Error("boom"); };',
   sleepy: 'export default () => new Promise((r) => setTimeout(() => r("woke"), 60_000));',
   quick: 'export default () => new Promise((r) => setTimeout(() => r("quick"), 300));',
+  silent: 'export default async (_r: Request, ctx: { reportProgress(p: number): void }) => { ctx.reportProgress(10); await new Promise((r) => setTimeout(r, 30_000)); return "late"; };',
 };
 
 const job = (name: string, over: Partial<NewJob> = {}): NewJob => ({
@@ -121,6 +122,19 @@ describe('JobWorker', () => {
     const w = worker();
     await w.start();
     await vi.waitFor(async () => expect(await findJob(sql, j.id)).toMatchObject({ status: 'completed', worker_id: w.id }), { timeout: 20_000 });
+    await w.stop();
+  });
+
+  it('stops and fails a job that reports no progress within its progress timeout', async () => {
+    const outcomes: string[] = [];
+    const j = await submitJob(sql, job('silent', { max_retries: 0 }));
+    const w = worker({ progressTimeoutMs: 1_500, onOutcome: (o) => outcomes.push(`${o.status}:${o.reason}`) });
+    await w.start();
+    await vi.waitFor(async () => expect(await findJob(sql, j.id)).toMatchObject({ status: 'failed' }), { timeout: 20_000 });
+    const row = await findJob(sql, j.id);
+    expect(row!.error_message).toMatch(/no progress reported for 2 s/);
+    expect(row!.progress_percent).toBe(10);
+    expect(outcomes).toEqual(['failed:progress_timeout']);
     await w.stop();
   });
 });

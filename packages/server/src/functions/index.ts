@@ -75,6 +75,8 @@ export interface FunctionsForJobs {
   /** Runs an edge function on its schedule (as the service role, trigger `cron`); throws when it fails. */
   runFunction(namespace: string, name: string, payload: unknown): Promise<unknown>;
   scheduledFunctions(): Promise<{ namespace: string; name: string; cron_schedule: string }[]>;
+  /** The secrets a function of `namespace` gets (FLUXBASE_SECRET_<NAME>); jobs get the same. */
+  secretsOf(namespace: string): Promise<Record<string, string>>;
 }
 
 export interface Functions {
@@ -192,6 +194,7 @@ export function createFunctions(deps: FunctionsDeps): Functions {
         return { execution_id: out.executionId, status: out.status };
       },
       scheduledFunctions: () => db.pool.withConnection((sql) => scheduledFunctions(sql)),
+      secretsOf: (namespace) => service.secretsOf(namespace),
     };
   }
 

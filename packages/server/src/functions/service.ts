@@ -421,7 +421,8 @@ export class FunctionsService {
     return { executionId, status: ok.status, headers: out, body: ok.body, ...(ok.stream ? { stream: ok.stream } : {}) };
   }
 
-  private async secretsOf(namespace: string): Promise<Record<string, string>> {
+  /** The namespace's secrets (global ones, overridden by the namespace's), decrypted; cached briefly. Jobs get them too. */
+  async secretsOf(namespace: string): Promise<Record<string, string>> {
     const hit = this.secretValues.get(namespace);
     if (hit && this.now() - hit.at < LOOKUP_TTL_MS) return hit.values;
     const values = await this.openSecrets(namespace);

@@ -66,6 +66,8 @@ export interface JobsDeps {
   rpc?: RpcRunner;
   /** Runs an edge function on its schedule (the functions service, trigger `cron`). */
   runFunction?: (namespace: string, name: string, payload: unknown) => Promise<unknown>;
+  /** The secrets of a namespace (the functions secret store: FLUXBASE_SECRET_<NAME>, context.secrets). */
+  secretsOf?: (namespace: string) => Promise<Record<string, string>>;
   /** Edge functions with a cron_schedule (the scheduler's other entries). */
   scheduledFunctions?: () => Promise<{ namespace: string; name: string; cron_schedule: string }[]>;
   /** Where job code reaches this server (FLUXBASE_URL): its listening address. */
@@ -122,10 +124,11 @@ export function createJobs(deps: JobsDeps): Jobs {
     const fn = (job.job_function_id ? await run((sql) => findJobFunctionById(sql, job.job_function_id!)) : undefined)
       ?? await run((sql) => findJobFunction(sql, job.job_name, job.namespace));
     if (!fn) return null;
-    return programOf(fn, job);
+    const secrets = deps.secretsOf ? await deps.secretsOf(fn.namespace) : {};
+    return programOf(fn, job, secrets);
   }
 
-  function programOf(fn: JobFunctionRow, job: JobRow): JobProgram {
+  function programOf(fn: JobFunctionRow, job: JobRow, secrets: Record<string, string>): JobProgram {
     const secret = config.auth.jwt_secret;
     const iat = Math.floor(now() / 1000);
     const exp = iat + job.max_duration_seconds + 60;
@@ -138,13 +141,14 @@ export function createJobs(deps: JobsDeps): Jobs {
       FLUXBASE_URL: url, FLUXBASE_USER_TOKEN: userToken, FLUXBASE_SERVICE_TOKEN: serviceToken,
       FLUXBASE_EXECUTION_ID: job.id, FLUXBASE_JOB_ID: job.id, FLUXBASE_JOB_NAME: job.job_name, FLUXBASE_JOB_NAMESPACE: job.namespace,
     };
+    for (const [k, v] of Object.entries(secrets)) env[`FLUXBASE_SECRET_${k.toUpperCase()}`] = v;
     for (const k of fn.allow_env) if (process.env[k] !== undefined && !(k in env)) env[k] = process.env[k]!;
     // Without the network a job can still reach this server (its SDK clients).
     const net: boolean | string[] = fn.allow_net ? true : [new URL(url).host];
     return {
       code: fn.code, memoryMb: fn.memory_limit_mb, maxOutputBytes: jc.max_output_size, env,
       permissions: { net, env: Object.keys(env), read: fn.allow_read, write: fn.allow_write },
-      context: { user: job.created_by ? { id: job.created_by, role: job.user_role } : null, execution_id: job.id },
+      context: { user: job.created_by ? { id: job.created_by, role: job.user_role } : null, execution_id: job.id, secrets },
       ...(fn.progress_timeout_seconds !== null ? { progressTimeoutMs: fn.progress_timeout_seconds * 1000 } : {}),
     };
   }
