@@ -171,6 +171,7 @@ const keys = [
   k('storage.s3.access_key_id', str(), '', 'S3 access key id.', { secret: true }),
   k('storage.s3.secret_access_key', str(), '', 'S3 secret access key.', { secret: true }),
   k('storage.s3.force_path_style', bool(), true, 'Use path-style S3 addressing.'),
+  k('storage.s3.bucket', str(), 'fluxbase', 'S3 bucket holding every Fluxbase bucket (it must exist); objects are stored under `<bucket>/<key>`.'),
   k('storage.transforms.enabled', bool(), true, 'Serve image transforms.'),
   k('storage.transforms.max_width', int(1), 4096, 'Widest transform output.'),
   k('storage.transforms.max_height', int(1), 4096, 'Tallest transform output.'),
