@@ -7,6 +7,7 @@ import { createRealtime, type RealtimeEngine } from './realtime/index.ts';
 import { createAuth, createSecretBox } from './auth/index.ts';
 import { createFunctions, hasOwnDeadline, isInvokePath, type Functions } from './functions/index.ts';
 import { createJobs, type Jobs } from './jobs/index.ts';
+import { createStorage, type Storage } from './storage/index.ts';
 import { ReadStatementCache, registerRestRoutes, runQueuedRpc } from './rest/index.ts';
 import { createWebhooks, type Webhooks } from './webhooks/index.ts';
 import {
@@ -27,6 +28,8 @@ declare module 'fastify' {
     webhooks: Webhooks;
     /** Jobs: the service, the workers, the scheduler (tests and the shutdown drain them). */
     jobs: Jobs;
+    /** Storage: the service and its backend (tests reach the bytes). */
+    storage: Storage;
   }
 }
 
@@ -99,6 +102,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     config, db, logger, metrics, runtime: functions.runtime, ...functions.forJobs(() => internal.url()),
     rpc: (call, executionId) => runQueuedRpc(restDeps, call, executionId), internalUrl: () => internal.url(),
   });
+  const storage = createStorage({ config, db, logger, ...(deps.clock ? { now: deps.clock } : {}) });
   const realtime = createRealtime({ config, db, schema: deps.schema, logger, metrics, principals, now: deps.clock ?? Date.now, executionLogs: jobs.logs });
   const app = createHttpServer({
     logger,
@@ -133,6 +137,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.decorate('functions', functions);
   app.decorate('webhooks', webhooks);
   app.decorate('jobs', jobs);
+  app.decorate('storage', storage);
   internal.url = () => listeningUrl(app) ?? config.server.public_url;
   app.decorate('drainMail', () => auth.drainMail());
   // Before the server stops accepting: clients get the shutdown frame before their sockets close.
@@ -143,6 +148,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     await jobs.stop();
     await webhooks.stop();
     await functions.stop();
+    await storage.close();
     await auth.close();
     await rateLimitStore.close?.();
   });
@@ -170,6 +176,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   functions.register(app);
   webhooks.register(app);
   jobs.register(app);
+  storage.register(app);
   for (const plugin of deps.plugins ?? []) plugin(app, deps);
   return app;
 }

@@ -91,7 +91,7 @@ export class StorageService {
    * bucket's MIME types and size limit), then streamed under a fresh version, then committed
    * (RLS checked again), then the replaced bytes are deleted.
    */
-  async upload(caller: Caller, bucketName: string, name: string, source: UploadSource, options: { upsert: boolean; declaredSize?: number | undefined; ownerId?: string | null }): Promise<UploadResult> {
+  async upload(caller: Caller, bucketName: string, name: string, source: UploadSource, options: { upsert: boolean; declaredSize?: number | undefined; ownerId?: string | null; requestLimit?: number }): Promise<UploadResult> {
     validBucket(bucketName);
     validObject(name);
     const upsert = source.upsert ?? options.upsert;
@@ -103,14 +103,14 @@ export class StorageService {
       const b = await getBucket(tx, bucketName);
       if (!b) throw bucketNotFound(bucketName);
       checkMime(b, source.contentType);
-      const limit = limitOf(b, this.deps.maxFileSize);
+      const limit = Math.min(limitOf(b, this.deps.maxFileSize), options.requestLimit ?? Infinity);
       if (options.declaredSize !== undefined && options.declaredSize > limit) throw tooLarge(limit);
       const check = await checkWrite(tx, probe, { upsert });
       if (!check.ok) throw writeRefused(check.reason, bucketName, name);
       return b;
     });
     const version = crypto.randomUUID();
-    const limit = limitOf(bucket, this.deps.maxFileSize);
+    const limit = Math.min(limitOf(bucket, this.deps.maxFileSize), options.requestLimit ?? Infinity);
     const stored = await this.deps.backend.put(bucketName, version, source.body, { maxBytes: limit, contentType: source.contentType, ...(source.cacheControl ? { cacheControl: source.cacheControl } : {}) })
       .catch((err: unknown) => { throw mapBackendError(err, limit); });
     let result;
