@@ -21,7 +21,7 @@ const as = (sub: string) => ({ authorization: `Bearer ${app.userToken(sub)}` });
 const anon = () => ({ authorization: `Bearer ${app.keys.anon}` });
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response shapes vary per call
-async function call(method: string, path: string, init: { headers?: Record<string, string>; body?: BodyInit } = {}): Promise<{ status: number; headers: Headers; json: any; bytes: Buffer }> {
+async function call(method: string, path: string, init: { headers?: Record<string, string>; body?: RequestInit["body"] } = {}): Promise<{ status: number; headers: Headers; json: any; bytes: Buffer }> {
   const stream = init.body instanceof ReadableStream;
   const res = await app.fetch(path, { method, headers: init.headers ?? service(), ...(init.body !== undefined ? { body: init.body } : {}), ...(stream ? { duplex: 'half' } : {}) } as RequestInit);
   const bytes = Buffer.from(await res.arrayBuffer());
@@ -30,7 +30,7 @@ async function call(method: string, path: string, init: { headers?: Record<strin
   return { status: res.status, headers: res.headers, json, bytes };
 }
 
-const put = (bucket: string, name: string, body: BodyInit, headers: Record<string, string>) =>
+const put = (bucket: string, name: string, body: RequestInit["body"], headers: Record<string, string>) =>
   call('POST', `/api/v1/storage/${bucket}/${name}`, { headers, body });
 
 beforeAll(async () => {
