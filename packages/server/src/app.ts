@@ -102,7 +102,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     config, db, logger, metrics, runtime: functions.runtime, ...functions.forJobs(() => internal.url()),
     rpc: (call, executionId) => runQueuedRpc(restDeps, call, executionId), internalUrl: () => internal.url(),
   });
-  const storage = createStorage({ config, db, logger, ...(deps.clock ? { now: deps.clock } : {}) });
+  const storage = createStorage({ config, db, logger, metrics, ...(deps.clock ? { now: deps.clock } : {}) });
   const realtime = createRealtime({ config, db, schema: deps.schema, logger, metrics, principals, now: deps.clock ?? Date.now, executionLogs: jobs.logs });
   const app = createHttpServer({
     logger,
@@ -132,6 +132,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     await functions.start();
     await webhooks.start();
     await jobs.start();
+    storage.start();
   });
   app.decorate('realtime', realtime.engine);
   app.decorate('functions', functions);

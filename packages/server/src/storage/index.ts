@@ -5,7 +5,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/index.ts';
 import type { Database } from '../db/index.ts';
-import type { Logger } from '../observability/index.ts';
+import type { Logger, Metrics } from '../observability/index.ts';
+import { createStorageMetrics } from './metrics.ts';
+import { sweepStorage } from './sweep.ts';
 import { createBackend, type StorageBackend } from './backends/index.ts';
 import { registerBucketCreate } from './routes/bucket-create.ts';
 import { registerBucketDelete } from './routes/bucket-delete.ts';
@@ -32,13 +34,22 @@ export interface StorageDeps {
   config: Config;
   db: Database;
   logger: Logger;
+  metrics: Metrics;
   now?: () => number;
 }
+
+/** How often the sweep runs, and how old a leftover must be (an upload in flight is younger). */
+const SWEEP_EVERY_MS = 10 * 60_000;
+const SWEEP_GRACE_MS = 60 * 60_000;
 
 export interface Storage {
   service: StorageService;
   backend: StorageBackend;
   register(app: FastifyInstance): void;
+  /** Starts the periodic sweep (sweep.ts). */
+  start(): void;
+  /** One sweep now (tests, operators). */
+  sweep(graceMs?: number): ReturnType<typeof sweepStorage>;
   close(): Promise<void>;
 }
 
@@ -46,16 +57,28 @@ export function createStorage(deps: StorageDeps): Storage {
   const { config } = deps;
   const st = config.storage;
   const backend = createBackend({ backend: st.backend, local_path: st.local_path, s3: st.s3 });
-  const service = new StorageService({
-    db: deps.db, backend, maxFileSize: st.max_file_size, signingSecret: config.auth.jwt_secret, publicUrl: config.server.public_url,
-    ...(deps.now ? { now: deps.now } : {}),
-  });
   const t = st.transforms;
   const transformer = t.enabled
     ? new ImageTransformer({ maxPixels: t.max_pixels, maxOutputWidth: t.max_width, maxOutputHeight: t.max_height, concurrency: t.concurrency })
     : undefined;
+  const metrics = createStorageMetrics(deps.metrics.registry, () => transformer?.stats());
+  const service = new StorageService({
+    db: deps.db, backend, maxFileSize: st.max_file_size, signingSecret: config.auth.jwt_secret, publicUrl: config.server.public_url,
+    ...(deps.now ? { now: deps.now } : {}),
+    onUpload: (outcome, bytes) => {
+      metrics.uploads.inc({ outcome });
+      if (bytes > 0) metrics.bytes.inc({ operation: 'upload' }, bytes);
+    },
+  });
+  const sweep = (graceMs = SWEEP_GRACE_MS) => sweepStorage({ db: deps.db, backend, logger: deps.logger, graceMs, ...(deps.now ? { now: deps.now } : {}) }).then((r) => {
+    if (r.orphanBytes > 0) metrics.sweeps.inc({ removed: 'orphan_bytes' }, r.orphanBytes);
+    if (r.tempFiles > 0) metrics.sweeps.inc({ removed: 'temp_files' }, r.tempFiles);
+    if (r.expiredSessions > 0) metrics.sweeps.inc({ removed: 'expired_sessions' }, r.expiredSessions);
+    return r;
+  });
+  let timer: NodeJS.Timeout | undefined;
   const routeDeps: StorageRouteDeps = {
-    service, transformer, bodyLimits: config.server.body_limits,
+    service, transformer, bodyLimits: config.server.body_limits, onSent: (n) => metrics.bytes.inc({ operation: 'download' }, n),
     transformLimits: { enabled: t.enabled, maxWidth: t.max_width, maxHeight: t.max_height, defaultQuality: t.default_quality, allowedFormats: OUTPUT_FORMATS },
   };
   return {
@@ -71,6 +94,15 @@ export function createStorage(deps: StorageDeps): Storage {
         for (const r of [registerObjectSigned, registerObjectList, registerObjectMoveCopy, registerObjectSign, registerObjectUpload, registerObjectDownload, registerObjectDelete]) r(scope, routeDeps);
       });
     },
-    close: () => backend.close(),
+    start() {
+      if (!st.enabled || timer) return;
+      timer = setInterval(() => void sweep().catch((err: unknown) => deps.logger.warn({ err }, 'storage: sweep failed; retrying later')), SWEEP_EVERY_MS);
+      timer.unref();
+    },
+    sweep,
+    async close() {
+      if (timer) clearInterval(timer);
+      await backend.close();
+    },
   };
 }

@@ -363,3 +363,17 @@ export function isRlsRefusal(err: unknown): boolean {
   return pgCode(err) === '42501';
 }
 
+
+/**
+ * Of `versions` (backend keys under `bucketId`), those no object row names: bytes left by a
+ * crash between the backend write and the commit, or by a failed cleanup (storage/sweep.ts).
+ * Run as the service role (it must see every row).
+ */
+export async function unreferencedVersions(tx: Queryable, bucketId: string, versions: string[]): Promise<string[]> {
+  if (versions.length === 0) return [];
+  const rows = await tx.unsafe<{ v: string }[]>(
+    `select v from unnest($2::text[]) as v
+     where not exists (select 1 from storage.objects x where x.bucket_id = $1 and x.version::text = v)`,
+    [bucketId, versions] as never[], { prepare: true });
+  return rows.map((r) => r.v);
+}

@@ -28,6 +28,8 @@ export interface StorageServiceDeps {
   /** server.public_url, for signed URLs. */
   publicUrl: string;
   now?: () => number;
+  /** Counts bytes and upload outcomes (metrics.ts). */
+  onUpload?: (outcome: 'stored' | 'refused' | 'failed', bytes: number) => void;
 }
 
 /** A caller's transaction context (role and claims: RLS decides). */
@@ -92,6 +94,17 @@ export class StorageService {
    * (RLS checked again), then the replaced bytes are deleted.
    */
   async upload(caller: Caller, bucketName: string, name: string, source: UploadSource, options: { upsert: boolean; declaredSize?: number | undefined; ownerId?: string | null; requestLimit?: number }): Promise<UploadResult> {
+    try {
+      const r = await this.store(caller, bucketName, name, source, options);
+      this.deps.onUpload?.('stored', r.object.size);
+      return r;
+    } catch (err) {
+      this.deps.onUpload?.(err instanceof AppError && err.status < 500 ? 'refused' : 'failed', 0);
+      throw err;
+    }
+  }
+
+  private async store(caller: Caller, bucketName: string, name: string, source: UploadSource, options: { upsert: boolean; declaredSize?: number | undefined; ownerId?: string | null; requestLimit?: number }): Promise<UploadResult> {
     validBucket(bucketName);
     validObject(name);
     const upsert = source.upsert ?? options.upsert;

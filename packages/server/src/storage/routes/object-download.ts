@@ -24,7 +24,7 @@ function disposition(row: ObjectRow, query: Record<string, unknown>): string {
 /** Sends the object (or its transform) as API.md §10 says. */
 export async function sendObject(
   request: FastifyRequest, reply: FastifyReply, service: StorageService, transformer: ImageTransformer | undefined,
-  row: ObjectRow, spec: TransformSpec | undefined,
+  row: ObjectRow, spec: TransformSpec | undefined, sent?: (bytes: number) => void,
 ): Promise<FastifyReply> {
   const query = request.query as Record<string, unknown>;
   const etag = `"${row.etag ?? row.version}"`;
@@ -38,6 +38,7 @@ export async function sendObject(
     try {
       const out = await transformer.transform(async () => (await service.open(row)).body, row.mime_type ?? 'application/octet-stream', spec, `${row.bucket_id}/${row.name}#${row.version}`);
       void reply.header('Content-Type', out.contentType).header('X-Image-Transformed', 'true').header('Content-Length', String(out.body.length));
+      if (request.method !== 'HEAD') sent?.(out.body.length);
       return reply.code(200).send(request.method === 'HEAD' ? undefined : out.body);
     } catch (err) {
       throw transformError(err);
@@ -54,6 +55,7 @@ export async function sendObject(
   if (range.kind === 'partial') void reply.code(206).header('Content-Range', contentRange(range, row.size)!);
   if (request.method === 'HEAD' || length === 0) return reply.send();
   const { body } = await service.open(row, range.kind === 'partial' ? { start: range.start, end: range.end } : undefined);
+  sent?.(length);
   return reply.send(body);
 }
 
@@ -74,7 +76,7 @@ export function registerObjectDownload(app: FastifyInstance, deps: StorageRouteD
       const parsed = parseTransformQuery(request.query as Record<string, unknown>, deps.transformLimits);
       if (!parsed.ok) throw new AppError('VALIDATION_FAILED', { message: `${parsed.field} ${parsed.message}`, details: { fields: { [parsed.field]: parsed.message } } });
       const row = await deps.service.find(callerOf(request), bucketParam(request), objectPath(request));
-      return sendObject(request, reply, deps.service, deps.transformer, row, parsed.spec);
+      return sendObject(request, reply, deps.service, deps.transformer, row, parsed.spec, deps.onSent);
     },
   });
 }

@@ -23,7 +23,7 @@ export function registerObjectSigned(app: FastifyInstance, deps: StorageRouteDep
     handler: async (request, reply) => {
       const grant = deps.service.grantOf(tokenOf(request), request.method);
       const row = await deps.service.find(adminOf(request), grant.bucket, grant.key);
-      return sendObject(request, reply, deps.service, deps.transformer, row, grant.transform);
+      return sendObject(request, reply, deps.service, deps.transformer, row, grant.transform, deps.onSent);
     },
   });
   app.route({

@@ -16,6 +16,8 @@ export interface StorageRouteDeps {
   transformer: ImageTransformer | undefined;
   transformLimits: TransformLimits & { enabled: boolean; allowedFormats: readonly string[] };
   bodyLimits: BodyLimits;
+  /** Counts downloaded bytes (fluxbase_storage_bytes_total{operation="download"}). */
+  onSent?: (bytes: number) => void;
 }
 
 /** What the caller's request transaction runs as. */
