@@ -11,8 +11,10 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { spawnServer } from './harness/child-server.ts';
 import { startS3, type TestS3 } from './harness/s3.ts';
-import { createTestDatabase, startTestApp, type TestApp, type TestDatabase } from './harness/index.ts';
+import { LocalBackend } from '../src/storage/index.ts';
+import { createTestDatabase, startTestApp, TEST_ENCRYPTION_KEY, TEST_JWT_SECRET, type TestApp, type TestDatabase } from './harness/index.ts';
 
 let db: TestDatabase;
 let sql: postgres.Sql;
@@ -152,4 +154,23 @@ describe('local disk', () => {
     expect(await kept.text()).toBe('kept');
     expect((await storage.sweep(0)).orphanBytes).toBe(0);
   });
+
+  it('a server killed in the middle of an upload leaves no row; its temp file is swept', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'fluxbase-storage-killed-'));
+    const server = await spawnServer({
+      FLUXBASE_DATABASE_URL: db.url, FLUXBASE_ENV: 'test', FLUXBASE_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'fluxbase-storage-killed-data-')),
+      FLUXBASE_AUTH_JWT_SECRET: TEST_JWT_SECRET, FLUXBASE_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY, FLUXBASE_STORAGE_LOCAL_PATH: root,
+      FLUXBASE_JOBS_ENABLED: 'false',
+    });
+    const { hostname, port } = new URL(server.url);
+    const req = http.request({ hostname, port, path: '/api/v1/storage/b/disk/killed.bin', method: 'POST', headers: { ...as(onDisk), 'content-type': 'application/octet-stream', 'content-length': String(1 << 20) } });
+    req.on('error', () => {});
+    req.write(Buffer.alloc(64 * 1024, 3));
+    await vi.waitFor(() => expect(readdirSync(path.join(root, '.tmp')).length).toBe(1), { timeout: 15_000 });
+    server.child.kill('SIGKILL');
+    await server.exit;
+    expect(await rows('b')).not.toContain('disk/killed.bin');
+    expect(await new LocalBackend({ root }).sweepTemp(0)).toBe(1);
+    expect(readdirSync(path.join(root, '.tmp'))).toEqual([]);
+  }, 90_000);
 });
