@@ -13,6 +13,7 @@ import {
   RealtimeClient, type RealtimeChannel, type RealtimeChannelOptions, type RealtimeClientOptions, type RealtimeSendResult,
 } from './realtime/index.ts';
 import { createRpcClient, type RpcClient } from './rpc.ts';
+import { StorageClient } from './storage/index.ts';
 import {
   createTransport, type FluxbaseResponse, type FluxbaseResult, type HttpMethod, type RequestOptions, type Transport,
 } from './transport.ts';
@@ -73,6 +74,8 @@ export class FluxbaseClient<Database = UntypedDatabase> {
   readonly webhooks: WebhooksClient;
   /** Background jobs: submit, follow, cancel and retry (yours; all with an admin credential), and `admin` for job functions. */
   readonly jobs: JobsClient;
+  /** Buckets (`listBuckets`, …; changes need an admin credential) and `from(bucket)` for objects: upload, download, list, signed and public URLs. */
+  readonly storage: StorageClient;
   /** Set by setAuth(); wins over the session's token. */
   private accessToken: string | null = null;
   /** The signed-in session's access token, kept current by `auth`. */
@@ -108,6 +111,8 @@ export class FluxbaseClient<Database = UntypedDatabase> {
     this.functions = new FunctionsClient(this.transport, { baseUrl: this.url, fetch: authFetch, timeoutMs, headers });
     this.webhooks = new WebhooksClient(this.transport);
     this.jobs = new JobsClient(this.transport);
+    // Binary bodies go through storage's own send path; signed URLs get the plain fetch, without credentials.
+    this.storage = new StorageClient(this.transport, { baseUrl: this.url, fetch: authFetch, plainFetch: baseFetch, timeoutMs, headers });
     this.realtime = new RealtimeClient({
       url: this.url, apiKey: key, options: options.realtime,
       refreshToken: (current, reason) => this.realtimeToken(current, reason),

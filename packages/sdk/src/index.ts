@@ -50,6 +50,13 @@ export {
   type RpcProcedure, type RpcResponse, type WaitOptions,
 } from './rpc.ts';
 export {
+  StorageClient, StorageFileApi,
+  type Bucket, type BucketOptions, type ByteRange, type CopyResult, type DownloadOptions, type ListOptions as StorageListOptions,
+  type MoveResult, type PublicUrlOptions, type RemoveFailure, type RemoveResponse, type RemoveResult, type SignedUploadOptions,
+  type SignedUploadUrl, type SignedUrl, type SignedUrlOptions, type StorageBody, type StorageList, type StorageObject,
+  type TransformOptions, type UploadOptions, type UploadResult,
+} from './storage/index.ts';
+export {
   type FluxbaseResponse, type FluxbaseResult, type HttpMethod, type QueryParams, type RequestOptions,
 } from './transport.ts';
 export {
