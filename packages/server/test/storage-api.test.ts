@@ -187,14 +187,15 @@ describe('objects', () => {
     ['a NUL', 'alice/a%00b.txt'],
     ['a control character', 'alice/a%0Ab.txt'],
     ['an empty segment', 'alice//x.txt'],
-    ['the reserved name share', 'alice/share'],
+    // (POST …/share is the share route; a PUT reaches the upload route.)
+    ['the reserved name share', 'alice/share', 'PUT'],
     ['an over-long name', `alice/${'n'.repeat(1100)}`],
-  ])('refuses a name with %s (400) and stores nothing', async (_what, name) => {
+  ] as [string, string, string?][])('refuses a name with %s (400) and stores nothing', async (_what, name, method = 'POST') => {
     const [before] = await sql<{ n: number }[]>`select count(*)::int as n from storage.objects`;
     // A raw request: fetch would normalise the path before sending it.
     const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
       const { hostname, port } = new URL(app.url);
-      const req = http.request({ hostname, port, path: `/api/v1/storage/docs/${name}`, method: 'POST', headers: { ...as(alice), 'content-type': 'text/plain' } }, (r) => {
+      const req = http.request({ hostname, port, path: `/api/v1/storage/docs/${name}`, method, headers: { ...as(alice), 'content-type': 'text/plain' } }, (r) => {
         let b = '';
         r.on('data', (c) => (b += c));
         r.on('end', () => resolve({ status: r.statusCode!, body: b }));

@@ -24,6 +24,15 @@ import { registerObjectUpload } from './routes/object-upload.ts';
 import type { StorageRouteDeps } from './routes/schema.ts';
 import { registerTransformConfig } from './routes/transform-config.ts';
 import { StorageService } from './service.ts';
+import { ChunkedUploads } from './chunked-service.ts';
+import { ShareService } from './share-service.ts';
+import { registerObjectShare } from './routes/object-share.ts';
+import { registerObjectMultiUpload } from './routes/object-multi-upload.ts';
+import { registerChunkedInit } from './routes/chunked-init.ts';
+import { registerChunkedChunk } from './routes/chunked-chunk.ts';
+import { registerChunkedComplete } from './routes/chunked-complete.ts';
+import { registerChunkedStatus } from './routes/chunked-status.ts';
+import { registerChunkedAbort } from './routes/chunked-abort.ts';
 import { OUTPUT_FORMATS } from './transform-params.ts';
 import { ImageTransformer } from './transformer.ts';
 
@@ -70,7 +79,9 @@ export function createStorage(deps: StorageDeps): Storage {
       if (bytes > 0) metrics.bytes.inc({ operation: 'upload' }, bytes);
     },
   });
-  const sweep = (graceMs = SWEEP_GRACE_MS) => sweepStorage({ db: deps.db, backend, logger: deps.logger, graceMs, ...(deps.now ? { now: deps.now } : {}) }).then((r) => {
+  const shares = new ShareService({ db: deps.db });
+  const chunked = new ChunkedUploads({ db: deps.db, backend, service, maxFileSize: st.max_file_size, ...(deps.now ? { now: deps.now } : {}) });
+  const sweep = (graceMs = SWEEP_GRACE_MS) => sweepStorage({ db: deps.db, backend, logger: deps.logger, graceMs, sweepSessions: () => chunked.sweepExpiredSessions(), ...(deps.now ? { now: deps.now } : {}) }).then((r) => {
     if (r.orphanBytes > 0) metrics.sweeps.inc({ removed: 'orphan_bytes' }, r.orphanBytes);
     if (r.tempFiles > 0) metrics.sweeps.inc({ removed: 'temp_files' }, r.tempFiles);
     if (r.expiredSessions > 0) metrics.sweeps.inc({ removed: 'expired_sessions' }, r.expiredSessions);
@@ -91,6 +102,9 @@ export function createStorage(deps: StorageDeps): Storage {
       void app.register(async (scope) => {
         scope.removeAllContentTypeParsers();
         scope.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+        const more = { ...routeDeps, shares, chunked };
+        registerObjectShare(scope, more);
+        for (const r of [registerObjectMultiUpload, registerChunkedInit, registerChunkedChunk, registerChunkedComplete, registerChunkedStatus, registerChunkedAbort]) r(scope, more);
         for (const r of [registerObjectSigned, registerObjectList, registerObjectMoveCopy, registerObjectSign, registerObjectUpload, registerObjectDownload, registerObjectDelete]) r(scope, routeDeps);
       });
     },

@@ -10,13 +10,13 @@ import {
   BackendUnavailableError, ObjectNotFoundError, RangeNotSatisfiableError, StorageBackendError, TooLargeError, type ByteRange, type StorageBackend,
 } from './backends/index.ts';
 import { createBucket, deleteBucket, getBucket, listBuckets, updateBucket, type BucketFields, type BucketRow } from './bucket-store.ts';
-import { checkBucketName, checkObjectName } from './name-rules.ts';
 import {
   checkWrite, copyObject, deleteObject, findObject, insertObject, listObjects, moveObject, type ListOptions, type ObjectRow, type Queryable,
 } from './object-store.ts';
 import { signGrant, verifyGrant, type SignedGrant, type SignedMethod } from './signed-token.ts';
 import type { TransformSpec } from './transform-params.ts';
 import type { UploadSource } from './upload-body.ts';
+import { bucketNotFound, checkMime, fileLimit, fileTooLarge, objectNotFound, validBucket, validObject, writeRefused } from './upload-rules.ts';
 
 export interface StorageServiceDeps {
   db: Database;
@@ -116,14 +116,14 @@ export class StorageService {
       const b = await getBucket(tx, bucketName);
       if (!b) throw bucketNotFound(bucketName);
       checkMime(b, source.contentType);
-      const limit = Math.min(limitOf(b, this.deps.maxFileSize), options.requestLimit ?? Infinity);
-      if (options.declaredSize !== undefined && options.declaredSize > limit) throw tooLarge(limit);
+      const limit = Math.min(fileLimit(b, this.deps.maxFileSize), options.requestLimit ?? Infinity);
+      if (options.declaredSize !== undefined && options.declaredSize > limit) throw fileTooLarge(limit);
       const check = await checkWrite(tx, probe, { upsert });
       if (!check.ok) throw writeRefused(check.reason, bucketName, name);
       return b;
     });
     const version = crypto.randomUUID();
-    const limit = Math.min(limitOf(bucket, this.deps.maxFileSize), options.requestLimit ?? Infinity);
+    const limit = Math.min(fileLimit(bucket, this.deps.maxFileSize), options.requestLimit ?? Infinity);
     const stored = await this.deps.backend.put(bucketName, version, source.body, { maxBytes: limit, contentType: source.contentType, ...(source.cacheControl ? { cacheControl: source.cacheControl } : {}) })
       .catch((err: unknown) => { throw mapBackendError(err, limit); });
     let result;
@@ -240,56 +240,6 @@ export class StorageService {
 
 // ---- errors ----
 
-function validBucket(name: string): void {
-  const c = checkBucketName(name);
-  if (!c.ok) throw invalidField('bucket', c.message);
-}
-
-function validObject(name: string, field = 'path'): void {
-  const c = checkObjectName(name);
-  if (!c.ok) throw invalidField(field, c.message);
-}
-
-function bucketNotFound(name: string): AppError {
-  return errors.notFound('bucket', `Bucket "${name}" not found`);
-}
-
-function objectNotFound(bucket: string, name: string): AppError {
-  return errors.notFound('object', `Object "${name}" not found in bucket "${bucket}"`);
-}
-
-function limitOf(b: BucketRow, serverMax: number): number {
-  return b.max_file_size !== null ? Math.min(Number(b.max_file_size), serverMax) : serverMax;
-}
-
-function tooLarge(limit: number): AppError {
-  return new AppError('FILE_TOO_LARGE', { message: `The file is larger than this bucket allows (${limit} bytes)`, details: { max_file_size: limit } });
-}
-
-function checkMime(b: BucketRow, type: string): void {
-  const allowed = b.allowed_mime_types;
-  if (!allowed || allowed.length === 0) return;
-  const base = type.split(';')[0]!.trim().toLowerCase();
-  const ok = allowed.some((a) => {
-    const x = a.toLowerCase();
-    return x === '*/*' || x === base || (x.endsWith('/*') && base.startsWith(x.slice(0, -1)));
-  });
-  if (!ok) {
-    throw new AppError('UNSUPPORTED_MEDIA_TYPE', {
-      message: `Bucket "${b.name}" does not accept ${base}; allowed: ${allowed.join(', ')}`, details: { content_type: base, allowed_mime_types: allowed },
-    });
-  }
-}
-
-function writeRefused(reason: 'exists' | 'denied' | 'bucket_not_found' | 'not_found', bucket: string, name: string): AppError {
-  if (reason === 'exists') {
-    return new AppError('ALREADY_EXISTS', { message: `Object "${name}" already exists in bucket "${bucket}"`, hint: 'Send upsert=true (or x-upsert: true, or PUT) to replace it', details: { resource: 'object', bucket, path: name } });
-  }
-  if (reason === 'bucket_not_found') return bucketNotFound(bucket);
-  if (reason === 'not_found') return objectNotFound(bucket, name);
-  return new AppError('INSUFFICIENT_PERMISSIONS', { message: `You may not write "${name}" in bucket "${bucket}" (row level security)`, details: { bucket, path: name } });
-}
-
 function rlsRefusal(err: unknown, bucket: string, name: string): unknown {
   const code = (err as { code?: string } | null)?.code;
   if (code === '42501') return writeRefused('denied', bucket, name);
@@ -298,7 +248,7 @@ function rlsRefusal(err: unknown, bucket: string, name: string): unknown {
 }
 
 function mapBackendError(err: unknown, limit: number, row?: ObjectRow): unknown {
-  if (err instanceof TooLargeError) return tooLarge(limit);
+  if (err instanceof TooLargeError) return fileTooLarge(limit);
   if (err instanceof ObjectNotFoundError) {
     return row ? errors.serviceUnavailable(`The bytes of "${row.name}" are missing from the storage backend; an operator should check it`, 5) : errors.notFound('object');
   }

@@ -15,7 +15,7 @@ async function collect(headers: Record<string, string>, body: Readable, fields =
   await multipartUploads(headers, body, fields, max, async (s) => {
     const chunks: Buffer[] = [];
     for await (const c of s.body) chunks.push(c as Buffer);
-    const { body: _b, ...rest } = s;
+    const { body: _b, fields: _f, ...rest } = s;
     got.push({ ...rest, text: Buffer.concat(chunks).toString() });
   });
   return got;

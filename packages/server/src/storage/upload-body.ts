@@ -24,6 +24,7 @@ export interface UploadSource {
   upsert: boolean | undefined;
   /** The part's file name (multipart), for the multi-file route's keys. */
   fileName: string | undefined;
+  fields?: ReadonlyMap<string, string> | undefined;
 }
 
 const MAX_METADATA_BYTES = 16 * 1024;
@@ -145,6 +146,7 @@ export function multipartUploads(
           metadata: Object.keys(extra).length > 0 || metadata ? { ...metadata, ...extra } : undefined,
           upsert: parseUpsert(fields.get('upsert') ?? fields.get('x-upsert') ?? header(headers, 'x-upsert'), 'upsert'),
           fileName: info.filename || undefined,
+          fields: new Map(fields),
         };
       } catch (err) {
         stream.resume();
