@@ -91,3 +91,10 @@ describe('checkBucketName', () => {
     expect(checkBucketName(name)).toMatchObject({ ok: false, code });
   });
 });
+
+describe('share route names', () => {
+  it('refuses a name ending in share/<uuid> (the revoke route) and accepts share/other', () => {
+    expect(checkObjectName('a/share/3f1c2b8e-1d2a-4c3b-9e8f-0a1b2c3d4e5f')).toMatchObject({ ok: false, code: 'reserved_name' });
+    expect(checkObjectName('a/share/readme.txt')).toEqual({ ok: true });
+  });
+});

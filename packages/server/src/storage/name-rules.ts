@@ -81,6 +81,10 @@ export function checkObjectName(name: unknown): NameCheck {
   if (RESERVED_FINAL_SEGMENTS.includes(last)) {
     return fail('reserved_name', `The final segment "${last}" is reserved for the share routes; rename the file (e.g. "${last}.txt")`);
   }
+  // DELETE …/share/<user id> revokes a share: such a name could never be deleted.
+  if (segments.length >= 2 && segments[segments.length - 2] === 'share' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(last)) {
+    return fail('reserved_name', 'A name ending in "share/<uuid>" is reserved for the share routes; rename the folder "share"');
+  }
   return { ok: true };
 }
 
