@@ -1,7 +1,7 @@
 // Benchmark runner. `npm run bench` runs every benchmark; `npm run bench -- health context`
 // runs the named ones (or a group: `rest` = the five REST benchmarks, `auth` = the auth ones,
 // `realtime` = rt1, rt2, rt3, rt6, `functions` = fn-cold, fn-warm, `webhooks` = wh-deliver, wh-write,
-// `jobs` = jobs-drain). Options (flag or environment variable):
+// `jobs` = jobs-drain, `storage` = storage-transfer, storage-download). Options (flag or environment variable):
 //   --duration=<s>     BENCH_DURATION     seconds each side is loaded per round (10)
 //   --connections=<n>  BENCH_CONNECTIONS  concurrent connections, both sides (50)
 //   --rounds=<n>       BENCH_ROUNDS       measured rounds per side, A,B,A,B,… (3; median)
@@ -23,9 +23,10 @@ import type { BenchOptions, Benchmark, Row } from './lib/types.ts';
 import { benchmarks as realtime } from './realtime.ts';
 import { benchmarks as rest } from './rest.ts';
 import { benchmark as startup } from './startup.ts';
+import { benchmarks as storage } from './storage.ts';
 import { benchmarks as webhooks } from './webhooks.ts';
 
-const BENCHMARKS: Benchmark[] = [health, context, ...rest, ...auth, ...realtime, ...functions, ...webhooks, ...jobs, startup];
+const BENCHMARKS: Benchmark[] = [health, context, ...rest, ...auth, ...realtime, ...functions, ...webhooks, ...jobs, ...storage, startup];
 const GROUPS = [...new Set(BENCHMARKS.flatMap((b) => (b.group ? [b.group] : [])))];
 const POOL_SIZE = 50; // database.max_connections default; both sides of `context` use it
 
