@@ -147,15 +147,39 @@ export class LocalBackend implements StorageBackend {
       await fsStep('writing', () => file.write(meta, 0, meta.length, FIXED));
       const md5 = createHash('md5');
       let size = 0;
-      // Pulling one chunk at a time and awaiting its write is the backpressure: at most one
-      // chunk of the body is in memory. The iterator must not destroy the body on a throw.
+      // Chunks are gathered up to WRITE_BATCH bytes and written with one writev while the next
+      // ones arrive (one write in flight at most): the body is read while the disk writes,
+      // and at most WRITE_BATCH + one batch in flight is in memory. The iterator must not
+      // destroy the body on a throw.
+      let batch: Buffer[] = [];
+      let batched = 0;
+      let written = 0;
+      let inFlight: Promise<void> = Promise.resolve();
+      const flush = async () => {
+        await inFlight;
+        const parts = batch;
+        const at = dataOffset + written;
+        written += batched;
+        batch = [];
+        batched = 0;
+        const write = fsStep('writing', () => writeAllv(file, parts, at));
+        write.catch(() => {}); // awaited below; handled here so a failure never goes unobserved meanwhile
+        inFlight = write;
+      };
       for await (const chunk of body.iterator({ destroyOnReturn: false })) {
         const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
         size += buf.length;
-        if (size > opts.maxBytes) throw new TooLargeError(opts.maxBytes);
+        if (size > opts.maxBytes) {
+          await inFlight.catch(() => {});
+          throw new TooLargeError(opts.maxBytes);
+        }
         md5.update(buf);
-        await fsStep('writing', () => writeAll(file, buf, dataOffset + size - buf.length));
+        batch.push(buf);
+        batched += buf.length;
+        if (batched >= WRITE_BATCH) await flush();
       }
+      if (batched > 0) await flush();
+      await inFlight;
       const header = fixedHeader(dataOffset, size, md5.digest());
       await fsStep('writing', () => file.write(header, 0, FIXED, 0));
       await fsStep('fsync', () => file.sync());
@@ -320,6 +344,17 @@ export class LocalBackend implements StorageBackend {
   }
 
   async close(): Promise<void> {}
+}
+
+/** Bytes gathered per write of an upload (local.ts put). */
+const WRITE_BATCH = 1024 * 1024;
+
+async function writeAllv(fh: FileHandle, parts: Buffer[], position: number): Promise<void> {
+  if (parts.length === 1) return writeAll(fh, parts[0]!, position);
+  const { bytesWritten } = await fh.writev(parts, position);
+  const total = parts.reduce((a, p) => a + p.length, 0);
+  // A short writev: finish with plain writes of what is left.
+  if (bytesWritten < total) await writeAll(fh, Buffer.concat(parts).subarray(bytesWritten), position + bytesWritten);
 }
 
 async function writeAll(fh: FileHandle, buf: Buffer, position: number): Promise<void> {
