@@ -3,26 +3,18 @@
 // it as a signed-in user; the job ends as the doc's JSON shows, with the doc's log line; and
 // the SDK lines (with '@fluxbase/sdk' this repository's SDK) print the doc's result.
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { transformSync } from 'esbuild';
 import postgres from 'postgres';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { createClient } from '../../sdk/src/index.ts';
+import { docBlocks } from './harness/docs.ts';
 import { createTestDatabase, startTestApp, type TestApp, type TestDatabase } from './harness/index.ts';
 
-const DOC = fileURLToPath(new URL('../../../docs/jobs.md', import.meta.url));
-const doc = readFileSync(DOC, 'utf8');
 
-function blocksUnder(heading: string, lang: string): string[] {
-  const start = doc.indexOf(`\n${heading}\n`);
-  if (start < 0) throw new Error(`no "${heading}" heading in docs/jobs.md`);
-  const next = doc.indexOf('\n## ', start + heading.length + 2);
-  const section = doc.slice(start, next < 0 ? undefined : next);
-  return [...section.matchAll(new RegExp(`\`\`\`${lang}\\n([\\s\\S]*?)\\n\`\`\``, 'g'))].map((m) => m[1]!);
-}
+const { text: doc, blocksUnder } = docBlocks('jobs.md');
 
 let db: TestDatabase;
 let app: TestApp;

@@ -3,21 +3,13 @@
 // and the signed URL served without a login; then the policy of "## Access control" applied
 // as written keeps each user in their own folder.
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { docBlocks } from './harness/docs.ts';
 import { createTestDatabase, startTestApp, type TestApp, type TestDatabase } from './harness/index.ts';
 
-const doc = readFileSync(fileURLToPath(new URL('../../../docs/storage.md', import.meta.url)), 'utf8');
 
-function blocksUnder(heading: string, lang: string): string[] {
-  const start = doc.indexOf(`\n${heading}\n`);
-  if (start < 0) throw new Error(`no "${heading}" heading in docs/storage.md`);
-  const next = doc.indexOf('\n## ', start + heading.length + 2);
-  const section = doc.slice(start, next < 0 ? undefined : next);
-  return [...section.matchAll(new RegExp(`\`\`\`${lang}\\n([\\s\\S]*?)\\n\`\`\``, 'g'))].map((m) => m[1]!);
-}
+const { text: doc, blocksUnder } = docBlocks('storage.md');
 
 let db: TestDatabase;
 let app: TestApp;
