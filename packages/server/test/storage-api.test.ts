@@ -230,14 +230,17 @@ describe('signed URLs', () => {
     expect((await call('POST', '/api/v1/storage/docs/sign/alice/signed.txt', { headers: { ...as(alice), 'content-type': 'application/json' }, body: JSON.stringify({ expires_in: 0 }) })).status).toBe(400);
   });
 
-  it('lets a signed PUT upload the named object', async () => {
+  it('lets a signed PUT upload the named object, owned by the user who signed it (who can then read and delete it)', async () => {
     const s = await call('POST', '/api/v1/storage/docs/sign/alice/upload-by-url.txt', { headers: { ...as(alice), 'content-type': 'application/json' }, body: JSON.stringify({ method: 'PUT' }) });
     expect(s.status, JSON.stringify(s.json)).toBe(200);
     const url = new URL(s.json.signed_url);
     const up = await call('PUT', `${url.pathname}${url.search}`, { headers: { 'content-type': 'text/plain' }, body: 'uploaded by url' });
     expect(up.status, JSON.stringify(up.json)).toBe(200);
-    const [row] = await sql<{ size: string }[]>`select size from storage.objects where bucket_id = 'docs' and name = 'alice/upload-by-url.txt'`;
+    const [row] = await sql<{ size: string; owner_id: string | null }[]>`select size, owner_id from storage.objects where bucket_id = 'docs' and name = 'alice/upload-by-url.txt'`;
     expect(Number(row!.size)).toBe(15);
+    expect(row!.owner_id).toBe(alice);
+    expect((await call('GET', '/api/v1/storage/docs/alice/upload-by-url.txt', { headers: as(alice) })).status).toBe(200);
+    expect((await call('DELETE', '/api/v1/storage/docs/alice/upload-by-url.txt', { headers: as(alice) })).status).toBeLessThan(300);
   });
 });
 

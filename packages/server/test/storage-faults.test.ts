@@ -115,6 +115,50 @@ describe('S3 stopped', () => {
       expect(await got.text()).toBe('old bytes');
     }, { timeout: 30_000, interval: 500 });
   }, 90_000);
+
+  it('stopped in the middle of a download: the body is cut (never a short body that looks whole), the server stays healthy', async () => {
+    const big = 16 * 1024 * 1024;
+    const stored = await onS3.fetch('/api/v1/storage/b/s3/download.bin', { method: 'POST', headers: { ...as(onS3), 'content-type': 'application/octet-stream' }, body: Buffer.alloc(big, 3) });
+    expect(stored.status).toBe(201);
+    const { hostname, port } = new URL(onS3.url);
+    const outcome = await new Promise<{ status: number; length: string | undefined; received: number; ended: 'end' | 'aborted' }>((resolve, reject) => {
+      const req = http.get({ hostname, port, path: '/api/v1/storage/b/s3/download.bin', headers: as(onS3) }, (res) => {
+        let received = 0;
+        let stopping = false;
+        const finish = (ended: 'end' | 'aborted') => resolve({ status: res.statusCode!, length: res.headers['content-length'], received, ended });
+        res.on('data', (c: Buffer) => {
+          received += c.length;
+          // After the first bytes, stop reading, kill S3, then read on: what was not yet
+          // fetched from S3 can no longer arrive.
+          if (!stopping) {
+            stopping = true;
+            res.pause();
+            void s3.stop().then(() => res.resume());
+          }
+        });
+        res.on('end', () => finish('end'));
+        res.on('aborted', () => finish('aborted'));
+        res.on('error', () => finish('aborted'));
+      });
+      req.on('error', reject);
+    });
+    expect(outcome.status).toBe(200);
+    expect(outcome.length).toBe(String(big));
+    // 16 MB cannot all sit in the buffers between S3, the server and a paused client.
+    expect(outcome.ended).toBe('aborted');
+    expect(outcome.received).toBeLessThan(big);
+    // The server answers meanwhile (503 for the object while S3 is down), and serves it again once S3 is back.
+    const health = await onS3.fetch('/health');
+    expect(health.status).toBeLessThan(500);
+    const down = await onS3.fetch('/api/v1/storage/b/s3/download.bin', { headers: as(onS3) });
+    expect(down.status).toBe(503);
+    await s3.restart();
+    await vi.waitFor(async () => {
+      const got = await onS3.fetch('/api/v1/storage/b/s3/download.bin', { headers: as(onS3) });
+      expect(got.status).toBe(200);
+      expect((await got.arrayBuffer()).byteLength).toBe(big);
+    }, { timeout: 30_000, interval: 500 });
+  }, 90_000);
 });
 
 describe('local disk', () => {

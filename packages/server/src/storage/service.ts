@@ -35,6 +35,8 @@ export interface StorageServiceDeps {
 /** A caller's transaction context (role and claims: RLS decides). */
 export type Caller = RequestContext;
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export interface UploadResult {
   object: ObjectRow;
   created: boolean;
@@ -220,7 +222,11 @@ export class StorageService {
       const check = await checkWrite(tx, { bucket_id: bucketName, name, mime_type: null, size: 0, etag: null }, { upsert: true });
       if (!check.ok) throw writeRefused(check.reason === 'exists' ? 'denied' : check.reason, bucketName, name);
     });
-    const { token, grant } = signGrant({ bucket: bucketName, key: name, method, transform, expiresIn }, this.deps.signingSecret, this.now());
+    // A user's upload URL stores objects as theirs (Supabase's signed upload URLs do the same),
+    // so the default owner policies let them read and delete what was uploaded with it.
+    // (owner_id is a uuid, as auth.uid(): a token whose sub is not one signs without owner.)
+    const owner = method === 'PUT' && UUID.test(caller.sub) ? caller.sub : undefined;
+    const { token, grant } = signGrant({ bucket: bucketName, key: name, method, transform, expiresIn, owner }, this.deps.signingSecret, this.now());
     const url = `${this.deps.publicUrl.replace(/\/$/, '')}/api/v1/storage/object?token=${token}`;
     return { signed_url: url, expires_in: expiresIn, expires_at: new Date(grant.exp * 1000).toISOString(), method, token, grant };
   }

@@ -28,6 +28,15 @@ describe('signGrant / verifyGrant', () => {
     expect(verifyGrant(token, secret, NOW)).toEqual({ ok: true, grant });
   });
 
+  it('a PUT grant carries its owner; a GET grant or an empty owner is refused at signing', () => {
+    const owner = '5b0c2f4e-0000-4000-8000-000000000001';
+    const { token, grant } = signGrant({ bucket: 'b', key: 'k', method: 'PUT', expiresIn: 60, owner }, SECRET, NOW);
+    expect(grant.owner).toBe(owner);
+    expect(verifyGrant(token, SECRET, NOW)).toEqual({ ok: true, grant });
+    expect(() => signGrant({ ...base, owner }, SECRET, NOW)).toThrow(/owner/);
+    expect(() => signGrant({ bucket: 'b', key: 'k', method: 'PUT', expiresIn: 60, owner: '' }, SECRET, NOW)).toThrow(/owner/);
+  });
+
   it('expires: valid for at least expires_in seconds, refused from exp on', () => {
     const { token, grant } = signGrant(base, SECRET, NOW);
     expect(verifyGrant(token, SECRET, NOW + 60_000 - 1).ok).toBe(true);

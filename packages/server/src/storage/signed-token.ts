@@ -29,6 +29,8 @@ export interface GrantRequest {
   transform?: TransformSpec | undefined;
   /** Seconds, MIN_EXPIRES_IN…MAX_EXPIRES_IN. */
   expiresIn: number;
+  /** PUT only: the signing user, who owns what the URL uploads (as Supabase's signed upload URLs). */
+  owner?: string | undefined;
 }
 
 export interface SignedGrant {
@@ -38,6 +40,8 @@ export interface SignedGrant {
   transform?: TransformSpec;
   /** Epoch seconds; the token is refused from this instant on. */
   exp: number;
+  /** PUT only: the user who signed it, owner of the uploaded object. */
+  owner?: string;
 }
 
 export type GrantVerification =
@@ -52,6 +56,7 @@ interface Payload {
   m: SignedMethod;
   e: number;
   t?: TransformSpec;
+  o?: string;
 }
 
 /**
@@ -82,20 +87,23 @@ function mac(secret: string | Buffer, payloadText: string): string {
  * with parseExpiresIn and the transform parsers.
  */
 export function signGrant(request: GrantRequest, secret: string | Buffer, nowMs: number): { token: string; grant: SignedGrant } {
-  const { bucket, key, method, transform, expiresIn } = request;
+  const { bucket, key, method, transform, expiresIn, owner } = request;
   if (!bucket || !key) throw new TypeError('a signed grant needs a bucket and a key');
   if (method !== 'GET' && method !== 'PUT') throw new TypeError(`a signed grant's method is GET or PUT, not ${String(method)}`);
   if (transform !== undefined && method !== 'GET') throw new TypeError('only a GET grant can carry a transform');
   if (transform !== undefined && !isCanonicalTransformSpec(transform)) throw new TypeError('the transform is not a canonical spec');
+  if (owner !== undefined && (method !== 'PUT' || !owner)) throw new TypeError('only a PUT grant carries an owner, and it is not empty');
   if (!Number.isSafeInteger(expiresIn) || expiresIn < MIN_EXPIRES_IN || expiresIn > MAX_EXPIRES_IN) {
     throw new RangeError(`expiresIn must be an integer from ${MIN_EXPIRES_IN} to ${MAX_EXPIRES_IN}`);
   }
   const exp = Math.ceil(nowMs / 1000) + expiresIn;
   const payload: Payload = { v: PAYLOAD_VERSION, b: bucket, k: key, m: method, e: exp };
   if (transform !== undefined) payload.t = transform;
+  if (owner !== undefined) payload.o = owner;
   const payloadText = Buffer.from(JSON.stringify(payload), 'utf8').toString('base64url');
   const grant: SignedGrant = { bucket, key, method, exp };
   if (transform !== undefined) grant.transform = transform;
+  if (owner !== undefined) grant.owner = owner;
   return { token: `${payloadText}.${mac(secret, payloadText)}`, grant };
 }
 
@@ -133,7 +141,9 @@ function decodePayload(payloadText: string): SignedGrant | undefined {
   if (p.m !== 'GET' && p.m !== 'PUT') return undefined;
   if (!Number.isSafeInteger(p.e) || (p.e as number) < 0) return undefined;
   if (p.t !== undefined && (p.m !== 'GET' || !isCanonicalTransformSpec(p.t))) return undefined;
+  if (p.o !== undefined && (p.m !== 'PUT' || typeof p.o !== 'string' || !p.o)) return undefined;
   const grant: SignedGrant = { bucket: p.b, key: p.k, method: p.m, exp: p.e as number };
   if (p.t !== undefined) grant.transform = p.t;
+  if (p.o !== undefined) grant.owner = p.o;
   return grant;
 }

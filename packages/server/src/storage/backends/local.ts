@@ -14,6 +14,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { FileRangeStream } from './file-stream.ts';
+import { OffloadedMd5 } from './md5-offload.ts';
 import { Readable } from 'node:stream';
 import {
   BackendUnavailableError, checkObjectRef, mapStreamErrors, ObjectNotFoundError, RangeNotSatisfiableError, StorageBackendError, TooLargeError,
@@ -138,6 +140,7 @@ export class LocalBackend implements StorageBackend {
     const target = this.objectPath(bucket, key);
     const tmp = path.join(this.tmpDir, randomUUID());
     let fh: FileHandle | undefined;
+    let offloaded: OffloadedMd5 | undefined;
     try {
       fh = await fsStep('creating a temp file', async () => {
         await mkdir(this.tmpDir, { recursive: true });
@@ -145,7 +148,8 @@ export class LocalBackend implements StorageBackend {
       });
       const file = fh;
       await fsStep('writing', () => file.write(meta, 0, meta.length, FIXED));
-      const md5 = createHash('md5');
+      // The MD5 (the etag): in line for a body of one batch, on the worker thread for more.
+      const inline = createHash('md5');
       let size = 0;
       // Chunks are gathered up to WRITE_BATCH bytes and written with one writev while the next
       // ones arrive (one write in flight at most): the body is read while the disk writes,
@@ -155,16 +159,25 @@ export class LocalBackend implements StorageBackend {
       let batched = 0;
       let written = 0;
       let inFlight: Promise<void> = Promise.resolve();
-      const flush = async () => {
+      const flush = async (last: boolean) => {
         await inFlight;
         const parts = batch;
+        const length = batched;
         const at = dataOffset + written;
-        written += batched;
+        written += length;
         batch = [];
         batched = 0;
-        const write = fsStep('writing', () => writeAllv(file, parts, at));
-        write.catch(() => {}); // awaited below; handled here so a failure never goes unobserved meanwhile
-        inFlight = write;
+        if (length > 0) {
+          const write = fsStep('writing', () => writeAllv(file, parts, at));
+          write.catch(() => {}); // awaited below; handled here so a failure never goes unobserved meanwhile
+          inFlight = write;
+        }
+        if (last && !offloaded) {
+          for (const p of parts) inline.update(p);
+        } else {
+          offloaded ??= new OffloadedMd5();
+          await offloaded.update(parts, length);
+        }
       };
       for await (const chunk of body.iterator({ destroyOnReturn: false })) {
         const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
@@ -173,14 +186,14 @@ export class LocalBackend implements StorageBackend {
           await inFlight.catch(() => {});
           throw new TooLargeError(opts.maxBytes);
         }
-        md5.update(buf);
         batch.push(buf);
         batched += buf.length;
-        if (batched >= WRITE_BATCH) await flush();
+        if (batched >= WRITE_BATCH) await flush(false);
       }
-      if (batched > 0) await flush();
+      if (batched > 0 || !offloaded) await flush(true);
       await inFlight;
-      const header = fixedHeader(dataOffset, size, md5.digest());
+      const header = fixedHeader(dataOffset, size, offloaded ? await offloaded.digest() : inline.digest());
+      offloaded = undefined;
       await fsStep('writing', () => file.write(header, 0, FIXED, 0));
       await fsStep('fsync', () => file.sync());
       fh = undefined;
@@ -192,6 +205,7 @@ export class LocalBackend implements StorageBackend {
       await syncDir(path.dirname(target));
       return { size, etag: header.subarray(20, 36).toString('hex') };
     } catch (err) {
+      offloaded?.abort();
       if (fh) await fh.close().catch(() => {});
       await removeQuietly(tmp);
       throw err;
@@ -239,8 +253,12 @@ export class LocalBackend implements StorageBackend {
         await fh.close();
         return { ...LocalBackend.stat(header, mtime), body: Readable.from([]), range: undefined };
       }
-      const stream = fh.createReadStream({ start, end });
-      return { ...LocalBackend.stat(header, mtime), body: mapStreamErrors(stream, (err) => unavailable('reading', err)), range: served };
+      const mapError = (err: unknown) => unavailable('reading', err);
+      // Objects of 8 MiB and more: 256 KiB reads into reused buffers (file-stream.ts says
+      // why; bench S1's 1 GiB download). Smaller ones keep `createReadStream`: with 100
+      // concurrent 1 MiB downloads (bench S2) larger reads cost more than they saved.
+      const body = end - start + 1 >= LARGE_OBJECT ? new FileRangeStream(fh, start, end, mapError) : mapStreamErrors(fh.createReadStream({ start, end }), mapError);
+      return { ...LocalBackend.stat(header, mtime), body, range: served };
     } catch (err) {
       await fh.close().catch(() => {});
       throw err instanceof StorageBackendError ? err : unavailable('reading', err);
@@ -348,6 +366,7 @@ export class LocalBackend implements StorageBackend {
 
 /** Bytes gathered per write of an upload (local.ts put). */
 const WRITE_BATCH = 1024 * 1024;
+const LARGE_OBJECT = 8 * 1024 * 1024;
 
 async function writeAllv(fh: FileHandle, parts: Buffer[], position: number): Promise<void> {
   if (parts.length === 1) return writeAll(fh, parts[0]!, position);

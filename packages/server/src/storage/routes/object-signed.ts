@@ -2,7 +2,8 @@
 // (API.md §10). The grant (bucket, key, method, transform, expiry) is the authorization: a bad
 // or expired token is 401 INVALID_SIGNED_URL, another method 405. A GET serves the object
 // exactly as the download route does (the grant's transform, never the query's); a PUT stores
-// the body as an upsert by the service role on behalf of the grant (owner: none).
+// the body as an upsert by the service role on behalf of the grant, owned by the user who
+// signed it (none when a service key signed it).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import { bodyLimitFor } from '../../http/index.ts';
@@ -36,7 +37,7 @@ export function registerObjectSigned(app: FastifyInstance, deps: StorageRouteDep
       const body = b && typeof b.on === 'function' ? b : request.raw;
       const size = request.headers['content-length'] === undefined ? undefined : Number(request.headers['content-length']);
       const result = await deps.service.upload(adminOf(request), grant.bucket, grant.key, rawUpload(request.headers, body, grant.key), {
-        upsert: true, declaredSize: size, ownerId: null, requestLimit: bodyLimitFor(`${STORAGE_PATH}/x`, deps.bodyLimits).bytes,
+        upsert: true, declaredSize: size, ownerId: grant.owner ?? null, requestLimit: bodyLimitFor(`${STORAGE_PATH}/x`, deps.bodyLimits).bytes,
       });
       return reply.code(200).send(uploadView(result.object));
     },
