@@ -8,6 +8,7 @@ import { createAuth, createSecretBox } from './auth/index.ts';
 import { createFunctions, hasOwnDeadline, isInvokePath, type Functions } from './functions/index.ts';
 import { createJobs, type Jobs } from './jobs/index.ts';
 import { createStorage, type Storage } from './storage/index.ts';
+import { createGraphql } from './graphql/index.ts';
 import { ReadStatementCache, registerRestRoutes, runQueuedRpc } from './rest/index.ts';
 import { createWebhooks, type Webhooks } from './webhooks/index.ts';
 import {
@@ -178,6 +179,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   webhooks.register(app);
   jobs.register(app);
   storage.register(app);
+  createGraphql({ config, db, schema: deps.schema, metrics }).register(app);
   for (const plugin of deps.plugins ?? []) plugin(app, deps);
   return app;
 }

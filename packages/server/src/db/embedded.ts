@@ -26,6 +26,8 @@ export interface EmbeddedPostgresOptions {
   port?: number;
   /** PostgreSQL max_connections (default 200). */
   maxConnections?: number;
+  /** Extra server settings (`-c name=value`); the test cluster loads pg_stat_statements this way. */
+  settings?: Record<string, string>;
   /** Restart the postmaster when it exits unexpectedly (the server does; tools and tests need not). */
   supervise?: {
     maxAttempts: number;
@@ -207,6 +209,7 @@ interface Cluster {
   env: NodeJS.ProcessEnv;
   password: string;
   maxConnections: number;
+  settings: Record<string, string>;
 }
 
 function urlFor(password: string, port: number): string {
@@ -233,6 +236,7 @@ async function launchPostmaster(cluster: Cluster, port: number): Promise<Postmas
     '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=',
     '-c', `max_connections=${cluster.maxConnections}`,
     '-c', 'fsync=on', '-c', 'shared_buffers=64MB',
+    ...Object.entries(cluster.settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
   ], { ...cluster.spawnIds, env: cluster.env, detached: true, stdio: ['ignore', logFd, logFd] });
   closeSync(logFd);
   child.unref(); // the database outlives nothing by accident: stop() or stopNow() ends it
@@ -302,7 +306,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const env = { ...process.env, LC_ALL: 'C', LANG: 'C' };
   const cluster: Cluster = {
     dataDir, clusterDir, pgBin, spawnIds, env, password: state.password,
-    logFile: path.join(dataDir, 'postgres.log'), maxConnections: options.maxConnections ?? 200,
+    logFile: path.join(dataDir, 'postgres.log'), maxConnections: options.maxConnections ?? 200, settings: options.settings ?? {},
   };
   const supervise = (initial: { owned: Postmaster } | { attachedPid: number }, port: number): Supervisor | undefined => {
     if (!options.supervise) return undefined;

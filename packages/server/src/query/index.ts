@@ -33,4 +33,4 @@ export { checkValue } from './plan/values.ts';
 export { encodeCursor, decodeCursor, type CursorData } from './plan/cursor.ts';
 export { compileRead, compileCountEstimate, rootKeys, type BodyFormat, type ReadCompileOptions, type ReadResultRow } from './sql/read.ts';
 export { compileWrite, type WriteCompileOptions } from './sql/write.ts';
-export { compileRpc, compileArgs } from './sql/rpc.ts';
+export { compileRpc, compileArgs, compileBatch, type BatchPart } from './sql/rpc.ts';

@@ -24,7 +24,8 @@ export async function setup(project: TestProject): Promise<() => Promise<void>> 
   let adminUrl = process.env.FLUXBASE_TEST_DATABASE_URL;
   if (!adminUrl) {
     dir = mkdtempSync(path.join(os.tmpdir(), 'fluxbase-test-'));
-    embedded = await startEmbeddedPostgres({ dataDir: dir, logger, maxConnections: 400 });
+    // pg_stat_statements: graphql-api.test.ts counts the statements of an operation in PostgreSQL itself.
+    embedded = await startEmbeddedPostgres({ dataDir: dir, logger, maxConnections: 400, settings: { shared_preload_libraries: 'pg_stat_statements' } });
     adminUrl = embedded.url;
   }
   const templateDb = `fluxbase_template_${process.pid}`;

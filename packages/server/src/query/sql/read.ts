@@ -258,3 +258,4 @@ export function compileCountEstimate(plan: ReadPlan, source?: RootSource): State
 export function rootKeys(plan: ReadPlan): string[] {
   return outputKeys(plan.root);
 }
+

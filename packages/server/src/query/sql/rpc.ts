@@ -20,8 +20,7 @@ export function compileArgs(target: RpcTarget, args: Record<string, unknown> | u
   }).join(', ');
 }
 
-export function compileRpc(target: RpcTarget, args: unknown, read: ReadPlan | null, format: BodyFormat): Statement {
-  const params = new Params();
+export function compileRpc(target: RpcTarget, args: unknown, read: ReadPlan | null, format: BodyFormat, params: Params = new Params()): Statement {
   const argsSql = compileArgs(target, args, params);
   const call = `${qualified(target.fn.schema, target.fn.name)}(${argsSql})`;
   switch (target.result) {
@@ -34,4 +33,23 @@ export function compileRpc(target: RpcTarget, args: unknown, read: ReadPlan | nu
     case 'rows':
       return compileRead(read!, { source: { kind: 'function', fn: target.fn, argsSql }, format, estimatedThreshold: 10_000 }, params);
   }
+}
+
+/** One root field of a GraphQL operation: a table read, or a function call (with its rows' read). */
+export type BatchPart = { kind: 'read'; plan: ReadPlan } | { kind: 'rpc'; target: RpcTarget; args: unknown; read: ReadPlan | null };
+
+/**
+ * Several reads and calls as ONE statement whose single row has column `b<i>` = part i's JSON
+ * body (GraphQL compiles every root field of a query into one statement). Each part keeps its
+ * own aliases inside its scalar subquery; the parameters are numbered across all.
+ */
+export function compileBatch(parts: BatchPart[]): Statement {
+  const params = new Params();
+  const columns = parts.map((part, i) => {
+    const stmt = part.kind === 'read'
+      ? compileRead(part.plan, { format: 'json', estimatedThreshold: 0 }, params)
+      : compileRpc(part.target, part.args, part.read, 'json', params);
+    return `(select _r.body from (${stmt.text}) _r) as b${i}`;
+  });
+  return { text: `select ${columns.join(', ')}`, values: params.values };
 }
