@@ -92,7 +92,8 @@ describe('Supabase mounts not served yet say what to use instead', () => {
   it.each([
     ['POST', '/auth/v1/signup', '/api/v1/auth'],
     ['GET', '/auth/v1/user', '/api/v1/auth'],
-    ['GET', '/storage/v1/object/public/avatars/a.png', 'not served by this version'],
+    ['GET', '/storage/v1/object/public/avatars/a.png', 'serves storage at /api/v1/storage'],
+    ['POST', '/graphql/v1', 'serves GraphQL at /api/v1/graphql'],
     ['GET', '/realtime/v1/websocket', 'serves realtime at /realtime'],
   ])('%s %s → 404 naming %s', async (method, path, mention) => {
     const res = await app.fetch(path, { method, headers: auth() });

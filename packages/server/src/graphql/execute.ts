@@ -8,6 +8,7 @@ import {
   execute, GraphQLError, NoSchemaIntrospectionCustomRule, parse, specifiedRules, validate,
   type DocumentNode, type ExecutionResult, type GraphQLFormattedError, type GraphQLResolveInfo, type GraphQLSchema, type OperationDefinitionNode,
 } from 'graphql';
+import { LRUCache } from 'lru-cache';
 import type { Config } from '../config/index.ts';
 import { withRequestTx, type Database, type RequestContext, type SchemaSnapshot } from '../db/index.ts';
 import { toAppError } from '../http/index.ts';
@@ -28,6 +29,16 @@ export interface BuiltSchema {
   schema: GraphQLSchema;
   model: GraphModel;
   snapshot: SchemaSnapshot;
+  /** Parsed and validated documents by text (clients repeat the same few queries): validation is the costly part. */
+  documents: LRUCache<string, { document: DocumentNode } | { refused: OperationOutput }>;
+}
+
+/** Documents kept per schema, and a bound on their total size (an AST is ~10× its text). */
+export const DOCUMENT_CACHE_SIZE = 500;
+const DOCUMENT_CACHE_BYTES = 16 * 1024 * 1024;
+
+export function documentCache(): BuiltSchema['documents'] {
+  return new LRUCache({ max: DOCUMENT_CACHE_SIZE, maxSize: DOCUMENT_CACHE_BYTES, sizeCalculation: (_v, key) => key.length * 10 + 1 });
 }
 
 export interface OperationInput {
@@ -63,7 +74,7 @@ export function limitsOf(config: Config): GraphqlLimits {
 }
 
 /** Parse, pick the operation and check limits and validity; an OperationOutput when refused. */
-export function prepare(deps: { config: Config }, schema: GraphQLSchema, input: { query: unknown; variables?: unknown; operationName?: unknown }):
+export function prepare(deps: { config: Config }, schema: GraphQLSchema, input: { query: unknown; variables?: unknown; operationName?: unknown }, cache?: BuiltSchema['documents']):
   { document: DocumentNode; operation: OperationDefinitionNode; variables: Record<string, unknown>; operationName: string | undefined } | OperationOutput {
   if (typeof input.query !== 'string' || input.query.trim() === '') {
     return requestError('BAD_REQUEST', 'Send a GraphQL document in "query" (a non-empty string)');
@@ -76,12 +87,9 @@ export function prepare(deps: { config: Config }, schema: GraphQLSchema, input: 
   }
   const variables = (input.variables ?? {}) as Record<string, unknown>;
   const operationName = (input.operationName ?? undefined) as string | undefined;
-  let document: DocumentNode;
-  try {
-    document = parse(input.query, { maxTokens: MAX_TOKENS, noLocation: false });
-  } catch (err) {
-    return requestError('GRAPHQL_PARSE_FAILED', err instanceof GraphQLError ? err.message : 'The query could not be parsed');
-  }
+  const parsed = checkedDocument(deps, schema, input.query, cache);
+  if ('refused' in parsed) return parsed.refused;
+  const { document } = parsed;
   const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === 'OperationDefinition');
   const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations.length === 1 ? operations[0] : undefined;
   if (!operation) {
@@ -89,22 +97,44 @@ export function prepare(deps: { config: Config }, schema: GraphQLSchema, input: 
       ? `No operation named "${operationName}" in the document`
       : operations.length === 0 ? 'The document has no operation' : 'The document has several operations: name the one to run in "operationName"');
   }
-  const violation = checkLimits(schema, document, limitsOf(deps.config as Config), variables, operationName);
+  // Limits depend on the variables (a `limit: $n` multiplies), so they are checked every time.
+  const violation = checkLimits(schema, document, limitsOf(deps.config), variables, operationName);
   if (violation) return requestError(violation.code, violation.message);
-  const rules = deps.config.graphql.introspection ? specifiedRules : [...specifiedRules, NoSchemaIntrospectionCustomRule];
-  const problems = validate(schema, document, rules, { maxErrors: 20 });
-  if (problems.length > 0) {
-    return { status: 400, body: { errors: problems.map((e) => ({ ...e.toJSON(), extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })) } };
-  }
-  if (!deps.config.graphql.allow_fragments && document.definitions.some((d) => d.kind === 'FragmentDefinition')) {
-    return requestError('GRAPHQL_VALIDATION_FAILED', 'Fragments are disabled on this server (graphql.allow_fragments)');
-  }
   return { document, operation, variables, operationName };
+}
+
+/**
+ * Parse and validate `query`, or take the outcome from `cache`. Limits with no variables run
+ * first, so a document whose validation would be costly (10,000 fields) is refused before it.
+ */
+function checkedDocument(deps: { config: Config }, schema: GraphQLSchema, query: string, cache: BuiltSchema['documents'] | undefined): { document: DocumentNode } | { refused: OperationOutput } {
+  const hit = cache?.get(query);
+  if (hit) return hit;
+  let outcome: { document: DocumentNode } | { refused: OperationOutput };
+  let document: DocumentNode | undefined;
+  try {
+    document = parse(query, { maxTokens: MAX_TOKENS });
+  } catch (err) {
+    outcome = { refused: requestError('GRAPHQL_PARSE_FAILED', err instanceof GraphQLError ? err.message : 'The query could not be parsed') };
+  }
+  if (document) {
+    const violation = checkLimits(schema, document, { ...limitsOf(deps.config), maxComplexity: Number.MAX_SAFE_INTEGER });
+    const rules = deps.config.graphql.introspection ? specifiedRules : [...specifiedRules, NoSchemaIntrospectionCustomRule];
+    const problems = violation ? [] : validate(schema, document, rules, { maxErrors: 20 });
+    if (violation) outcome = { refused: requestError(violation.code, violation.message) };
+    else if (problems.length > 0) {
+      outcome = { refused: { status: 400, body: { errors: problems.map((e) => ({ ...e.toJSON(), extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })) } } };
+    } else if (!deps.config.graphql.allow_fragments && document.definitions.some((d) => d.kind === 'FragmentDefinition')) {
+      outcome = { refused: requestError('GRAPHQL_VALIDATION_FAILED', 'Fragments are disabled on this server (graphql.allow_fragments)') };
+    } else outcome = { document };
+  }
+  cache?.set(query, outcome!);
+  return outcome!;
 }
 
 export async function runOperation(deps: ExecuteDeps, input: OperationInput): Promise<OperationOutput> {
   const built = deps.built();
-  const prepared = prepare(deps, built.schema, input);
+  const prepared = prepare(deps, built.schema, input, built.documents);
   if ('status' in prepared) return prepared;
   const { document, operation, variables, operationName } = prepared;
   if (operation.operation !== 'query' && input.method === 'GET') {

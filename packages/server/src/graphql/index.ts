@@ -9,7 +9,7 @@ import type { WebSocket } from 'ws';
 import type { Config } from '../config/index.ts';
 import type { Database, SchemaCache } from '../db/index.ts';
 import type { Metrics } from '../observability/index.ts';
-import type { BuiltSchema, ExecuteDeps } from './execute.ts';
+import { documentCache, type BuiltSchema, type ExecuteDeps } from './execute.ts';
 import { buildModel } from './model.ts';
 import { registerGraphqlGet } from './routes/graphql-get.ts';
 import { registerGraphqlPost } from './routes/graphql-post.ts';
@@ -41,7 +41,7 @@ export function createGraphql(deps: GraphqlDeps): Graphql {
     const snapshot = deps.schema.current();
     if (!built || built.snapshot.version !== snapshot.version) {
       const model = buildModel(snapshot);
-      built = { schema: buildSchema(model), model, snapshot };
+      built = { schema: buildSchema(model), model, snapshot, documents: documentCache() };
     }
     return built;
   };

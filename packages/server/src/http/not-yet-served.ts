@@ -12,8 +12,8 @@ const MOUNTS: { prefix: string; message: string; hint: string }[] = [
   },
   {
     prefix: '/storage/v1',
-    message: 'File storage is not served by this version of Fluxbase yet (neither /storage/v1 nor /api/v1/storage)',
-    hint: 'Keep files elsewhere for now; see the README for what this version serves',
+    message: 'Fluxbase serves storage at /api/v1/storage; Supabase\'s /storage/v1 mount is not available yet',
+    hint: 'Use the Fluxbase SDK (client.storage) or call /api/v1/storage/:bucket/<path> (docs/storage.md)',
   },
   {
     prefix: '/realtime/v1',
@@ -28,8 +28,14 @@ const MOUNTS: { prefix: string; message: string; hint: string }[] = [
   },
   {
     prefix: '/graphql/v1',
-    message: 'GraphQL is not served by this version of Fluxbase yet',
-    hint: 'Use the REST API: /rest/v1 (PostgREST) or /api/v1/tables (docs/rest.md)',
+    message: 'Fluxbase serves GraphQL at /api/v1/graphql; Supabase\'s /graphql/v1 (pg_graphql) mount is not available',
+    hint: 'POST {query, variables} to /api/v1/graphql, or use the SDK (client.graphql); see docs/graphql.md',
+  },
+  {
+    // Only reached when graphql.enabled is false (otherwise the GraphQL routes answer).
+    prefix: '/api/v1/graphql',
+    message: 'GraphQL is disabled on this server (graphql.enabled is false)',
+    hint: 'Set graphql.enabled to true (FLUXBASE_GRAPHQL_ENABLED=true) and restart; see docs/graphql.md',
   },
 ];
 
