@@ -19,6 +19,10 @@ export default defineConfig({
           pool: 'forks',
           testTimeout: 30_000,
           hookTimeout: 120_000,
+          // graphql-ws runs inside the server (graphql/subscriptions.ts): bundled with the tests so
+          // it shares their one copy of graphql (Node would give it graphql's CommonJS build, vite
+          // the ES module build, and graphql refuses objects of the other copy).
+          server: { deps: { inline: ['graphql-ws'] } },
         },
       },
     ],

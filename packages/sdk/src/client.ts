@@ -5,6 +5,7 @@
 import { AuthClient, createAuthFetch, type AuthClientOptions } from './auth/index.ts';
 import { FluxbaseError } from './errors.ts';
 import { FunctionsClient } from './functions/index.ts';
+import { GraphqlClient, type GraphqlClientOptions } from './graphql.ts';
 import { JobsClient } from './jobs/index.ts';
 import { WebhooksClient } from './webhooks/index.ts';
 import { type HealthStatus, type ReadyStatus } from './health.ts';
@@ -30,6 +31,8 @@ export interface ClientOptions {
   auth?: AuthClientOptions;
   /** The realtime WebSocket: its implementation (needed on Node 20), heartbeat, timeouts and reconnect backoff. Defaults: docs/sdk-realtime.md. */
   realtime?: RealtimeClientOptions;
+  /** `client.graphql`'s subscription WebSocket (needed on Node 20), its reconnect attempts and keep-alive. Defaults: docs/sdk.md "GraphQL". */
+  graphql?: GraphqlClientOptions;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -76,6 +79,8 @@ export class FluxbaseClient<Database = UntypedDatabase> {
   readonly jobs: JobsClient;
   /** Buckets (`listBuckets`, …; changes need an admin credential) and `from(bucket)` for objects: upload, download, list, signed and public URLs. */
   readonly storage: StorageClient;
+  /** GraphQL (`/api/v1/graphql`): `query`, `mutation`, `execute`, `introspect`, and `subscribe` over graphql-ws; `close()` ends the subscriptions' connection. */
+  readonly graphql: GraphqlClient;
   /** Set by setAuth(); wins over the session's token. */
   private accessToken: string | null = null;
   /** The signed-in session's access token, kept current by `auth`. */
@@ -123,6 +128,16 @@ export class FluxbaseClient<Database = UntypedDatabase> {
     });
     this.auth = auth;
     this.rpc = createRpcClient<DefaultSchema<Database>>(this.transport);
+    this.graphql = new GraphqlClient({
+      url: this.url, transport: this.transport,
+      options: { ...options.graphql, webSocketImpl: options.graphql?.webSocketImpl ?? options.realtime?.WebSocket },
+      // Read at every (re)connect: the session's token refreshed when due, then the same headers as HTTP.
+      connectionParams: async () => {
+        await this.realtimeToken(this.accessToken ?? this.sessionToken, 'connect').catch(() => null);
+        const h = headers();
+        return { Authorization: h.get('authorization') ?? `Bearer ${this.key}`, apikey: h.get('apikey') ?? this.key };
+      },
+    });
   }
 
   /** A table or view of the `public` schema: `from('posts').select('id, title').eq('published', true)`. */

@@ -23,6 +23,12 @@ export {
   type FunctionUpdate, type Secret, type SyncError, type SyncFunctionsOptions, type SyncFunctionsResult,
   type UpdateFunctionRequest, type UpdateSecretRequest,
 } from './functions/index.ts';
+export {
+  GraphqlClient, INTROSPECTION_QUERY,
+  type GraphqlClientOptions, type GraphqlError, type GraphqlIntrospection, type GraphqlIntrospectionInputValue,
+  type GraphqlIntrospectionType, type GraphqlIntrospectionTypeRef, type GraphqlRequestOptions, type GraphqlResponse,
+  type GraphqlSubscribeOptions, type GraphqlSubscriptionHandlers, type GraphqlWebSocketConstructor,
+} from './graphql.ts';
 export { type HealthStatus, type ReadyStatus } from './health.ts';
 export {
   JobsAdminClient, JobsClient, isFinalJobStatus,

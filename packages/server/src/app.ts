@@ -179,7 +179,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   webhooks.register(app);
   jobs.register(app);
   storage.register(app);
-  createGraphql({ config, db, schema: deps.schema, metrics }).register(app);
+  createGraphql({ config, db, schema: deps.schema, metrics, logger, principals, feed: realtime.changeFeed }).register(app);
   for (const plugin of deps.plugins ?? []) plugin(app, deps);
   return app;
 }

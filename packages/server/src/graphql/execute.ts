@@ -315,10 +315,15 @@ export class OperationContext implements GraphqlContext {
   }
 
   filterText(model: TableModel, filter: Record<string, unknown> | null | undefined): string | undefined {
-    const node = filterToAst(model, filter ?? undefined);
-    if (!node) return undefined;
-    const [key, value] = printFilter(node);
-    return `${encodeURIComponent(key)}=${encodeURIComponent(value)}`;
+    return filterText(model, filter);
   }
+}
+
+/** A filter argument in the REST filter grammar, as realtime subscriptions take it (one AST, two spellings). */
+export function filterText(model: TableModel, filter: Record<string, unknown> | null | undefined): string | undefined {
+  const node = filterToAst(model, filter ?? undefined);
+  if (!node) return undefined;
+  const [key, value] = printFilter(node);
+  return `${encodeURIComponent(key)}=${encodeURIComponent(value)}`;
 }
 

@@ -2,14 +2,16 @@
 // exposed schemas, served at /api/v1/graphql over HTTP (queries and mutations, each one SQL
 // statement under the caller's role and claims) and WebSocket (subscriptions fed by realtime
 // through the narrow ChangeFeed interface app.ts passes in).
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { GraphQLSchema } from 'graphql';
 import { Counter } from 'prom-client';
-import type { WebSocket } from 'ws';
 import type { Config } from '../config/index.ts';
 import type { Database, SchemaCache } from '../db/index.ts';
-import type { Metrics } from '../observability/index.ts';
-import { documentCache, type BuiltSchema, type ExecuteDeps } from './execute.ts';
+import type { PrincipalResolver } from '../http/index.ts';
+import type { Logger, Metrics } from '../observability/index.ts';
+import { documentCache, filterText, type BuiltSchema, type ExecuteDeps } from './execute.ts';
+import type { ChangeFeed } from './feed.ts';
+import { createSubscriptionHandler } from './subscriptions.ts';
 import { buildModel } from './model.ts';
 import { registerGraphqlGet } from './routes/graphql-get.ts';
 import { registerGraphqlPost } from './routes/graphql-post.ts';
@@ -23,8 +25,10 @@ export interface GraphqlDeps {
   db: Database;
   schema: SchemaCache;
   metrics: Metrics;
-  /** The WebSocket side (subscriptions), when realtime runs: wired by app.ts. */
-  wsHandler?: ((built: () => BuiltSchema) => (socket: WebSocket, request: FastifyRequest) => void) | undefined;
+  logger: Logger;
+  principals: PrincipalResolver;
+  /** Table changes for subscriptions (realtime's engine), when realtime runs; without it the path serves HTTP only. */
+  feed?: ChangeFeed | undefined;
 }
 
 export interface Graphql {
@@ -54,8 +58,19 @@ export function createGraphql(deps: GraphqlDeps): Graphql {
   return {
     register(app) {
       if (!deps.config.graphql.enabled) return;
-      registerGraphqlPost(app, exec);
-      registerGraphqlGet(app, exec, deps.wsHandler?.(current));
+      const rt = deps.config.realtime;
+      const wsHandler = deps.feed && rt.enabled
+        ? createSubscriptionHandler({
+          schema: () => current().schema, feed: deps.feed, principals: deps.principals, config: deps.config, logger: deps.logger,
+          context: { filterText }, maxQueuedEvents: rt.client_message_queue_size, pingIntervalMs: rt.ping_interval, pongTimeoutMs: rt.pong_timeout,
+        })
+        : undefined;
+      // In a plugin of its own, so that it loads after realtime's @fastify/websocket (whose route
+      // hook turns `wsHandler` into the upgrade of GET /api/v1/graphql).
+      void app.register(async (scope) => {
+        registerGraphqlPost(scope, exec);
+        registerGraphqlGet(scope, exec, wsHandler);
+      });
     },
     current,
     graphqlSchema: () => current().schema,

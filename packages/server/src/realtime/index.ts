@@ -13,6 +13,7 @@ import { PostgresBus, RedisBus } from './engine/bus.ts';
 import { RealtimeEngine } from './engine/engine.ts';
 import { createRealtimeMetrics } from './engine/metrics.ts';
 import { PolicyRlsChecker, type RlsChecker } from './engine/rls.ts';
+import { createChangeFeed, type ChangeFeed } from './protocol/graphql-feed.ts';
 import { registerRealtimeSocket, type ExecutionLogs } from './protocol/socket.ts';
 import { registerRealtimeAdminRoutes } from './routes/admin-tables.ts';
 import { registerBroadcastRoute } from './routes/broadcast.ts';
@@ -21,6 +22,7 @@ import { registerStatsRoute } from './routes/stats.ts';
 export { RealtimeEngine, RealtimeError } from './engine/engine.ts';
 export type { ExecutionLogEvent, ExecutionLogs } from './protocol/socket.ts';
 export type { RlsChecker } from './engine/rls.ts';
+export { createChangeFeed, type ChangeFeed, type ChangeFeedOptions, type FeedConnection, type FeedError, type FeedEvent } from './protocol/graphql-feed.ts';
 export { CHANGE_EVENTS, enableTable, disableTable, listTables, type ChangeEvent, type TableRef } from './capture/index.ts';
 export { APPLICATION_NAME as LISTENER_APPLICATION_NAME, channelsOf } from './engine/listener-pool.ts';
 
@@ -43,6 +45,8 @@ const PAYLOAD_RETENTION_SECONDS = 600;
 
 export interface Realtime {
   engine: RealtimeEngine;
+  /** Table changes for GraphQL subscriptions (graphql/feed.ts), over this engine: same RLS, limits and expiry. */
+  changeFeed: ChangeFeed;
   register(app: FastifyInstance): void;
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -96,8 +100,10 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
   });
   holder.engine = e;
   let socket: { close(): void } | undefined;
+  const changeFeed = createChangeFeed(e, { principals: deps.principals, revalidateIntervalMs: rt.heartbeat_interval, metrics, logger });
   return {
     engine: e,
+    changeFeed,
     register(app) {
       if (rt.enabled) {
         void app.register(websocket, { options: { maxPayload: rt.max_message_size * 4 } });
