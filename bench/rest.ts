@@ -7,7 +7,7 @@
 import { signJwt } from '../packages/server/src/http/index.ts';
 import { withSides } from './lib/child.ts';
 import { fluxbaseServer } from './lib/fluxbase.ts';
-import { compareSides, type Target } from './lib/load.ts';
+import { bodyOf, compareSides, type Target } from './lib/load.ts';
 import { REST_CASES, casePath, randomItemId, type RestCase } from './lib/rest-cases.ts';
 import { restBaseline } from './lib/rest-baseline.ts';
 import { BENCH_USER, ITEM_COUNT, restFixture } from './lib/rest-fixture.ts';
@@ -34,7 +34,7 @@ interface Answer {
 }
 
 async function ask(t: Target, path: string): Promise<Answer> {
-  const res = await fetch(new URL(path, t.url), { method: t.method ?? 'GET', headers: t.headers ?? {}, ...(t.body !== undefined ? { body: t.body } : {}) });
+  const res = await fetch(new URL(path, t.url), { method: t.method ?? 'GET', headers: t.headers ?? {}, ...(t.body !== undefined ? { body: bodyOf(t) } : {}) });
   const location = res.headers.get('location')?.replace(/=eq\.\d+$/, '=eq.<id>') ?? null;
   return { status: res.status, contentRange: res.headers.get('content-range'), location, body: await res.text() };
 }

@@ -1,7 +1,8 @@
 // Benchmark runner. `npm run bench` runs every benchmark; `npm run bench -- health context`
 // runs the named ones (or a group: `rest` = the five REST benchmarks, `auth` = the auth ones,
 // `realtime` = rt1, rt2, rt3, rt6, `functions` = fn-cold, fn-warm, `webhooks` = wh-deliver, wh-write,
-// `jobs` = jobs-drain, `storage` = storage-transfer, storage-download). Options (flag or environment variable):
+// `jobs` = jobs-drain, `storage` = storage-transfer, storage-download, `graphql` = graphql-pk, graphql-nested,
+// graphql-insert, graphql-rest, graphql-sub). Options (flag or environment variable):
 //   --duration=<s>     BENCH_DURATION     seconds each side is loaded per round (10)
 //   --connections=<n>  BENCH_CONNECTIONS  concurrent connections, both sides (50)
 //   --rounds=<n>       BENCH_ROUNDS       measured rounds per side, A,B,A,B,… (3; median)
@@ -15,6 +16,7 @@ import os from 'node:os';
 import { benchmarks as auth } from './auth.ts';
 import { benchmark as context } from './context.ts';
 import { benchmarks as functions } from './functions.ts';
+import { benchmarks as graphql } from './graphql.ts';
 import { benchmark as health } from './health.ts';
 import { benchmarks as jobs } from './jobs.ts';
 import { openBenchDatabase, type BenchDatabase } from './lib/db.ts';
@@ -26,7 +28,7 @@ import { benchmark as startup } from './startup.ts';
 import { benchmarks as storage } from './storage.ts';
 import { benchmarks as webhooks } from './webhooks.ts';
 
-const BENCHMARKS: Benchmark[] = [health, context, ...rest, ...auth, ...realtime, ...functions, ...webhooks, ...jobs, ...storage, startup];
+const BENCHMARKS: Benchmark[] = [health, context, ...rest, ...auth, ...realtime, ...functions, ...webhooks, ...jobs, ...storage, ...graphql, startup];
 const GROUPS = [...new Set(BENCHMARKS.flatMap((b) => (b.group ? [b.group] : [])))];
 const POOL_SIZE = 50; // database.max_connections default; both sides of `context` use it
 

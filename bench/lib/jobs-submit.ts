@@ -20,7 +20,7 @@ import { AUTHENTICATOR_ROLE, DEFAULT_MIGRATIONS_DIR, loadMigrations, migrateUp }
 import { startSide, withSides, type ChildSide } from './child.ts';
 import { fluxbaseServer } from './fluxbase.ts';
 import { authenticatorPool, findNoop, insertJob, NOOP_FUNCTION, SUBMIT_BODY, SUBMIT_PATH, submitBaseline } from './jobs-submit-baseline.ts';
-import { load, type Target } from './load.ts';
+import { bodyOf, load, type Target } from './load.ts';
 import { authenticatorUrl } from './rest-fixture.ts';
 import { rtServiceToken } from './rt-fixture.ts';
 import { backendCpu, backendCpuDelta } from './rt-load.ts';
@@ -94,7 +94,7 @@ async function preflight(targets: Record<SideName, Target>): Promise<void> {
   const bodies: Partial<Record<SideName, unknown>> = {};
   for (const side of ['baseline', 'fluxbase'] as const) {
     const t = targets[side];
-    const res = await fetch(t.url, { method: 'POST', headers: t.headers ?? {}, body: t.body ?? '' });
+    const res = await fetch(t.url, { method: 'POST', headers: t.headers ?? {}, body: bodyOf(t) ?? '' });
     const text = await res.text();
     if (res.status !== 201) throw new Error(`${side} ${t.url} answered ${res.status}: ${text.slice(0, 500)}`);
     bodies[side] = JSON.parse(text);

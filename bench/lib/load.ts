@@ -9,14 +9,21 @@ export interface Target {
   url: string;
   headers?: Record<string, string>;
   method?: 'GET' | 'POST';
-  /** The same body on every request. */
-  body?: string;
+  /** The body of every request, or a builder called per request (a GraphQL variable that varies). */
+  body?: string | (() => string);
+  /** Count a 200 whose body has `"errors"` as an error (GraphQL reports failures with 200). */
+  graphqlErrors?: boolean;
   /** A fresh path and query per request (e.g. a random id), replacing the url's. */
   path?: () => string;
   /** The server's process id: its CPU time per request is reported (/proc/<pid>/stat). */
   pid?: number;
   /** Instead of `pid`: the server's CPU time in µs so far (e.g. a process tree's, lib/fn-procs.ts). */
   cpu?: () => number | undefined;
+}
+
+/** The body a target's next request sends (a builder is called). */
+export function bodyOf(target: Target): string | undefined {
+  return typeof target.body === 'function' ? target.body() : target.body;
 }
 
 /** User + system CPU time of a process in microseconds (fields 14 and 15 of /proc/<pid>/stat, in clock ticks of 10 ms on Linux). */
@@ -32,21 +39,36 @@ function cpuMicros(pid: number): number | undefined {
 
 export async function load(target: Target, durationSec: number, connections: number): Promise<LoadStats> {
   const next = target.path;
+  const body = target.body;
   const pid = target.pid;
   const cpu = target.cpu ?? (pid === undefined ? () => undefined : () => cpuMicros(pid));
+  let bodyErrors = 0;
+  let firstError: string | undefined;
+  // setupRequest and onResponse run in the load generator for every request, on both sides alike.
+  const setup = next || typeof body === 'function'
+    ? (req: autocannon.Request): autocannon.Request => ({ ...req, ...(next ? { path: next() } : {}), ...(typeof body === 'function' ? { body: body() } : {}) })
+    : undefined;
+  const onResponse = target.graphqlErrors
+    ? (status: number, resBody: string) => {
+      if (status === 200 && resBody.includes('"errors"')) {
+        bodyErrors++;
+        firstError ??= resBody.slice(0, 300);
+      }
+    }
+    : undefined;
   const cpuBefore = cpu();
   const result = await autocannon({
     url: target.url,
     method: target.method ?? 'GET',
     headers: target.headers ?? {},
-    ...(target.body !== undefined ? { body: target.body } : {}),
-    // setupRequest runs in the load generator for every request, on both sides alike.
-    ...(next ? { requests: [{ setupRequest: (req: autocannon.Request) => ({ ...req, path: next() }) }] } : {}),
+    ...(typeof body === 'string' ? { body } : {}),
+    ...(setup || onResponse ? { requests: [{ ...(setup ? { setupRequest: setup } : {}), ...(onResponse ? { onResponse } : {}) }] } : {}),
     connections,
     duration: durationSec,
     timeout: 10,
   });
   const cpuAfter = cpu();
+  if (firstError !== undefined) process.stderr.write(`[bench] ${target.url}: ${bodyErrors} responses with GraphQL errors, first: ${firstError}\n`);
   return {
     ...(cpuBefore !== undefined && cpuAfter !== undefined && result.requests.total > 0 ? { cpuUs: (cpuAfter - cpuBefore) / result.requests.total } : {}),
     rps: result.requests.average,
@@ -54,7 +76,7 @@ export async function load(target: Target, durationSec: number, connections: num
     p99: result.latency.p99,
     requests: result.requests.total,
     non2xx: result.non2xx,
-    errors: result.errors,
+    errors: result.errors + bodyErrors,
   };
 }
 
@@ -109,20 +131,30 @@ export async function compareSides(
   check: (sides: Record<SideName, Target>) => Promise<void> = preflight,
 ): Promise<Record<SideName, LoadStats>> {
   await check(sides);
-  const order: SideName[] = ['baseline', 'fluxbase'];
+  return alternate(label, sides, ['baseline', 'fluxbase'], options, log);
+}
+
+/** Warm-up of each target, then rounds A,B,A,B,… (in the order given); the median of each. */
+export async function alternate<K extends string>(
+  label: string,
+  targets: Record<K, Target>,
+  order: K[],
+  options: BenchOptions,
+  log: (m: string) => void,
+): Promise<Record<K, LoadStats>> {
   if (options.warmupSec > 0) {
-    for (const side of order) {
-      log(`${label}: warm-up ${side} ${options.warmupSec}s`);
-      await load(sides[side], options.warmupSec, options.connections);
+    for (const k of order) {
+      log(`${label}: warm-up ${k} ${options.warmupSec}s`);
+      await load(targets[k], options.warmupSec, options.connections);
     }
   }
-  const runs: Record<SideName, LoadStats[]> = { baseline: [], fluxbase: [] };
+  const runs = Object.fromEntries(order.map((k) => [k, [] as LoadStats[]])) as Record<K, LoadStats[]>;
   for (let round = 1; round <= options.rounds; round++) {
-    for (const side of order) {
-      const r = await load(sides[side], options.durationSec, options.connections);
-      runs[side].push(r);
-      log(`${label}: round ${round}/${options.rounds} ${side.padEnd(8)} ${Math.round(r.rps)} req/s, p99 ${r.p99} ms${r.cpuUs === undefined ? '' : `, server CPU ${Math.round(r.cpuUs)} µs/req`}${r.non2xx + r.errors > 0 ? `, ${r.non2xx} non-2xx, ${r.errors} errors` : ''}`);
+    for (const k of order) {
+      const r = await load(targets[k], options.durationSec, options.connections);
+      runs[k].push(r);
+      log(`${label}: round ${round}/${options.rounds} ${k.padEnd(8)} ${Math.round(r.rps)} req/s, p99 ${r.p99} ms${r.cpuUs === undefined ? '' : `, server CPU ${Math.round(r.cpuUs)} µs/req`}${r.non2xx + r.errors > 0 ? `, ${r.non2xx} non-2xx, ${r.errors} errors` : ''}`);
     }
   }
-  return { baseline: summarise(runs.baseline), fluxbase: summarise(runs.fluxbase) };
+  return Object.fromEntries(order.map((k) => [k, summarise(runs[k])])) as Record<K, LoadStats>;
 }
