@@ -1,6 +1,6 @@
 // The GraphQL benchmarks (issue 18), group `graphql`:
 // - G1 `graphql-pk`, G2 `graphql-nested`, G3 `graphql-insert`: Fluxbase's /api/v1/graphql against
-//   PostGraphile 5 (lib/graphql-postgraphile.ts) on the same database, same RLS, same role
+//   PostGraphile 5 (postgraphile/server.ts) on the same database, same RLS, same role
 //   (`authenticated`) and claims per request; each side in its own process (lib/serve.ts).
 //   Before loading, both must answer the same data (lib/graphql-fixture.ts normalises
 //   PostGraphile's connection/payload wrappers and scalar spellings) and hide another user's row.
@@ -9,6 +9,10 @@
 // - `graphql-sub`: `gqlTicksChanges` subscription over graphql-ws; the runner INSERTs rows through
 //   SQL at a fixed rate (BENCH_GQL_SUB_RATE, 20/s) for duration × rounds seconds; p50/p99 of
 //   INSERT (sent) → delivery and of INSERT acknowledged (committed) → delivery, reported.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -19,7 +23,7 @@ import {
   serviceToken, userToken, type GqlCase, type SideKind,
 } from './lib/graphql-fixture.ts';
 import { alternate, type Target } from './lib/load.ts';
-import type { Benchmark, Row, ServeMap, ServeOptions } from './lib/types.ts';
+import type { Benchmark, Row, ServeMap, ServeOptions, SideServer } from './lib/types.ts';
 
 export const serve: ServeMap = {
   fluxbase: (options) => fluxbaseServer(options),
@@ -27,10 +31,27 @@ export const serve: ServeMap = {
   // reads GRAPHILE_ENV when loaded; unset it means production but says so on stderr.
   async baseline(options) {
     process.env.GRAPHILE_ENV ??= 'production';
-    const { postgraphileServer } = await import('./lib/graphql-postgraphile.ts');
+    // A computed specifier: the project's typecheck must not follow it into packages that are
+    // only installed when this benchmark runs (ensurePostgraphile).
+    const server = POSTGRAPHILE_SERVER;
+    const { postgraphileServer } = (await import(server)) as { postgraphileServer: (o: ServeOptions) => Promise<SideServer> };
     return postgraphileServer(options);
   },
 };
+
+const POSTGRAPHILE_DIR = fileURLToPath(new URL('./postgraphile/', import.meta.url));
+const POSTGRAPHILE_SERVER = './postgraphile/server.ts';
+
+/**
+ * PostGraphile 5 is installed apart from the project, on the first GraphQL benchmark run: its
+ * packages declare Node >= 22, and the project's own install keeps to Node 20
+ * (scripts/engines.test.ts). `npm ci` from bench/postgraphile/package-lock.json.
+ */
+function ensurePostgraphile(log: (m: string) => void): void {
+  if (existsSync(path.join(POSTGRAPHILE_DIR, 'node_modules', 'postgraphile', 'package.json'))) return;
+  log('installing PostGraphile 5 into bench/postgraphile (first GraphQL benchmark run; npm may warn that it wants Node 22)');
+  execFileSync('npm', ['ci', '--prefix', POSTGRAPHILE_DIR, '--no-audit', '--no-fund', '--loglevel=error'], { stdio: 'inherit' });
+}
 
 const FLUXBASE_PATH = '/api/v1/graphql';
 const SUB_RATE = Number(process.env.BENCH_GQL_SUB_RATE ?? 20);
@@ -96,6 +117,7 @@ function benchmarkFor(c: GqlCase): Benchmark {
       await graphqlFixture(serveOptions, ctx.log);
       const token = userToken(serveOptions.jwtSecret);
       const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
+      ensurePostgraphile(ctx.log);
       return withSides('graphql', serveOptions, async ({ baseline, fluxbase }) => {
         const urls: Record<SideKind, string> = { postgraphile: endpoint(baseline, 'postgraphile'), fluxbase: endpoint(fluxbase, 'fluxbase') };
         await preflight(c, urls, token);

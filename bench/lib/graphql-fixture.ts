@@ -22,7 +22,7 @@ export const TASKS_PER_PROJECT = 5;
 /** G2's page size. */
 export const G2_PAGE = 20;
 export const TICKS_TABLE = 'gql_ticks';
-/** Where the PostGraphile side serves GraphQL (lib/graphql-postgraphile.ts). */
+/** Where the PostGraphile side serves GraphQL (postgraphile/server.ts). */
 export const POSTGRAPHILE_PATH = '/graphql';
 
 const POLICY = 'owner = (select auth.uid())';

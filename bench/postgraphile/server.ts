@@ -1,4 +1,6 @@
-// The GraphQL baseline: PostGraphile 5 (npm `postgraphile`, its own workspace bench/postgraphile)
+// The GraphQL baseline: PostGraphile 5 (npm `postgraphile`, installed in bench/postgraphile on
+// the first GraphQL bench run, bench/graphql.ts `ensurePostgraphile`, outside the project's install:
+// its packages declare Node >= 22, which scripts/engines.test.ts keeps out of node_modules)
 // with its amber preset on the same bench database, served by grafserv on a bare node:http
 // server at POST /graphql. Configured as a PostGraphile user with RLS would:
 // - a `pg` Pool of the same size as Fluxbase's (50), logged in as the same authenticator role
@@ -20,10 +22,10 @@ import { postgraphile } from 'postgraphile';
 import { makePgService } from 'postgraphile/adaptors/pg';
 import { grafserv } from 'postgraphile/grafserv/node';
 import { PostGraphileAmberPreset } from 'postgraphile/presets/amber';
-import { benchConfig } from './config.ts';
-import { POSTGRAPHILE_PATH } from './graphql-fixture.ts';
-import { authenticatorUrl } from './rest-fixture.ts';
-import type { ServeOptions, SideServer } from './types.ts';
+import { benchConfig } from '../lib/config.ts';
+import { POSTGRAPHILE_PATH } from '../lib/graphql-fixture.ts';
+import { authenticatorUrl } from '../lib/rest-fixture.ts';
+import type { ServeOptions, SideServer } from '../lib/types.ts';
 
 /** jsonwebtoken has no types installed; the one call used here. */
 interface JsonWebToken {
