@@ -6,6 +6,7 @@
 import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, startTestApp, type TestApp, type TestDatabase } from '../../server/test/harness/index.ts';
+import { enableRealtime } from '../../server/test/harness/realtime.ts';
 import { createClient, type FluxbaseClient, type GraphqlError, type GraphqlResponse } from '../src/index.ts';
 
 const PASSWORD = 'correct horse battery staple';
@@ -117,12 +118,7 @@ describe('client.graphql against the real server', () => {
         (2, 'Compilers', '["compilers"]', null);
     `);
     app = await startTestApp(db.url, { overrides: { rate_limit: { enabled: false } } });
-    const res = await app.fetch('/api/v1/admin/realtime/tables', {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${app.keys.service_role}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ table: 'posts' }),
-    });
-    if (res.status !== 201) throw new Error(`enabling realtime failed: ${res.status} ${await res.text()}`);
+    await enableRealtime(app, 'posts');
     [ann, bob] = await Promise.all([signUp('ann'), signUp('bob')]);
   });
 

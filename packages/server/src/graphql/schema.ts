@@ -7,9 +7,10 @@ import {
   GraphQLBoolean, GraphQLEnumType, GraphQLFloat, GraphQLInputObjectType, GraphQLInt, GraphQLList, GraphQLNonNull,
   GraphQLObjectType, GraphQLSchema, GraphQLString,
   type GraphQLFieldConfig, type GraphQLFieldConfigMap, type GraphQLInputFieldConfigMap, type GraphQLInputType,
-  type GraphQLOutputType, type GraphQLResolveInfo, type GraphQLScalarType, type SelectionNode,
+  type FieldNode, type GraphQLOutputType, type GraphQLResolveInfo, type GraphQLScalarType,
 } from 'graphql';
 import type { Column } from '../db/index.ts';
+import { collectFields } from './compile.ts';
 import type { FeedEvent, ChangeEventType } from './feed.ts';
 import { columnKind, operatorsFor, typeKind, type ColumnKind } from './filters.ts';
 import type { FunctionModel, GraphModel, TableModel } from './model.ts';
@@ -216,8 +217,19 @@ export function buildSchema(model: GraphModel): GraphQLSchema {
   });
 }
 
-/** A realtime row (column names) → the response keys the subscription selected. */
+/** A realtime row (column names) → the response keys the subscription selected (every `record` / `oldRecord` selection merged). */
 function changeView(m: TableModel, event: FeedEvent, info: GraphQLResolveInfo): Record<string, unknown> {
+  const ctx = { fragments: info.fragments, variables: info.variableValues };
+  const top = new Map<string, FieldNode[]>();
+  for (const node of info.fieldNodes) if (node.selectionSet) collectFields(node.selectionSet, ctx, top);
+  const keysOf = (fieldName: string) => {
+    const keys = new Map<string, string>();
+    for (const nodes of top.values()) {
+      if (nodes[0]!.name.value !== fieldName) continue;
+      for (const node of nodes) if (node.selectionSet) for (const [key, sub] of collectFields(node.selectionSet, ctx)) keys.set(key, sub[0]!.name.value);
+    }
+    return keys;
+  };
   const rowView = (row: Record<string, unknown> | null, responseKeys: Map<string, string>) => {
     if (!row) return null;
     const out: Record<string, unknown> = {};
@@ -227,38 +239,10 @@ function changeView(m: TableModel, event: FeedEvent, info: GraphQLResolveInfo): 
     }
     return out;
   };
-  const keysOf = (fieldName: string) => {
-    const keys = new Map<string, string>();
-    for (const node of info.fieldNodes) {
-      for (const sel of node.selectionSet?.selections ?? []) {
-        collectNested(sel, fieldName, keys, info);
-      }
-    }
-    return keys;
-  };
   return {
     type: event.type,
     record: rowView(event.record, keysOf('record')),
     oldRecord: rowView(event.oldRecord, keysOf('oldRecord')),
     commitTimestamp: event.commitTimestamp,
   };
-}
-
-function collectNested(sel: SelectionNode, fieldName: string, keys: Map<string, string>, info: GraphQLResolveInfo): void {
-  if (sel.kind === 'Field') {
-    if (sel.name.value !== fieldName) return;
-    for (const inner of sel.selectionSet?.selections ?? []) addKeys(inner, keys, info);
-  } else if (sel.kind === 'InlineFragment') {
-    for (const inner of sel.selectionSet.selections) collectNested(inner, fieldName, keys, info);
-  } else {
-    const fragment = info.fragments[sel.name.value];
-    for (const inner of fragment?.selectionSet.selections ?? []) collectNested(inner, fieldName, keys, info);
-  }
-}
-
-function addKeys(sel: SelectionNode, keys: Map<string, string>, info: GraphQLResolveInfo, depth = 0): void {
-  if (depth > 20) return;
-  if (sel.kind === 'Field') keys.set(sel.alias?.value ?? sel.name.value, sel.name.value);
-  else if (sel.kind === 'InlineFragment') for (const inner of sel.selectionSet.selections) addKeys(inner, keys, info, depth + 1);
-  else for (const inner of info.fragments[sel.name.value]?.selectionSet.selections ?? []) addKeys(inner, keys, info, depth + 1);
 }
