@@ -26,9 +26,10 @@ import { benchmarks as realtime } from './realtime.ts';
 import { benchmarks as rest } from './rest.ts';
 import { benchmark as startup } from './startup.ts';
 import { benchmarks as storage } from './storage.ts';
+import { benchmarks as tracing } from './tracing.ts';
 import { benchmarks as webhooks } from './webhooks.ts';
 
-const BENCHMARKS: Benchmark[] = [health, context, ...rest, ...auth, ...realtime, ...functions, ...webhooks, ...jobs, ...storage, ...graphql, startup];
+const BENCHMARKS: Benchmark[] = [health, context, ...rest, ...auth, ...realtime, ...functions, ...webhooks, ...jobs, ...storage, ...graphql, ...tracing, startup];
 const GROUPS = [...new Set(BENCHMARKS.flatMap((b) => (b.group ? [b.group] : [])))];
 const POOL_SIZE = 50; // database.max_connections default; both sides of `context` use it
 

@@ -13,6 +13,8 @@ export interface ServeOptions {
   maxConnections: number;
   /** Which request a module serving several benchmarks should answer (the REST cases). */
   variant?: string;
+  /** OTLP/HTTP endpoint of the runner's span sink (`tracing.ts`). */
+  otlpEndpoint?: string;
 }
 
 /** A server started by one side, in its own process. */

@@ -15,7 +15,7 @@ import {
   createHttpServer, createRateLimitStore, IdempotencyStore, PrincipalResolver, RateLimiter,
   registerHealthRoute, registerMetricsRoute, registerReadyRoute, type SystemStatus,
 } from './http/index.ts';
-import type { Logger, Metrics } from './observability/index.ts';
+import { noopTracing, type Logger, type Metrics, type Tracing } from './observability/index.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -41,6 +41,8 @@ export interface AppDeps {
   schema: SchemaCache;
   logger: Logger;
   metrics: Metrics;
+  /** Tracing (main.ts creates it from tracing.*); default the no-op one. */
+  tracing?: Tracing | undefined;
   /** Extra route registrations (tests and benchmarks exercise the pipeline with them). */
   plugins?: ((app: FastifyInstance, deps: AppDeps) => void)[];
   /** Milliseconds since the epoch for time-based codes (TOTP); tests inject a fixed clock. Default Date.now. */
@@ -73,10 +75,12 @@ function systemStatus(db: Database, realtimeHealthy: () => boolean): SystemStatu
 
 export function buildApp(deps: AppDeps): FastifyInstance {
   const { config, db, logger, metrics } = deps;
+  const tracing = deps.tracing ?? noopTracing;
+  db.pool.tracing = tracing;
   const rl = config.rate_limit;
   const idem = config.idempotency;
   const rateLimitStore = createRateLimitStore(config, logger);
-  const auth = createAuth({ config, db, logger, metrics, rateLimitStore, clock: deps.clock });
+  const auth = createAuth({ config, db, logger, metrics, tracing, rateLimitStore, clock: deps.clock });
   const idempotency = idem.enabled ? new IdempotencyStore(db.pool, { ttlMs: idem.ttl, processingTimeoutMs: idem.processing_timeout }) : undefined;
   const principals = new PrincipalResolver({
     jwtSecret: config.auth.jwt_secret,
@@ -93,14 +97,14 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   };
   const sealer = createSecretBox(config.encryptionKeyBytes);
   const functions = createFunctions({
-    config, db, logger, metrics, sealer, rateLimitStore, cors, ...(deps.clock ? { now: deps.clock } : {}),
+    config, db, logger, metrics, tracing, sealer, rateLimitStore, cors, ...(deps.clock ? { now: deps.clock } : {}),
   });
   const webhooks = createWebhooks({ config, db, logger, metrics, sealer, rateLimitStore, ...(deps.clock ? { now: deps.clock } : {}) });
   // Job code reaches this server at its own listening address (known once it listens).
   const internal: { url: () => string } = { url: () => config.server.public_url };
   const restDeps = { config, db, schema: deps.schema };
   const jobs = createJobs({
-    config, db, logger, metrics, runtime: functions.runtime, ...functions.forJobs(() => internal.url()),
+    config, db, logger, metrics, tracing, runtime: functions.runtime, ...functions.forJobs(() => internal.url()),
     rpc: (call, executionId) => runQueuedRpc(restDeps, call, executionId), internalUrl: () => internal.url(),
   });
   const storage = createStorage({ config, db, logger, metrics, ...(deps.clock ? { now: deps.clock } : {}) });
@@ -125,6 +129,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     hsts: config.server.public_url.startsWith('https:'),
     idempotency,
     isAdminUser: auth.isAdminUser,
+    tracing,
   });
   // Revocation listeners and the mail queue run before the first request and stop with the server.
   app.addHook('onReady', async () => {

@@ -7,7 +7,7 @@ import { currentApiKeys, mintApiKeys, type ApiKeys } from './auth/index.ts';
 import { ConfigError, loadConfig, resolveSecrets, type Config, type LoadOptions } from './config/index.ts';
 import { createSchemaCache, openDatabase, redactUrl, type Database, type SchemaCache } from './db/index.ts';
 import { warnIfMultiInstance } from './http/index.ts';
-import { createLogger, createMetrics, createObserver, type Logger, type Metrics } from './observability/index.ts';
+import { createLogger, createMetrics, createObserver, createTracing, type Logger, type Metrics, type Tracing } from './observability/index.ts';
 
 export interface StartOptions {
   /** A resolved config (tests) or how to load one. */
@@ -21,6 +21,8 @@ export interface StartOptions {
   banner?: boolean;
   /** Collect process metrics (off in tests that start many apps in one process). */
   processMetrics?: boolean;
+  /** Where OTEL_* variables are read from when tracing is on (default process.env). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface RunningServer {
@@ -30,6 +32,8 @@ export interface RunningServer {
   schema: SchemaCache;
   logger: Logger;
   metrics: Metrics;
+  /** Tracing (docs/tracing.md): the no-op one unless tracing.enabled; `flush()` exports what has ended. */
+  tracing: Tracing;
   url: string;
   keys: ApiKeys;
   /** Graceful stop; resolves when everything is closed. Idempotent. */
@@ -62,6 +66,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   if (config.rate_limit.enabled) warnIfMultiInstance(process.env, logger, config.redis.url.trim() !== '');
   const started = performance.now();
   const metrics = createMetrics({ processMetrics: options.processMetrics });
+  // Loads OpenTelemetry only when tracing.enabled (a hand-built config may lack the section).
+  const tracing = await createTracing(config.tracing, options.env ?? process.env);
   const db = await openDatabase({
     url: config.database.url,
     dataDir: config.data_dir,
@@ -83,11 +89,12 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const schema = createSchemaCache({ sql: db.admin, exposedSchemas: config.api.exposed_schemas, logger });
   try {
     await schema.start();
-    app = buildApp({ config, db, schema, logger, metrics, plugins: options.plugins, clock: options.clock });
+    app = buildApp({ config, db, schema, logger, metrics, tracing, plugins: options.plugins, clock: options.clock });
     await app.listen({ host: listenHost, port: config.server.port });
   } catch (err) {
     await schema.stop().catch(() => {});
     await db.close();
+    await tracing.shutdown();
     throw err;
   }
   const address = app.server.address();
@@ -116,7 +123,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 
   let closing: Promise<void> | undefined;
   return {
-    app, config, db, schema, logger, metrics, url, keys,
+    app, config, db, schema, logger, metrics, tracing, url, keys,
     close() {
       closing ??= (async () => {
         clearInterval(probe);
@@ -140,6 +147,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         }
         await schema.stop().catch(() => {});
         await db.close();
+        // The last spans (the drain, the close) are exported before the process may exit.
+        await tracing.shutdown();
       })();
       return closing;
     },

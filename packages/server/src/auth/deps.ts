@@ -5,7 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config/index.ts';
 import type { Database } from '../db/index.ts';
 import type { RateLimitStore } from '../http/index.ts';
-import type { Logger, Metrics } from '../observability/index.ts';
+import type { Logger, Metrics, Tracing } from '../observability/index.ts';
 import type {
   AdminUser, AmrEntry, AuthenticatorAssurance, ClientInfo, Session, SignInMethod, TwoFactorChallenge, User, UserRow,
 } from './core/types.ts';
@@ -166,4 +166,6 @@ export interface AuthDeps {
   limits: AuthLimits;
   /** The shared rate-limit store (memory or Redis), for per-key limits. */
   rateLimitStore: RateLimitStore;
+  /** Tracing when on (docs/tracing.md); absent when off. */
+  tracing?: Tracing;
 }

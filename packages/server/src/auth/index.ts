@@ -6,10 +6,11 @@ import type postgres from 'postgres';
 import type { Config } from '../config/index.ts';
 import type { Database } from '../db/index.ts';
 import type { AdminUserLookup, JwtClaims, Principal, RateLimitStore, RevocationChecker, ServiceKeyVerifier } from '../http/index.ts';
-import type { Logger, Metrics } from '../observability/index.ts';
+import type { Logger, Metrics, Tracing } from '../observability/index.ts';
 import { registerAdminUserRoutes } from './admin-users/index.ts';
 import { deleteExpiredAuthRows } from './core/cleanup.ts';
 import { createAuthCore } from './core/core.ts';
+import { traceAuthCore } from './core/traced.ts';
 import type { AuthDeps } from './deps.ts';
 import { createEmailFlows, createMailer, createMailRequestWorker, registerEmailRoutes } from './email/index.ts';
 import { enabledOAuthProviderNames, registerOAuthRoutes } from './oauth/index.ts';
@@ -52,6 +53,8 @@ export interface AuthOptions {
   logger: Logger;
   metrics: Metrics;
   rateLimitStore: RateLimitStore;
+  /** Spans for sign-up, sign-in, refresh and TOTP steps when on (docs/tracing.md); absent: none. */
+  tracing?: Tracing | undefined;
   /** Milliseconds since the epoch for TOTP (default Date.now; tests inject one). */
   clock?: (() => number) | undefined;
 }
@@ -73,9 +76,10 @@ const CLEANUP_INTERVAL_MS = 10 * 60_000;
 export function createAuth(options: AuthOptions): Auth {
   const { config, db, logger, metrics, rateLimitStore } = options;
   const { core, liveness } = createAuthCore(config, db, logger, options.clock, metrics.caches);
+  if (options.tracing?.enabled) traceAuthCore(core, options.tracing);
   const mailer = createMailer(config, db, logger);
   const limits = createAuthLimits(config, rateLimitStore, metrics);
-  const base = { config, db, logger, metrics, core, mailer, limits, rateLimitStore };
+  const base = { config, db, logger, metrics, core, mailer, limits, rateLimitStore, ...(options.tracing?.enabled ? { tracing: options.tracing } : {}) };
   const deps: AuthDeps = { ...base, emailFlows: createEmailFlows(base) };
   const mailWorker = createMailRequestWorker(base, db.admin);
   const keys = createServiceKeys({ config, db, logger, rateLimitStore, caches: metrics.caches });

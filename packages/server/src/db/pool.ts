@@ -12,7 +12,7 @@
 // fails every query written to a closed connection and keeps a closed reservation out of
 // the pool; the driver reconnects with a short backoff once the server is back.
 import postgres from 'postgres';
-import type { Observer } from '../observability/index.ts';
+import type { Observer, Tracing } from '../observability/index.ts';
 import { DatabaseUnavailableError, isUnavailable, redactUrl } from './errors.ts';
 
 export type Sql = postgres.Sql;
@@ -105,8 +105,16 @@ export interface Pool {
   readonly sql: Sql;
   /** Called with each request transaction's duration (wired to metrics by app.ts). */
   observer: ((operation: string, seconds: number) => void) | undefined;
-  /** Reserve one connection for the duration of `fn`, honouring the gate and the time bounds. */
-  withConnection<T>(fn: (conn: ReservedSql) => Promise<T>): Promise<T>;
+  /**
+   * Tracing (set by app.ts like `observer`): when on, each hold inside a sampled trace is a
+   * `db <operation>` span (docs/tracing.md). Absent or off: not looked at beyond this field.
+   */
+  tracing: Tracing | undefined;
+  /**
+   * Reserve one connection for the duration of `fn`, honouring the gate and the time bounds.
+   * `operation` names its span when tracing is on (default `query`).
+   */
+  withConnection<T>(fn: (conn: ReservedSql) => Promise<T>, operation?: string): Promise<T>;
   stats(): PoolStats;
   /** Open `min` connections now so the first requests do not pay for them. */
   warm(): Promise<void>;
@@ -200,44 +208,56 @@ export function createPool(options: PoolOptions): Pool {
   }, sweepEveryMs);
   sweep.unref();
 
-  return {
+  /** One hold of a connection: the gate, the reservation, `fn`, the release. */
+  async function hold<T>(fn: (conn: ReservedSql) => Promise<T>): Promise<T> {
+    if (closing) throw new DatabaseUnavailableError('the server is shutting down', 'shutting_down');
+    if (!gate.tryAcquire()) await gate.acquire(options.poolWaitTimeoutMs);
+    let conn: DestroyableReservedSql;
+    try {
+      conn = await reserve();
+    } catch (err) {
+      gate.release();
+      if (isUnavailable(err)) {
+        const e = unreachable(err);
+        setHealthy(false, e);
+        throw e;
+      }
+      throw err;
+    }
+    const held: Hold = { conn, since: performance.now(), abandoned: false };
+    holds.add(held);
+    try {
+      const result = await fn(conn);
+      setHealthy(true);
+      return result;
+    } catch (err) {
+      if (held.abandoned) {
+        // Its connection was destroyed by the hold sweep: say why, not "connection closed".
+        throw new DatabaseUnavailableError(`the connection was held past ${maxHoldMs} ms and destroyed`, 'held_too_long', { cause: err });
+      }
+      if (isUnavailable(err)) setHealthy(false, err);
+      throw err;
+    } finally {
+      if (!held.abandoned) {
+        holds.delete(held);
+        conn.release(); // a no-op for a connection that closed meanwhile (the driver reconnects it on demand)
+        gate.release();
+      }
+    }
+  }
+
+  const pool: Pool = {
     sql,
     observer: undefined,
-    async withConnection(fn) {
-      if (closing) throw new DatabaseUnavailableError('the server is shutting down', 'shutting_down');
-      if (!gate.tryAcquire()) await gate.acquire(options.poolWaitTimeoutMs);
-      let conn: DestroyableReservedSql;
-      try {
-        conn = await reserve();
-      } catch (err) {
-        gate.release();
-        if (isUnavailable(err)) {
-          const e = unreachable(err);
-          setHealthy(false, e);
-          throw e;
-        }
-        throw err;
-      }
-      const hold: Hold = { conn, since: performance.now(), abandoned: false };
-      holds.add(hold);
-      try {
-        const result = await fn(conn);
-        setHealthy(true);
-        return result;
-      } catch (err) {
-        if (hold.abandoned) {
-          // Its connection was destroyed by the hold sweep: say why, not "connection closed".
-          throw new DatabaseUnavailableError(`the connection was held past ${maxHoldMs} ms and destroyed`, 'held_too_long', { cause: err });
-        }
-        if (isUnavailable(err)) setHealthy(false, err);
-        throw err;
-      } finally {
-        if (!hold.abandoned) {
-          holds.delete(hold);
-          conn.release(); // a no-op for a connection that closed meanwhile (the driver reconnects it on demand)
-          gate.release();
-        }
-      }
+    tracing: undefined,
+    withConnection(fn, operation) {
+      const tracing = pool.tracing;
+      if (tracing === undefined || !tracing.enabled) return hold(fn);
+      const name = operation ?? 'query';
+      // Only inside a sampled trace: the pool's own background work (polls, heartbeats) makes no traces.
+      return tracing.inSpan(`db ${name}`, {
+        kind: 'client', requireParent: true, attributes: { 'db.system': 'postgresql', 'db.system.name': 'postgresql', 'db.operation.name': name },
+      }, () => hold(fn));
     },
     stats: () => ({ ...gate.stats(), max: options.max }),
     async warm() {
@@ -254,4 +274,5 @@ export function createPool(options: PoolOptions): Pool {
       await sql.end({ timeout: timeoutMs / 1000 });
     },
   };
+  return pool;
 }

@@ -1,10 +1,11 @@
 // The part of a handler's context that cannot travel as JSON (API.md §11.1; docs/functions.md
 // "The context"): `fluxbase` (the SDK acting as the caller: their token, so RLS applies) and
 // `fluxbaseService` (the SDK with the execution-scoped service-role token), created on first
-// use, plus `reportProgress` and `isCancelled` (no-ops for HTTP invocations; jobs give them
-// meaning). Written once per server start to `<data dir>/deno/fluxbase-context-<hash>.js`:
-// the SDK bundled into one ES module by esbuild, loaded by every bootstrap
-// (runtime/handler-source.ts). A stable path lets Deno reuse its compiled code.
+// use and sending the invocation's `traceparent` when there is one (docs/tracing.md), plus
+// `reportProgress` and `isCancelled` (no-ops for HTTP invocations; jobs give them meaning).
+// Written once per server start to `<data dir>/deno/fluxbase-context-<hash>.js`: the SDK
+// bundled into one ES module by esbuild, loaded by every bootstrap (runtime/handler-source.ts).
+// A stable path lets Deno reuse its compiled code.
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -14,10 +15,15 @@ import { buildSync } from 'esbuild';
 const SOURCE = (sdk: string) => `
 import { createClient } from ${JSON.stringify(sdk)};
 const OPTIONS = { auth: { persistSession: false, autoRefreshToken: false, retryOnExpiredToken: false } };
+function traceparent() {
+  // Set (and readable) only when the server traces or the caller sent one (docs/tracing.md).
+  try { return Deno.env.get("TRACEPARENT"); } catch { return undefined; }
+}
 function client(token) {
   const url = Deno.env.get("FLUXBASE_URL");
   if (!url || !token) return undefined;
-  return createClient(url, token, { ...OPTIONS, headers: { Authorization: "Bearer " + token } });
+  const tp = traceparent();
+  return createClient(url, token, { ...OPTIONS, headers: { Authorization: "Bearer " + token, ...(tp ? { traceparent: tp } : {}) } });
 }
 export default function complete(context) {
   let user, service;

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Config } from '../config/index.ts';
 import type { Database } from '../db/index.ts';
 import { ANONYMOUS, type CorsOptions, type Principal, type RateLimitStore } from '../http/index.ts';
-import type { Logger, Metrics } from '../observability/index.ts';
+import type { Logger, Metrics, Tracing } from '../observability/index.ts';
 import type { Deploy } from './deploy.ts';
 import { writeContextModule } from './context-module.ts';
 import { deleteOldExecutions } from './execution-store.ts';
@@ -64,6 +64,8 @@ export interface FunctionsDeps {
   rateLimitStore: RateLimitStore;
   /** The server's CORS settings (functions without their own use them). */
   cors: CorsOptions;
+  /** A span per invocation when tracing is on (docs/tracing.md); absent: none. */
+  tracing?: Tracing | undefined;
   now?: () => number;
 }
 
@@ -128,7 +130,7 @@ export function createFunctions(deps: FunctionsDeps): Functions {
     workers: () => runtime.stats().workers, busy: () => runtime.stats().busy, running: () => holder.service?.inFlight ?? 0,
   });
   const service = new FunctionsService({
-    config, db, logger, metrics, runtime, sealer: deps.sealer, rateLimitStore: deps.rateLimitStore,
+    config, db, logger, metrics, runtime, sealer: deps.sealer, rateLimitStore: deps.rateLimitStore, ...(deps.tracing ? { tracing: deps.tracing } : {}),
     annotations: parseAnnotations, check: (code, language) => checkModule(code, { language, tmpRoot }), ...(deps.now ? { now: deps.now } : {}),
   });
   holder.service = service;

@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import type { Config } from '../config/index.ts';
 import type { Database } from '../db/index.ts';
 import { AppError, errors, RateLimiter, signJwt, type Principal, type RateLimitStore } from '../http/index.ts';
-import type { Logger } from '../observability/index.ts';
+import type { Logger, TraceSpan, Tracing } from '../observability/index.ts';
 import { DEFAULT_NAMESPACE, DeployBody, type Deploy, SETTING_KEYS, type Settings, type Update, withAnnotations } from './deploy.ts';
 import { insertExecution, listExecutions, type ExecutionRow } from './execution-store.ts';
 import {
@@ -40,6 +40,8 @@ export interface FunctionsServiceDeps {
   rateLimitStore: RateLimitStore;
   annotations: AnnotationParser;
   check: ModuleChecker;
+  /** A span per invocation (docs/tracing.md "Function invocations"); absent or off: none. */
+  tracing?: Tracing;
   now?: () => number;
 }
 
@@ -309,7 +311,25 @@ export class FunctionsService {
     this.secretValues.clear();
   }
 
-  async invoke(call: InvokeCall): Promise<InvokeOutcome> {
+  invoke(call: InvokeCall): Promise<InvokeOutcome> {
+    const tracing = this.deps.tracing;
+    if (tracing === undefined || !tracing.enabled) return this.execute(call, undefined);
+    // A child of the request's span; execute() ends it once the outcome is final (a stream's end).
+    const span = tracing.startSpan(`function ${call.namespace}/${call.name}`, {
+      attributes: {
+        'function.name': call.name, 'function.namespace': call.namespace, 'function.method': call.method,
+        'function.url': call.originalUrl.split('?')[0], 'function.user_id': call.principal.userId ?? undefined,
+        'function.trigger': call.trigger ?? 'http',
+      },
+    });
+    return tracing.withSpan(span, () => this.execute(call, span)).catch((err: unknown) => {
+      span.fail(err);
+      span.end();
+      throw err;
+    });
+  }
+
+  private async execute(call: InvokeCall, span: TraceSpan | undefined): Promise<InvokeOutcome> {
     const fn = await this.lookup(call.namespace, call.name);
     call.onCors?.(fn);
     if (!fn.enabled) {
@@ -340,7 +360,10 @@ export class FunctionsService {
       FLUXBASE_FUNCTION_NAME: fn.name,
       FLUXBASE_FUNCTION_NAMESPACE: fn.namespace,
     };
-    if (call.traceparent) env.TRACEPARENT = call.traceparent;
+    // Traced: the invocation span, so the function's own calls continue this trace. Else the caller's header.
+    const traceparent = span ? span.traceparent() : call.traceparent;
+    if (traceparent) env.TRACEPARENT = traceparent;
+    span?.setAttributes({ 'function.execution_id': executionId });
     for (const [k, v] of Object.entries(secrets)) env[`FLUXBASE_SECRET_${k.toUpperCase()}`] = v;
     if (Array.isArray(fn.allow_env)) for (const k of fn.allow_env) if (process.env[k] !== undefined && !(k in env)) env[k] = process.env[k]!;
 
@@ -350,6 +373,7 @@ export class FunctionsService {
       if (v === undefined || HOP_BY_HOP.has(k)) continue;
       headers[k] = Array.isArray(v) ? v.join(', ') : v;
     }
+    if (span) headers.traceparent = traceparent!;
     const user = call.principal.kind === 'user' && call.principal.userId !== null
       ? { id: call.principal.userId, email: (call.principal.claims.email as string | undefined) ?? null, role: call.principal.role }
       : null;
@@ -397,6 +421,11 @@ export class FunctionsService {
         error_message: err ? err.message : null, logs: logs === '' ? null : logs.slice(-MAX_STORED_LOGS), duration_ms: Math.round(end.durationMs),
         started_at: startedAt, completed_at: new Date(this.now()),
       });
+      if (span) {
+        span.setAttributes({ 'function.status_code': err ? (err.code === 'FUNCTION_TIMEOUT' ? 504 : 500) : statusCode, 'function.duration_ms': Math.round(end.durationMs), 'function.status': status });
+        if (err) span.fail(err);
+        span.end();
+      }
       return logs;
     };
 

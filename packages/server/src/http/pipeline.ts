@@ -4,7 +4,7 @@
 // instance this returns and inherit all of it.
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import FindMyWay from 'find-my-way';
-import type { Logger, Metrics } from '../observability/index.ts';
+import type { Logger, Metrics, Tracing } from '../observability/index.ts';
 import { bodyLimitFor, parseJsonBody, payloadTooLarge, type BodyLimits } from './body.ts';
 import type { CorsOptions } from './cors.ts';
 import { clientErrorHandler, createRawServer, requestIdOf, type ServerTimeouts } from './raw-server.ts';
@@ -15,6 +15,7 @@ import { notYetServed } from './not-yet-served.ts';
 import { lingerOnClose } from './lingering-close.ts';
 import { ANONYMOUS, type Principal, type PrincipalResolver } from './principal.ts';
 import type { LimitDecision, RateLimiter } from './rate-limit.ts';
+import { installRequestTracing } from './request-tracing.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -46,6 +47,8 @@ export interface PipelineOptions {
   idempotency?: IdempotencyStore | undefined;
   /** Whether a user is an admin (auth.users.role); absent: only service_role is admin. */
   isAdminUser?: AdminUserLookup | undefined;
+  /** A server span per request when tracing is on (request-tracing.ts); off or absent: no hooks at all. */
+  tracing?: Tracing | undefined;
 }
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -86,6 +89,7 @@ export function createHttpServer(options: PipelineOptions): FastifyInstance {
   const methodIndex = FindMyWay({ ignoreTrailingSlash: true });
   app.decorateRequest('principal', null as unknown as Principal);
   installAdminLookup(app, options.isAdminUser);
+  if (options.tracing?.enabled) installRequestTracing(app, options.tracing);
 
   // 4–5. Principal, then rate limit: attached per route, so public routes (health,
   // readiness, metrics) carry no hook at all. Callback style with synchronous fast paths:

@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/index.ts';
 import { inTransaction, type Database } from '../db/index.ts';
 import { signJwt, type Principal } from '../http/index.ts';
-import type { Logger, Metrics } from '../observability/index.ts';
+import type { Logger, Metrics, Tracing } from '../observability/index.ts';
 import { CronScheduler, type CronEntry } from './cron-scheduler.ts';
 import { findJobFunctionById, findJobFunction, scheduledJobFunctions, type JobFunctionRow } from './function-store.ts';
 import { deleteOldJobs, queueDepth } from './job-store.ts';
@@ -56,6 +56,8 @@ export interface JobsDeps {
   metrics: Metrics;
   /** Runs job code (the functions runtime, cold: one process per attempt). */
   runtime: JobRuntime;
+  /** Spans for job executions, linked to their submitters (docs/tracing.md); absent: none. */
+  tracing?: Tracing | undefined;
   /** Type-checks a module at deploy (the functions runtime's check). */
   check?: (code: string) => Promise<{ ok: true } | { ok: false; message: string }>;
   /** Reads jobs.dir (the functions folder loader: same layout and `@fluxbase:` annotations). */
@@ -107,8 +109,10 @@ export function createJobs(deps: JobsDeps): Jobs {
   const now = deps.now ?? Date.now;
   const run = <T>(fn: (sql: Queryable) => Promise<T>) => db.pool.withConnection(fn);
   const transaction = <T>(fn: (sql: Queryable) => Promise<T>) => db.pool.withConnection((conn) => inTransaction(conn, fn));
+  const tracing = deps.tracing?.enabled ? deps.tracing : undefined;
+  const traceparent = tracing ? () => tracing.traceparent() : undefined;
   const service = new JobsService({
-    run, transaction, defaults: { maxRetries: jc.default_max_retries, timeoutSeconds: Math.round(jc.default_timeout / 1000) }, now,
+    run, transaction, ...(traceparent ? { traceparent } : {}), defaults: { maxRetries: jc.default_max_retries, timeoutSeconds: Math.round(jc.default_timeout / 1000) }, now,
     ...(deps.check ? { check: deps.check } : {}),
   });
   const workers: JobWorker[] = [];
@@ -117,7 +121,7 @@ export function createJobs(deps: JobsDeps): Jobs {
     workers: () => workers.map((w) => ({ active: w.active, busy: w.busy, capacity: w.capacity })),
     now,
   });
-  const asyncRpc = new AsyncRpc({ run });
+  const asyncRpc = new AsyncRpc({ run, ...(traceparent ? { traceparent } : {}) });
 
   /** A job's program: its function's code, grants and limits, and execution-scoped tokens. */
   async function resolve(job: JobRow): Promise<JobProgram | null> {
@@ -163,7 +167,7 @@ export function createJobs(deps: JobsDeps): Jobs {
       pollMs: jc.poll_interval, heartbeatMs: jc.heartbeat_interval, workerTimeoutMs: jc.worker_timeout,
       gracefulShutdownMs: jc.graceful_shutdown_timeout, requeueInterrupted: jc.requeue_interrupted,
       backoffBaseMs: jc.retry_backoff_base, backoffMaxMs: jc.retry_backoff_max, progressTimeoutMs: jc.progress_timeout,
-      cancelGraceMs: jc.cancel_grace_period, onOutcome: (o) => metrics.record(o), now,
+      cancelGraceMs: jc.cancel_grace_period, onOutcome: (o) => metrics.record(o), now, tracing,
     }));
   }
 

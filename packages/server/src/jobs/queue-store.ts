@@ -40,6 +40,8 @@ export interface JobRow {
   started_at: Date | null;
   last_progress_at: Date | null;
   completed_at: Date | null;
+  /** The submitter's W3C traceparent when tracing was on (docs/tracing.md); internal, not in the Job JSON. */
+  traceparent?: string | null;
 }
 
 export interface NewJob {
@@ -56,13 +58,15 @@ export interface NewJob {
   max_duration_seconds: number;
   created_by: string | null;
   user_role: string | null;
+  /** The submitting request's traceparent (tracing on); absent: none. */
+  traceparent?: string | null | undefined;
 }
 
 export async function submitJob(sql: Queryable, j: NewJob): Promise<JobRow> {
   const [row] = await sql<JobRow[]>`
-    insert into jobs.queue (namespace, job_name, kind, job_function_id, payload, priority, scheduled_at, max_retries, max_duration_seconds, created_by, user_role)
+    insert into jobs.queue (namespace, job_name, kind, job_function_id, payload, priority, scheduled_at, max_retries, max_duration_seconds, created_by, user_role, traceparent)
     values (${j.namespace}, ${j.job_name}, ${j.kind ?? 'job'}, ${j.job_function_id}, ${sql.json((j.payload ?? null) as never)}, ${j.priority},
-            coalesce(${j.scheduled_at ?? null}::timestamptz, now()), ${j.max_retries}, ${j.max_duration_seconds}, ${j.created_by}, ${j.user_role})
+            coalesce(${j.scheduled_at ?? null}::timestamptz, now()), ${j.max_retries}, ${j.max_duration_seconds}, ${j.created_by}, ${j.user_role}, ${j.traceparent ?? null})
     returning *`;
   if (row!.scheduled_at.getTime() <= Date.now()) await sql`select pg_catalog.pg_notify(${JOBS_CHANNEL}, '')`;
   return row!;

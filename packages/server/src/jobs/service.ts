@@ -24,6 +24,8 @@ export interface JobsServiceDeps {
   defaults: { maxRetries: number; timeoutSeconds: number };
   /** Type-checks a module before it is stored (the functions runtime's `deno check`); absent: no check. */
   check?: (code: string) => Promise<{ ok: true } | { ok: false; message: string }>;
+  /** The active span's traceparent, stored with a submitted job (tracing on; docs/tracing.md); absent: none. */
+  traceparent?: () => string | undefined;
   now?: () => number;
 }
 
@@ -75,11 +77,13 @@ export class JobsService {
       if (scheduledAt.getTime() < this.now() - PAST_TOLERANCE_MS) throw invalidField(field, `is in the past (${when}); leave it out to run the job now`);
       if (scheduledAt.getTime() > this.now() + MAX_SCHEDULE_DELAY_MS) throw invalidField(field, 'is more than a year ahead');
     }
+    // Taken here, not inside run(): there the active span is the statement's, not the request's.
+    const traceparent = this.deps.traceparent?.();
     return this.deps.run((sql) => submitJob(sql, {
       namespace: fn.namespace, job_name: fn.name, kind, job_function_id: fn.id, payload: input.payload ?? {},
       priority: input.priority ?? 0, scheduled_at: scheduledAt,
       max_retries: input.max_retries ?? fn.max_retries, max_duration_seconds: input.timeout_seconds ?? fn.timeout_seconds,
-      created_by: createdBy, user_role: role,
+      created_by: createdBy, user_role: role, traceparent,
     }));
   }
 

@@ -4,7 +4,7 @@ import type { JobFunctionRow } from './function-store.ts';
 import type { JobLogRow } from './job-store.ts';
 import type { JobRow } from './queue-store.ts';
 
-export interface JobView extends Omit<JobRow, 'cancel_requested_at' | 'kind'> {
+export interface JobView extends Omit<JobRow, 'cancel_requested_at' | 'kind' | 'traceparent'> {
   estimated_seconds_left: number | null;
   estimated_completion_at: string | null;
 }
@@ -20,7 +20,7 @@ export function eta(job: JobRow, now: number): { estimated_seconds_left: number 
 }
 
 export function jobView(job: JobRow, now: number): JobView {
-  const { cancel_requested_at: _c, kind: _k, ...rest } = job;
+  const { cancel_requested_at: _c, kind: _k, traceparent: _t, ...rest } = job;
   return { ...rest, ...eta(job, now) };
 }
 

@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type postgres from 'postgres';
-import type { Logger } from '../observability/index.ts';
+import type { Logger, TraceSpan, Tracing } from '../observability/index.ts';
 import { JobOutput, type ProgressReport } from './job-output.ts';
 import {
   appendLogs, cancelledAmong, claimJobs, completeJobs, failJob, heartbeat, interruptWorkerJobs, JOBS_CHANNEL, registerWorker,
@@ -91,6 +91,8 @@ export interface JobWorkerOptions {
   /** Progress writes and log flushes get this long on their own (hardening 1.4); default 5 s. */
   writeTimeoutMs?: number;
   onOutcome?(outcome: JobOutcome): void;
+  /** A span per attempt, in the submitter's trace, with progress as events (docs/tracing.md); absent or off: none. */
+  tracing?: Tracing | undefined;
   workerId?: string;
   now?: () => number;
 }
@@ -106,9 +108,13 @@ interface Running {
   progressTimeoutMs: number;
   /** Set when the worker itself gave up on the job (progress timeout). */
   stoppedFor?: 'progress_timeout';
+  /** The attempt's span (tracing on). */
+  span?: TraceSpan | undefined;
 }
 
 const LOG_FLUSH_MS = 200;
+/** This process as the job spans name it (job.worker_name): host and pid, as jobs.workers records them. */
+const WORKER_NAME = `${os.hostname()}:${process.pid}`;
 /** What the runtime itself keeps of a job's output (its failure messages quote the tail). */
 const RUNTIME_CAPTURE_BYTES = 64 * 1024;
 
@@ -243,13 +249,42 @@ export class JobWorker {
     };
     this.running.set(job.id, r);
     const started = this.now();
-    r.done = this.execute(r)
+    const tracing = this.o.tracing;
+    const executed = tracing !== undefined && tracing.enabled ? this.traced(tracing, r) : this.execute(r);
+    r.done = executed
       .then((o) => this.o.onOutcome?.({ job, ...o, durationMs: this.now() - started }))
       .catch((err: unknown) => this.o.logger.error({ err, job: job.id }, 'jobs: recording a job outcome failed'))
       .finally(() => {
         this.running.delete(job.id);
         this.wake();
       });
+  }
+
+  /** execute() inside the attempt's span: a child of the submitting request's (job.traceparent), else a new trace. */
+  private traced(tracing: Tracing, r: Running): Promise<Omit<JobOutcome, 'job' | 'durationMs'>> {
+    const { job } = r;
+    const started = performance.now();
+    const span = tracing.startSpan(`job ${job.namespace}/${job.job_name}`, {
+      kind: 'consumer',
+      parent: job.traceparent ?? null,
+      attributes: {
+        'job.id': job.id, 'job.name': job.job_name, 'job.namespace': job.namespace, 'job.kind': job.kind, 'job.priority': job.priority,
+        'job.scheduled_at': job.scheduled_at.toISOString(), 'job.retry_count': job.retry_count,
+        'job.worker_id': this.id, 'job.worker_name': WORKER_NAME,
+      },
+    });
+    r.span = span;
+    return tracing.withSpan(span, () => this.execute(r)).then((o) => {
+      span.setAttributes({ 'job.status': o.status, 'job.reason': o.reason, 'job.duration_ms': Math.round(performance.now() - started) });
+      if (o.status === 'failed' || o.status === 'retrying') span.fail(new Error(`job ${o.status}${o.reason ? `: ${o.reason}` : ''}`));
+      span.end();
+      return o;
+    }, (err: unknown) => {
+      span.setAttributes({ 'job.status': 'error', 'job.duration_ms': Math.round(performance.now() - started) });
+      span.fail(err);
+      span.end();
+      throw err;
+    });
   }
 
   private async execute(r: Running): Promise<Omit<JobOutcome, 'job' | 'durationMs'>> {
@@ -283,7 +318,15 @@ export class JobWorker {
     const output = new JobOutput(this.o.maxLogLines ?? 10_000, program.maxOutputBytes, (p) => {
       r.lastProgressAt = this.now();
       writer.progress(p);
+      r.span?.addEvent('progress', { 'job.progress.percent': p.percent, 'job.progress.message': p.message ?? undefined });
     });
+    // Traced: the job's code continues this attempt's trace (Deno.env.get('TRACEPARENT'), its SDK clients).
+    let env = program.env ?? {};
+    let permissions = program.permissions ?? { net: true, env: [], read: false, write: false };
+    if (r.span) {
+      env = { ...env, TRACEPARENT: r.span.traceparent() };
+      if (!permissions.env.includes('TRACEPARENT')) permissions = { ...permissions, env: [...permissions.env, 'TRACEPARENT'] };
+    }
     const flusher = setInterval(() => writer.logs(output.take()), LOG_FLUSH_MS);
     flusher.unref();
     let result: Awaited<ReturnType<JobRuntime['invoke']>> | undefined;
@@ -292,8 +335,8 @@ export class JobWorker {
       result = await this.o.runtime.invoke({
         code: program.code,
         request: { method: 'POST', url: `http://localhost/jobs/${encodeURIComponent(job.job_name)}`, headers: { 'content-type': 'application/json' }, body: JSON.stringify(job.payload ?? null) },
-        env: program.env ?? {},
-        permissions: program.permissions ?? { net: true, env: [], read: false, write: false },
+        env,
+        permissions,
         // The worker keeps the output itself (JobOutput); the runtime's copy only explains a failure.
         limits: { memoryMb: program.memoryMb, timeoutMs: job.max_duration_seconds * 1000, maxOutputBytes: Math.min(program.maxOutputBytes, RUNTIME_CAPTURE_BYTES) },
         context: { ...program.context, payload: job.payload ?? null, job: { id: job.id, name: job.job_name, namespace: job.namespace, retry_count: job.retry_count, max_retries: job.max_retries } },

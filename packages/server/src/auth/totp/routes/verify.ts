@@ -16,6 +16,8 @@ export function registerVerifyRoute(app: FastifyInstance, deps: AuthDeps): void 
     const client = deps.core.clientInfo(request);
     await deps.limits.hit(reply, 'totp_verify', { ip: client.ip });
     // '' is no challenge token.
-    return verifySecondFactor(deps, { userId: body.user_id, code: body.code, challengeToken: body.challenge_token || undefined }, client);
+    const input = { userId: body.user_id, code: body.code, challengeToken: body.challenge_token || undefined };
+    if (!deps.tracing) return verifySecondFactor(deps, input, client);
+    return deps.tracing.inSpan('auth.totp.verify', { attributes: { 'auth.code_kind': body.code.kind } }, () => verifySecondFactor(deps, input, client));
   });
 }
