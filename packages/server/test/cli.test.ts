@@ -271,6 +271,20 @@ describe('start-up failures name their fix', () => {
     for (const key of ['server.port', 'database.max_connections', 'cors.max_age']) expect(r.stderr).toContain(`  - ${key} (from FLUXBASE_`);
   });
 
+  it('refuses a multi-host database URL with one line naming the fix, not a bare TypeError', async () => {
+    const db = await createTestDatabase();
+    dbs.push(db);
+    const u = new URL(db.url);
+    const multi = db.url.replace(`@${u.host}/`, `@${u.host},${u.host}/`);
+    expect(multi).not.toBe(db.url);
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'fluxbase-multihost-'));
+    dirs.push(dataDir);
+    const r = run(['serve'], { FLUXBASE_DATABASE_URL: multi, FLUXBASE_DATA_DIR: dataDir, FLUXBASE_DATABASE_CONNECT_TIMEOUT: '5s' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('database.url must name one host');
+    expect(r.stderr).not.toContain('TypeError');
+  });
+
   it('names the database URL, without its password, when the database is unreachable', async () => {
     const port = await freePort();
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'fluxbase-unreach-'));

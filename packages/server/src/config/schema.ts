@@ -128,7 +128,7 @@ const keys = [
   k('email.from', str(), 'Fluxbase <noreply@localhost>', 'Sender address.'),
 
   // ── redis ─────────────────────────────────────────────────────────────────
-  k('redis.url', str(), '', 'Redis for shared rate-limit counters; empty keeps them in memory.', { secret: true }),
+  k('redis.url', str(), '', 'Redis for shared rate-limit counters and the realtime broadcast/presence bus (one database number per deployment); empty keeps counters in memory and uses PostgreSQL NOTIFY for the bus.', { secret: true }),
 
   // ── rate limits ───────────────────────────────────────────────────────────
   k('rate_limit.enabled', bool(), true, 'Enforce rate limits.'),

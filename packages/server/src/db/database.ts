@@ -53,7 +53,16 @@ export function authenticatorPassword(encryptionKey: Buffer): string {
 }
 
 function withCredentials(url: string, user: string, password: string): string {
-  const u = new URL(url);
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch (err) {
+    // A multi-host URL (postgres://a,b/db) is valid for the driver but not a URL.
+    throw new DatabaseConnectError(
+      'database.url must name one host (a multi-host URL is not supported); for failover point it at an address that follows the primary (docs/scaling.md "Read replicas")',
+      { cause: err },
+    );
+  }
   u.username = user;
   u.password = password;
   return u.toString();

@@ -10,6 +10,16 @@ import type { Logger } from '../../observability/index.ts';
 
 export const BUS_CHANNEL = 'fluxbase_realtime_bus';
 const REDIS_CHANNEL = 'fluxbase:realtime:bus';
+
+/** The database number of a redis:// URL (`/3` → 3; none → 0), as ioredis reads it. */
+export function redisDatabaseOf(url: string): number {
+  try {
+    const n = Number.parseInt(new URL(url).pathname.replace(/^\//, ''), 10);
+    return Number.isInteger(n) && n >= 0 ? n : 0;
+  } catch {
+    return 0;
+  }
+}
 /** NOTIFY payloads must stay under 8000 bytes; leave room for the envelope. */
 const NOTIFY_LIMIT = 7900;
 
@@ -92,7 +102,14 @@ export class RedisBus implements Bus {
   private readonly pub: IoRedis.Redis;
   private readonly sub: IoRedis.Redis;
 
+  /** `fluxbase:realtime:bus:<db>`: one channel per Redis database number of redis.url. */
+  private readonly channel: string;
+
   constructor(url: string, private readonly logger: Logger) {
+    // Redis pub/sub ignores database numbers, but deployments sharing a Redis server are told
+    // apart by them (their rate-limit keys live in their own database): the channel carries it,
+    // so one deployment's broadcasts and presence never reach another's (docs/scaling.md).
+    this.channel = `${REDIS_CHANNEL}:${redisDatabaseOf(url)}`;
     // Required here, not imported at the top: servers without Redis never load ioredis.
     const { Redis } = createRequire(import.meta.url)('ioredis') as typeof IoRedis;
     const options = { maxRetriesPerRequest: 1, retryStrategy: (attempt: number) => Math.min(100 * 2 ** attempt, 5000), lazyConnect: true };
@@ -110,7 +127,7 @@ export class RedisBus implements Bus {
   }
 
   async publish(message: BusEnvelope): Promise<void> {
-    await this.pub.publish(REDIS_CHANNEL, JSON.stringify(message));
+    await this.pub.publish(this.channel, JSON.stringify(message));
   }
 
   async start(receive: (message: BusEnvelope) => void, _self: string): Promise<void> {
@@ -122,7 +139,7 @@ export class RedisBus implements Bus {
       }
     });
     await Promise.all([this.pub.connect(), this.sub.connect()]);
-    await this.sub.subscribe(REDIS_CHANNEL);
+    await this.sub.subscribe(this.channel);
   }
 
   async stop(): Promise<void> {
