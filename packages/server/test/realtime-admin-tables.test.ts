@@ -5,6 +5,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { changeChannels } from '../src/realtime/capture/index.ts';
 import { createTestDatabase, startTestApp, type TestApp, type TestDatabase } from './harness/index.ts';
+import { RtClient } from './harness/realtime.ts';
 
 let db: TestDatabase;
 let app: TestApp;
@@ -159,6 +160,25 @@ describe('enable, list, read, update, disable', () => {
     expect((await call('DELETE', `${BASE}/public/temp_t`)).status).toBe(200);
     expect((await call('GET', `${BASE}?enabled=false`)).body.count).toBe(1);
     expect((await call('GET', `${BASE}?enabled=true`)).body.count).toBe(1);
+  });
+});
+
+describe('the answer comes after this instance knows', () => {
+  it('a subscribe sent right after POST is accepted, and right after DELETE refused, every time', async () => {
+    // Without the reload before the answer, the subscribe races the registry NOTIFY.
+    const c = await RtClient.connect(app.url, `?token=${app.keys.service_role}`);
+    try {
+      for (let i = 0; i < 8; i++) {
+        expect((await call('POST', BASE, { table: 'comments' })).status).toBe(201);
+        const on = await c.request({ type: 'subscribe', channel: `now-on-${i}`, config: { table: 'comments' } });
+        expect(on.type, JSON.stringify(on)).toBe('ack');
+        expect((await call('DELETE', `${BASE}/public/comments`)).status).toBe(200);
+        const off = await c.request({ type: 'subscribe', channel: `now-off-${i}`, config: { table: 'comments' } });
+        expect([off.type, off.payload?.code ?? off.code]).toEqual(['error', 'TABLE_NOT_ENABLED']);
+      }
+    } finally {
+      await c.close();
+    }
   });
 });
 

@@ -117,7 +117,7 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
         registerBroadcastRoute(app, e);
         registerStatsRoute(app, e);
       }
-      registerRealtimeAdminRoutes(app, { db });
+      registerRealtimeAdminRoutes(app, { db, ...(rt.enabled ? { registryChanged: () => e.refreshRegistry() } : {}) });
     },
     async start() {
       if (rt.enabled) await e.start();

@@ -352,6 +352,12 @@ export class RealtimeEngine {
     this.queue.push(`${raw.schema}.${raw.table}`, { raw, receivedAt });
   }
 
+  /** Read the enabled tables again now (an admin route changed them on this instance). */
+  async refreshRegistry(): Promise<void> {
+    // The change is committed either way; the NOTIFY path retries a failed reload.
+    if (this.started) await this.reloadRegistry().catch((err: unknown) => this.options.logger.warn({ err }, 'realtime: could not reload enabled tables'));
+  }
+
   private async reloadRegistry(): Promise<void> {
     const entries = await this.options.loadRegistry();
     const next = new Map<string, Registered>();

@@ -12,6 +12,7 @@ export function registerAdminTablesCreate(app: FastifyInstance, deps: RealtimeAd
   app.post(TABLES_PATH, { preHandler: adminOnly }, async (request, reply) => {
     const body = parseInput(EnableBody, request.body);
     const entry = await enableTable(deps.db.admin, { schema: body.schema ?? 'public', table: body.table, events: body.events, exclude: body.exclude });
+    await deps.registryChanged?.();
     return reply.code(201).send({
       schema: entry.schema, table: entry.table, events: entry.events, trigger_name: TRIGGER_NAME, exclude: entry.excluded_columns,
     });

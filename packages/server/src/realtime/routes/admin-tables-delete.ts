@@ -11,6 +11,7 @@ export function registerAdminTablesDelete(app: FastifyInstance, deps: RealtimeAd
   app.delete(`${TABLES_PATH}/:schema/:table`, { preHandler: adminOnly }, async (request) => {
     const ref = tableParams(request);
     const { wasEnabled } = await disableTable(deps.db.admin, ref);
+    await deps.registryChanged?.();
     const name = `"${ref.schema}.${ref.table}"`;
     return { success: true, message: wasEnabled ? `Realtime disabled for ${name}` : `Realtime was not enabled for ${name}` };
   });

@@ -17,6 +17,8 @@ export function registerAdminTablesUpdate(app: FastifyInstance, deps: RealtimeAd
         details: { fields: { events: 'give events or exclude', exclude: 'give events or exclude' } },
       });
     }
-    return updateTable(deps.db.admin, { ...ref, events: body.events, exclude: body.exclude });
+    const entry = await updateTable(deps.db.admin, { ...ref, events: body.events, exclude: body.exclude });
+    await deps.registryChanged?.();
+    return entry;
   });
 }
