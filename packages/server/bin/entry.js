@@ -1,7 +1,8 @@
 // Which entry bin/fluxbase.js runs: the bundle (dist/cli/index.js) when it is at least as
-// new as every file under src/, else the TypeScript sources (through tsx). Plain
+// new as every file under src/ (always, in an installed package, which has no src/), else the
+// TypeScript sources (through tsx). Plain
 // JavaScript, so the choice costs no loader; tested by test/bin-entry.test.ts.
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 
 /** Whether some file under `dir` is newer than `time` (a few hundred stats for src/). */
 function newerThan(time, dir) {
@@ -27,5 +28,7 @@ export function chooseEntry(root, env = process.env) {
   } catch {
     return source;
   }
+  // An installed package ships no src/ (package.json "files"): always its bundle.
+  if (!existsSync(new URL('src/', root))) return { kind: 'bundle', url: bundle };
   return newerThan(built, new URL('src/', root)) ? source : { kind: 'bundle', url: bundle };
 }
