@@ -1,4 +1,4 @@
-// The `fluxbase` command line: serve (default), keys, db, sql, migrate, types,
+// The `fluxbase` command line: serve (default), keys, db, sql, migrate, types, backup, restore,
 // service-keys, encryption-key, realtime, functions, jobs. Exit codes (docs/getting-started.md): 0 done,
 // 1 failed (configuration, database, port, a command's error: one line naming the fix),
 // 2 wrong usage, 70 an internal fault of a running server.
@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { DEFAULT_MIGRATIONS_DIR, loadMigrations, migrateDown, migrateUp, MigrationError } from '../db/index.ts';
 import { startServer } from '../main.ts';
+import { registerBackupCommand } from './backup/command.ts';
 import { registerDbCommand } from './db.ts';
 import { CliError, cliLogger, EXIT, fail, globalOptions, loadCliConfig, openOwnerDatabase } from './context.ts';
 import { registerEncryptionKeyCommand } from './encryption-key.ts';
@@ -132,5 +133,6 @@ registerEncryptionKeyCommand(program);
 registerRealtimeCommand(program);
 registerFunctionsCommand(program);
 registerJobsCommand(program);
+registerBackupCommand(program, version);
 
 await program.parseAsync(process.argv);

