@@ -14,6 +14,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { benchmarks as auth } from './auth.ts';
+import { benchmarks as backup } from './backup.ts';
 import { benchmark as context } from './context.ts';
 import { benchmarks as functions } from './functions.ts';
 import { benchmarks as graphql } from './graphql.ts';
@@ -29,7 +30,7 @@ import { benchmarks as storage } from './storage.ts';
 import { benchmarks as tracing } from './tracing.ts';
 import { benchmarks as webhooks } from './webhooks.ts';
 
-const BENCHMARKS: Benchmark[] = [health, context, ...rest, ...auth, ...realtime, ...functions, ...webhooks, ...jobs, ...storage, ...graphql, ...tracing, startup];
+const BENCHMARKS: Benchmark[] = [health, context, ...rest, ...auth, ...realtime, ...functions, ...webhooks, ...jobs, ...storage, ...graphql, ...tracing, ...backup, startup];
 const GROUPS = [...new Set(BENCHMARKS.flatMap((b) => (b.group ? [b.group] : [])))];
 const POOL_SIZE = 50; // database.max_connections default; both sides of `context` use it
 

@@ -18,7 +18,7 @@ const POLL_MS = 20;
 const IDLE_MS = 3000;
 const BIN = path.join(REPO_ROOT, 'packages', 'server', 'bin', 'fluxbase.js');
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.once('error', reject);
@@ -37,7 +37,7 @@ interface Started {
   output: () => string;
 }
 
-async function startFluxbase(dataDir: string, port: number, timeoutMs: number): Promise<Started> {
+export async function startFluxbase(dataDir: string, port: number, timeoutMs: number): Promise<Started> {
   const env: NodeJS.ProcessEnv = {};
   // Only the embedded database counts here: drop any FLUXBASE_* or DATABASE_URL setting.
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('FLUXBASE_') && k !== 'DATABASE_URL') env[k] = v;
