@@ -297,12 +297,33 @@ describe('sampling 0', () => {
     await app?.close();
   });
 
-  it('exports nothing for new traces', async () => {
+  it('exports nothing for new traces, nor for what runs inside an unsampled request (no orphan function or auth spans)', async () => {
     for (let i = 0; i < 5; i++) {
       const res = await app.fetch('/rest/v1/notes', { headers: { apikey: app.keys.anon } });
       expect(res.status).toBe(200);
     }
+    const service = { authorization: `Bearer ${app.keys.service_role}`, 'content-type': 'application/json' };
+    const deploy = await app.fetch('/api/v1/functions', { method: 'POST', headers: service, body: JSON.stringify({ name: 'unsampled', code: 'export default () => Response.json({ tp: Deno.env.get("TRACEPARENT") ?? null })' }) });
+    expect(deploy.status).toBe(201);
+    // A caller's unsampled trace (flag 00) is passed on as is, and nothing is recorded for it.
+    const callerTp = `00-${hex(16)}-${hex(8)}-00`;
+    const invoked = await app.fetch('/api/v1/functions/unsampled/invoke', { method: 'POST', headers: { ...service, traceparent: callerTp } });
+    expect(invoked.status).toBe(200);
+    expect(await invoked.json()).toEqual({ tp: callerTp });
+    const credentials = JSON.stringify({ email: 'unsampled@example.com', password: 'a-long-enough-passphrase-9' });
+    expect((await app.fetch('/api/v1/auth/signup', { method: 'POST', headers: { 'content-type': 'application/json', apikey: app.keys.anon }, body: credentials })).status).toBe(201);
     await app.server.tracing.flush();
     expect(receiver.spans.filter((s) => s.service === 'fluxbase-unsampled')).toEqual([]);
+  });
+
+  it('still traces a request whose caller sampled it (traceparent flag 01): parent-based', async () => {
+    const traceId = hex(16);
+    const res = await app.fetch('/rest/v1/notes', { headers: { apikey: app.keys.anon, traceparent: `00-${traceId}-${hex(8)}-01` } });
+    expect(res.status).toBe(200);
+    await vi.waitFor(async () => {
+      await app.server.tracing.flush();
+      const mine = receiver.spans.filter((s) => s.service === 'fluxbase-unsampled' && s.traceId === traceId);
+      expect(mine.map((s) => s.name).sort()).toEqual(['GET /rest/v1/:table', 'db read']);
+    }, { timeout: 30_000, interval: 100 });
   });
 });

@@ -316,6 +316,8 @@ export class FunctionsService {
     if (tracing === undefined || !tracing.enabled) return this.execute(call, undefined);
     // A child of the request's span; execute() ends it once the outcome is final (a stream's end).
     const span = tracing.startSpan(`function ${call.namespace}/${call.name}`, {
+      // Called over HTTP: only inside a sampled request span. Cron and other triggers start their own trace.
+      requireParent: (call.trigger ?? 'http') === 'http',
       attributes: {
         'function.name': call.name, 'function.namespace': call.namespace, 'function.method': call.method,
         'function.url': call.originalUrl.split('?')[0], 'function.user_id': call.principal.userId ?? undefined,
@@ -361,7 +363,7 @@ export class FunctionsService {
       FLUXBASE_FUNCTION_NAMESPACE: fn.namespace,
     };
     // Traced: the invocation span, so the function's own calls continue this trace. Else the caller's header.
-    const traceparent = span ? span.traceparent() : call.traceparent;
+    const traceparent = span?.recording ? span.traceparent() : call.traceparent;
     if (traceparent) env.TRACEPARENT = traceparent;
     span?.setAttributes({ 'function.execution_id': executionId });
     for (const [k, v] of Object.entries(secrets)) env[`FLUXBASE_SECRET_${k.toUpperCase()}`] = v;
@@ -373,7 +375,7 @@ export class FunctionsService {
       if (v === undefined || HOP_BY_HOP.has(k)) continue;
       headers[k] = Array.isArray(v) ? v.join(', ') : v;
     }
-    if (span) headers.traceparent = traceparent!;
+    if (span?.recording) headers.traceparent = traceparent!;
     const user = call.principal.kind === 'user' && call.principal.userId !== null
       ? { id: call.principal.userId, email: (call.principal.claims.email as string | undefined) ?? null, role: call.principal.role }
       : null;
@@ -408,13 +410,13 @@ export class FunctionsService {
     if (result) m.starts.inc({ kind: result.warm ? 'warm' : 'cold' });
     /** Metrics and the execution row, once the outcome is final (at once, or when a stream ends). */
     const settle = (end: { durationMs: number; stdout: string; stderr: string; truncated: { stdout: boolean; stderr: boolean } }, err: FunctionRuntimeError | undefined, statusCode: number): string => {
-      m.duration.observe({ function: label }, end.durationMs / 1000);
+      m.duration.observe({ namespace: fn.namespace, name: fn.name }, end.durationMs / 1000);
       if (end.truncated.stdout) m.truncations.inc({ stream: 'stdout' });
       if (end.truncated.stderr) m.truncations.inc({ stream: 'stderr' });
       const logs = joinLogs(end.stdout, end.stderr);
       const status = err ? (err.code === 'FUNCTION_TIMEOUT' ? 'timeout' : 'error') : 'success';
-      m.invocations.inc({ function: label, status });
-      if (err) m.errors.inc({ function: label, reason: err.reason });
+      m.invocations.inc({ namespace: fn.namespace, name: fn.name, status });
+      if (err) m.errors.inc({ namespace: fn.namespace, name: fn.name, reason: err.reason });
       this.record({
         id: executionId, function_id: fn.id, version: fn.version, trigger_type: call.trigger ?? 'http', status,
         status_code: err ? (err.code === 'FUNCTION_TIMEOUT' ? 504 : 500) : statusCode,

@@ -14,12 +14,15 @@ export function installRequestTracing(app: FastifyInstance, tracing: Tracing): v
     // A WebSocket upgrade is a connection, not a request: it would never end its span, and
     // what runs on the socket later is not part of the upgrade request.
     if (request.headers.upgrade !== undefined) return done();
+    // Sampled out (the rate, or the caller's flag): no span, no context; the handler runs as with tracing off.
+    const incoming = request.headers.traceparent as string | undefined;
+    if (!tracing.sampleRequest(incoming)) return done();
     const route = request.routeOptions.url;
     const q = request.url.indexOf('?');
     (request as TracedRequest)[SPAN] = tracing.startSpan(`${request.method} ${route ?? 'unmatched'}`, {
       kind: 'server',
       // A server span continues the caller's trace or starts one; never whatever happens to be active.
-      parent: (request.headers.traceparent as string | undefined) ?? null,
+      parent: incoming ?? null,
       attributes: {
         'http.request.method': request.method,
         'http.route': route,

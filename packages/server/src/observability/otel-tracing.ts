@@ -80,8 +80,14 @@ export function createOtelTracing(settings: TracingSettings): Tracing {
   const active = (): Context => store.getStore() ?? ROOT_CONTEXT;
   let stopped: Promise<void> | undefined;
 
+  const rate = settings.sampleRate;
   const tracing: Tracing = {
     enabled: true,
+    sampleRequest(header: string | undefined): boolean {
+      const incoming = header === undefined ? undefined : parseTraceparent(header);
+      if (incoming) return (incoming.flags & 1) === 1;
+      return rate >= 1 || (rate > 0 && Math.random() < rate);
+    },
     startSpan(name: string, options: SpanOptions = {}): TraceSpan {
       let parent: Context;
       if (options.parent === null) parent = ROOT_CONTEXT;
@@ -92,12 +98,16 @@ export function createOtelTracing(settings: TracingSettings): Tracing {
       return new OtelSpan(tracer.startSpan(name, { kind: KINDS[options.kind ?? 'internal'], ...(attributes ? { attributes } : {}) }, parent));
     },
     withSpan<T>(span: TraceSpan, fn: () => T): T {
-      if (!(span instanceof OtelSpan) || span === NOOP_SPAN_WRAPPER) return fn();
+      // An unsampled span is not made active: what runs inside makes no spans of its own.
+      if (!(span instanceof OtelSpan) || !span.recording) return fn();
       return store.run(trace.setSpan(active(), span.span), fn);
     },
     async inSpan<T>(name: string, options: SpanOptions, fn: (span: TraceSpan) => Promise<T>): Promise<T> {
       const span = tracing.startSpan(name, options);
-      if (span === NOOP_SPAN_WRAPPER) return fn(span);
+      if (!span.recording) {
+        span.end();
+        return fn(span);
+      }
       try {
         return await tracing.withSpan(span, () => fn(span));
       } catch (err) {

@@ -32,6 +32,12 @@ export interface SpanOptions {
 
 export interface Tracing {
   readonly enabled: boolean;
+  /**
+   * Whether an incoming request is traced, decided before any span exists: its `traceparent`'s
+   * sampled flag when it sends a valid one, else the sample rate. An unsampled request gets no
+   * span and no active context at all, so tracing at 10% costs the other 90% nearly nothing.
+   */
+  sampleRequest(traceparent: string | undefined): boolean;
   startSpan(name: string, options?: SpanOptions): TraceSpan;
   /** Runs `fn` with `span` active: spans started inside it (and in what it awaits) are its children. */
   withSpan<T>(span: TraceSpan, fn: () => T): T;

@@ -19,6 +19,7 @@ export const NOOP_SPAN: TraceSpan = Object.freeze({
 /** Tracing off: every method does nothing and loads nothing. */
 export const noopTracing: Tracing = Object.freeze({
   enabled: false,
+  sampleRequest: () => false,
   startSpan: () => NOOP_SPAN,
   withSpan: <T>(_span: TraceSpan, fn: () => T): T => fn(),
   inSpan: <T>(_name: string, _options: SpanOptions, fn: (span: TraceSpan) => Promise<T>): Promise<T> => fn(NOOP_SPAN),

@@ -9,7 +9,7 @@ type AsyncFn = (...args: never[]) => Promise<unknown>;
 /** Replaces `target[key]` by the same function inside a span named `name`. */
 function wrap<T extends object, K extends keyof T>(tracing: Tracing, target: T, key: K, name: string, attributes?: (...args: never[]) => Record<string, string | undefined>): void {
   const original = target[key] as unknown as AsyncFn;
-  const traced = (...args: never[]) => tracing.inSpan(name, { attributes: attributes?.(...args) ?? {} }, () => original.apply(target, args));
+  const traced = (...args: never[]) => tracing.inSpan(name, { requireParent: true, attributes: attributes?.(...args) ?? {} }, () => original.apply(target, args));
   target[key] = traced as unknown as T[K];
 }
 
