@@ -7,7 +7,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
-  chmodSync, chownSync, closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync,
+  chmodSync, chownSync, closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
@@ -81,7 +81,8 @@ function pgUser(logger: Logger): PgUser | undefined {
   return created;
 }
 
-function freePort(preferred?: number): Promise<number> {
+/** A free TCP port on 127.0.0.1: `preferred` when it is free, else any (also used by cli/backup/). */
+export function freePort(preferred?: number): Promise<number> {
   const tryPort = (port: number) =>
     new Promise<number>((resolve, reject) => {
       const srv = net.createServer();

@@ -3,7 +3,7 @@
 // it must not import Fastify or anything from http/ and above.
 export { openDatabase, authenticatorPassword, AUTHENTICATOR_ROLE, DatabaseConnectError, type Database, type DatabaseSettings } from './database.ts';
 export { fallbackClusterDir, lookupPostgresUser, reachableBy, type PgUser } from './os-user.ts';
-export { startEmbeddedPostgres, embeddedClusterInfo, type EmbeddedPostgres, type EmbeddedPostgresOptions } from './embedded.ts';
+export { startEmbeddedPostgres, embeddedClusterInfo, freePort, type EmbeddedPostgres, type EmbeddedPostgresOptions } from './embedded.ts';
 export { superviseEmbedded, defaultBackoffMs, type Postmaster, type Supervisor, type SupervisorOptions, type SupervisorStatus } from './embedded-supervisor.ts';
 export { inTransaction } from './transaction.ts';
 export { createPool, reconnectBackoff, type Pool, type PoolOptions, type PoolStats, type Sql, type ReservedSql } from './pool.ts';

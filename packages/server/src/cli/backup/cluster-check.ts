@@ -5,24 +5,13 @@
 // a password, so the cluster's own pg_hba.conf is never changed.
 import { spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
+import { freePort } from '../../db/index.ts';
 import { CliError } from '../context.ts';
 import { chownTree, postgresOsUser } from './os-user.ts';
 import { findProgram } from './pg-tools.ts';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Start `clusterDir` with the postgres of `major`, wait until it accepts connections
