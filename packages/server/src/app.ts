@@ -79,7 +79,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   db.pool.tracing = tracing;
   const rl = config.rate_limit;
   const idem = config.idempotency;
-  const rateLimitStore = createRateLimitStore(config, logger);
+  const rateLimitStore = createRateLimitStore(config, logger, { onBackendError: () => metrics.ratelimitBackendErrors.inc() });
   const auth = createAuth({ config, db, logger, metrics, tracing, rateLimitStore, clock: deps.clock });
   const idempotency = idem.enabled ? new IdempotencyStore(db.pool, { ttlMs: idem.ttl, processingTimeoutMs: idem.processing_timeout }) : undefined;
   const principals = new PrincipalResolver({

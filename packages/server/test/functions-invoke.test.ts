@@ -258,11 +258,16 @@ describe('execution log and metrics', () => {
     expect(bad.status).toBe(400);
   });
 
-  it('counts invocations, errors by reason, and warm starts', async () => {
+  it('counts invocations (API.md §14 names and labels), errors by reason, and warm starts', async () => {
     for (let i = 0; i < 3; i++) await invoke('/functions/v1/echo');
-    const metrics = parseMetrics(await (await app.fetch('/metrics')).text());
-    expect(metrics.value('fluxbase_functions_invocations_total', { function: 'default/echo', status: 'success' })).toBeGreaterThanOrEqual(3);
-    expect(metrics.value('fluxbase_functions_errors_total', { function: 'default/thrower', reason: 'exception' })).toBeGreaterThanOrEqual(1);
+    const text = await (await app.fetch('/metrics')).text();
+    const metrics = parseMetrics(text);
+    expect(text).toContain('# TYPE fluxbase_function_invocations_total counter');
+    expect(text).toContain('# TYPE fluxbase_function_duration_seconds histogram');
+    expect(metrics.value('fluxbase_function_invocations_total', { namespace: 'default', name: 'echo', status: 'success' })).toBeGreaterThanOrEqual(3);
+    expect(metrics.value('fluxbase_function_duration_seconds_count', { namespace: 'default', name: 'echo' })).toBeGreaterThanOrEqual(3);
+    expect(text).not.toMatch(/^fluxbase_functions?_(invocations_total|duration_seconds_count)\{[^}]*function=/m);
+    expect(metrics.value('fluxbase_functions_errors_total', { namespace: 'default', name: 'thrower', reason: 'exception' })).toBeGreaterThanOrEqual(1);
     expect(metrics.value('fluxbase_functions_starts_total', { kind: 'warm' })).toBeGreaterThanOrEqual(2);
     expect(metrics.value('fluxbase_functions_warm_workers')).toBeGreaterThanOrEqual(1);
   });

@@ -1,7 +1,69 @@
 // System routes and the response pipeline every route shares: /health, /ready, /metrics,
 // request ids, security headers, CORS, 404/405 in the envelope.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call, STRONG_PASSWORD, uniqueEmail } from './harness/auth.ts';
+import { parseMetrics } from './harness/child-server.ts';
 import { createTestDatabase, startTestApp, type TestApp, type TestDatabase } from './harness/index.ts';
+
+/**
+ * The metrics of the wire contract, API.md §14 (names, types, labels), copied here on purpose:
+ * the test must not read files outside the repository. Extras (fluxbase_functions_*, caches, ...)
+ * are not listed; changing a line here is changing the contract.
+ */
+const CONTRACT: Record<string, { type: 'counter' | 'gauge' | 'histogram'; labels: string[] }> = {
+  fluxbase_http_requests_total: { type: 'counter', labels: ['method', 'route', 'status'] },
+  fluxbase_http_request_duration_seconds: { type: 'histogram', labels: ['method', 'route', 'status'] },
+  fluxbase_http_requests_in_flight: { type: 'gauge', labels: [] },
+  fluxbase_db_pool_connections: { type: 'gauge', labels: ['state'] },
+  fluxbase_db_query_duration_seconds: { type: 'histogram', labels: ['operation'] },
+  fluxbase_rate_limit_hits_total: { type: 'counter', labels: ['limiter'] },
+  fluxbase_ratelimit_backend_errors_total: { type: 'counter', labels: [] },
+  fluxbase_auth_attempts_total: { type: 'counter', labels: ['method', 'result'] },
+  fluxbase_realtime_connections: { type: 'gauge', labels: [] },
+  fluxbase_realtime_subscriptions: { type: 'gauge', labels: [] },
+  fluxbase_realtime_messages_total: { type: 'counter', labels: ['type'] },
+  fluxbase_realtime_queue_depth: { type: 'gauge', labels: [] },
+  fluxbase_realtime_dropped_messages_total: { type: 'counter', labels: [] },
+  fluxbase_realtime_slow_clients_disconnected_total: { type: 'counter', labels: [] },
+  fluxbase_realtime_connection_rejections_total: { type: 'counter', labels: ['reason'] },
+  fluxbase_realtime_rls_cache_hits_total: { type: 'counter', labels: [] },
+  fluxbase_realtime_rls_cache_misses_total: { type: 'counter', labels: [] },
+  fluxbase_realtime_delivery_latency_seconds: { type: 'histogram', labels: [] },
+  fluxbase_realtime_listener_reconnects_total: { type: 'counter', labels: [] },
+  fluxbase_function_invocations_total: { type: 'counter', labels: ['namespace', 'name', 'status'] },
+  fluxbase_function_duration_seconds: { type: 'histogram', labels: ['namespace', 'name'] },
+  fluxbase_webhook_deliveries_total: { type: 'counter', labels: ['status'] },
+  fluxbase_storage_bytes_total: { type: 'counter', labels: ['operation'] },
+  fluxbase_jobs_queue_depth: { type: 'gauge', labels: ['namespace', 'priority'] },
+  fluxbase_jobs_processing: { type: 'gauge', labels: [] },
+  fluxbase_jobs_completed_total: { type: 'counter', labels: ['namespace', 'name'] },
+  fluxbase_jobs_failed_total: { type: 'counter', labels: ['namespace', 'name', 'reason'] },
+  fluxbase_job_execution_duration_seconds: { type: 'histogram', labels: ['namespace', 'name'] },
+  fluxbase_job_workers_active: { type: 'gauge', labels: [] },
+  fluxbase_job_worker_utilization: { type: 'gauge', labels: [] },
+};
+
+/**
+ * Labels the server adds beyond the contract, each a deliberate extension (docs, alerts and the
+ * dashboard break it down by them); the contract's own labels must still all be there. Keep this
+ * empty but for entries API.md should list too.
+ */
+const EXTRA_LABELS: Record<string, string[]> = {
+  // Why a message was dropped (client_queue_full, notification_queue_full, rls_unavailable): docs/realtime.md "Metrics".
+  fluxbase_realtime_dropped_messages_total: ['reason'],
+};
+
+/** Label names of every sample of `name` in a scrape (histograms: their _bucket/_sum/_count, without `le`). */
+function sampledLabelNames(text: string, name: string, type: string): string[][] {
+  const suffixes = type === 'histogram' ? ['_bucket', '_sum', '_count'] : [''];
+  const found: string[][] = [];
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][\w:]*)(?:\{([^}]*)\})?\s/.exec(line);
+    if (!m || !suffixes.some((s) => m[1] === name + s)) continue;
+    found.push([...(m[2] ?? '').matchAll(/(\w+)="/g)].map(([, k]) => k!).filter((k) => k !== 'le').sort());
+  }
+  return found;
+}
 
 let db: TestDatabase;
 let app: TestApp;
@@ -67,6 +129,53 @@ describe('metrics', () => {
     expect(text).toMatch(/fluxbase_db_pool_connections\{state="in_use"\} \d+/);
     expect(text).toMatch(/fluxbase_db_pool_connections\{state="waiting"\} \d+/);
     expect(text).toContain('fluxbase_http_requests_in_flight');
+  });
+
+  it('exposes every metric of the API.md §14 contract with its type and label names, and counts sign-ins', async () => {
+    // A table to read (a request transaction: fluxbase_db_query_duration_seconds{operation}), and a
+    // small login limit on a server of its own, so one sign-in reaches the rate limiter too.
+    await db.sql`create table if not exists public.metrics_probe (id int primary key)`;
+    const own = await startTestApp(db.url, { overrides: { metrics: { bearer_token: '' }, rate_limit: { login: '3/1m' }, server: { trusted_proxies: ['127.0.0.1'] } } });
+    try {
+      const ip = { 'X-Forwarded-For': '198.51.100.7' };
+      const email = uniqueEmail('metrics');
+      expect((await call(own, 'POST', '/api/v1/auth/signup', { email, password: STRONG_PASSWORD })).status).toBe(201);
+      expect((await call(own, 'POST', '/api/v1/auth/signin', { email, password: STRONG_PASSWORD }, undefined, ip)).status).toBe(200);
+      expect((await call(own, 'POST', '/api/v1/auth/signin', { email, password: 'not the password 42' }, undefined, ip)).status).toBe(401);
+      expect((await call(own, 'POST', '/api/v1/auth/signin', { email, password: 'not the password 42' }, undefined, ip)).status).toBe(401);
+      expect((await call(own, 'POST', '/api/v1/auth/signin', { email, password: STRONG_PASSWORD }, undefined, ip)).status).toBe(429);
+      expect((await own.fetch('/api/v1/tables/metrics_probe', { headers: { Authorization: `Bearer ${own.keys.service_role}` } })).status).toBe(200);
+      const text = await (await own.fetch('/metrics')).text();
+      const m = parseMetrics(text);
+
+      expect(m.value('fluxbase_auth_attempts_total', { method: 'password', result: 'success' })).toBe(1);
+      expect(m.value('fluxbase_auth_attempts_total', { method: 'password', result: 'failure' })).toBe(2);
+      expect(m.value('fluxbase_auth_attempts_total', { method: 'password', result: 'rate_limited' })).toBe(1);
+      expect(m.value('fluxbase_rate_limit_hits_total', { limiter: 'login' })).toBe(1);
+      for (const state of ['in_use', 'idle', 'waiting']) expect(text).toMatch(new RegExp(`^fluxbase_db_pool_connections\\{state="${state}"\\} \\d+$`, 'm'));
+      // Signed in: at least one connection was opened and is back in the pool.
+      expect(m.value('fluxbase_db_pool_connections', { state: 'idle' })).toBeGreaterThanOrEqual(1);
+      expect(text).toMatch(/^fluxbase_ratelimit_backend_errors_total 0$/m);
+
+      const registry = own.server.metrics.registry;
+      const mismatches: string[] = [];
+      for (const [name, { type, labels }] of Object.entries(CONTRACT)) {
+        if (!text.includes(`# TYPE ${name} ${type}\n`)) mismatches.push(`${name}: no "# TYPE ${name} ${type}" line`);
+        const sampled = sampledLabelNames(text, name, type);
+        // Metrics nothing has touched yet (realtime, functions, webhooks, storage, jobs) have no
+        // samples on the wire; their label names are read from the registered metric instead.
+        const names = sampled.length > 0 ? sampled : [[...((registry.getSingleMetric(name) as unknown as { labelNames?: readonly string[] } | undefined)?.labelNames ?? [])].sort()];
+        const want = [...labels, ...(EXTRA_LABELS[name] ?? [])].sort().join(',');
+        for (const got of new Set(names.map((n) => n.join(',')))) if (got !== want) mismatches.push(`${name}: labels {${got}}, contract {${want}}`);
+      }
+      expect(mismatches).toEqual([]);
+      // What the wire must show after these requests, not only what is registered.
+      for (const name of ['fluxbase_http_requests_total', 'fluxbase_db_pool_connections', 'fluxbase_db_query_duration_seconds', 'fluxbase_rate_limit_hits_total', 'fluxbase_auth_attempts_total', 'fluxbase_ratelimit_backend_errors_total']) {
+        expect(sampledLabelNames(text, name, CONTRACT[name]!.type).length, name).toBeGreaterThan(0);
+      }
+    } finally {
+      await own.close();
+    }
   });
 
   it('requires the bearer token when metrics.bearer_token is set', async () => {

@@ -9,8 +9,8 @@ import { redisMissing, startRedis, type TestRedis } from './harness/redis.ts';
 let redis: TestRedis;
 let raw: Redis;
 const stores: RedisRateLimitStore[] = [];
-const newStore = (url = redis.url) => {
-  const s = new RedisRateLimitStore(url, { maxReconnectDelayMs: 50 });
+const newStore = (url = redis.url, onBackendError?: () => void) => {
+  const s = new RedisRateLimitStore(url, { maxReconnectDelayMs: 50, onBackendError });
   stores.push(s);
   return s;
 };
@@ -93,5 +93,20 @@ describe.skipIf(redisMissing !== undefined)(`RedisRateLimitStore${redisMissing ?
     } finally {
       await again.close();
     }
+  });
+
+  it('reports every hit Redis fails to answer (fluxbase_ratelimit_backend_errors_total), and none after close()', async () => {
+    const own = await startRedis({ spawn: true });
+    let errors = 0;
+    const s = newStore(own.url, () => errors++);
+    const key = unique('errors');
+    await s.hit(key, 60_000);
+    expect(errors).toBe(0);
+    await own.close(); // SIGKILL
+    for (let i = 0; i < 3; i++) await expect(s.hit(key, 60_000)).rejects.toBeInstanceOf(RateLimitStoreUnavailableError);
+    expect(errors).toBe(3);
+    await s.close();
+    await expect(s.hit(key, 60_000)).rejects.toBeInstanceOf(RateLimitStoreUnavailableError);
+    expect(errors).toBe(3); // closing is ours, not the backend's failure
   });
 });

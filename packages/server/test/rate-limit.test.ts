@@ -6,6 +6,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, eventually, STRONG_PASSWORD, uniqueEmail, type AuthResponse, type Json } from './harness/auth.ts';
+import { parseMetrics } from './harness/child-server.ts';
 import { createTestDatabase, startTestApp, type Overrides, type TestApp, type TestDatabase } from './harness/index.ts';
 import { redisMissing, startRedis, type TestRedis } from './harness/redis.ts';
 import { testRoutes } from './harness/test-routes.ts';
@@ -220,6 +221,8 @@ describe.skipIf(redisMissing !== undefined)(`Redis dies mid-test${redisMissing ?
     try {
       expect((await signin(app, freshIp())).status).toBe(401);
       expect((await whoami(app, from(freshIp()))).status).toBe(200);
+      const backendErrors = async () => parseMetrics(await (await app.fetch('/metrics', { headers: from(freshIp()) })).text()).value('fluxbase_ratelimit_backend_errors_total');
+      expect(await backendErrors()).toBe(0);
 
       await own.close(); // SIGKILL
 
@@ -235,6 +238,8 @@ describe.skipIf(redisMissing !== undefined)(`Redis dies mid-test${redisMissing ?
       expect(down.body).toMatchObject({ code: 'SERVICE_UNAVAILABLE', details: { limiter: 'login' } });
       expect(down.headers.get('retry-after')).toBe('5');
       expect((await call(app, 'POST', '/api/v1/auth/signup', { email: uniqueEmail(), password: STRONG_PASSWORD }, undefined, from(freshIp()))).status).toBe(503);
+      // Every hit Redis did not answer is counted: the general ones (which fell back) and the auth ones (503).
+      expect(await backendErrors()).toBeGreaterThanOrEqual(6);
 
       restarted = await startRedis({ port: Number(new URL(own.url).port) });
       expect(await eventually(async () => (await signin(app, freshIp())).status === 401)).toBe(true);

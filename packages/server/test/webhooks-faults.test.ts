@@ -116,8 +116,8 @@ describe('limits and checks', () => {
       expect(waiting.every((r) => r.attempt === 0 && r.next_retry_at !== null && Date.parse(r.next_retry_at) > Date.now() + 60_000)).toBe(true);
     }, { timeout: 10_000 });
     const m = parseMetrics(await (await app.fetch('/metrics')).text());
-    expect(m.value('fluxbase_webhook_deliveries_total', { outcome: 'success' })).toBeGreaterThanOrEqual(2);
-    expect(m.value('fluxbase_webhook_deliveries_total', { outcome: 'postponed' })).toBeGreaterThanOrEqual(3);
+    expect(m.value('fluxbase_webhook_deliveries_total', { status: 'success' })).toBeGreaterThanOrEqual(2);
+    expect(m.value('fluxbase_webhook_deliveries_total', { status: 'postponed' })).toBeGreaterThanOrEqual(3);
     expect(m.value('fluxbase_webhook_queue_depth')).toBeGreaterThanOrEqual(3);
     await app.server.app.webhooks.worker.stop();
   });
@@ -134,7 +134,7 @@ describe('limits and checks', () => {
     }, { timeout: 10_000 });
     expect(at('guarded')).toHaveLength(0);
     const m = parseMetrics(await (await strict.fetch('/metrics')).text());
-    expect(m.value('fluxbase_webhook_deliveries_total', { outcome: 'dead' })).toBe(1);
+    expect(m.value('fluxbase_webhook_deliveries_total', { status: 'dead' })).toBe(1);
     await strict.server.app.webhooks.worker.stop();
   });
 

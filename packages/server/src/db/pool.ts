@@ -1,6 +1,8 @@
 // The connection pool (postgres.js) behind a counting gate. The gate bounds how many
 // requests hold a connection and how long others wait (`database.pool_wait_timeout`),
 // and gives exact in-use/waiting figures for metrics, which postgres.js does not expose.
+// How many connections are open but not held (idle) only the driver knows: its patch
+// (patches/postgres+3.4.9.patch) adds `sql.connections()` for that.
 //
 // Surviving the database (docs/operations.md): every step of holding a connection has a
 // time bound. Waiting for a permit is bounded by `pool_wait_timeout`; reserving a
@@ -19,6 +21,8 @@ export type Sql = postgres.Sql;
 export type ReservedSql = postgres.ReservedSql;
 /** What the patched driver adds to a reserved connection (patches/postgres+3.4.9.patch). */
 type DestroyableReservedSql = ReservedSql & { destroy?: () => void };
+/** What the patched driver adds to the pool: its connection queues' sizes (porsager/postgres#443). */
+type CountingSql = Sql & { connections?: () => { idle: number; reserved: number; busy: number; connecting: number } };
 
 export interface PoolOptions {
   url: string;
@@ -38,7 +42,15 @@ export interface PoolOptions {
 }
 
 export interface PoolStats {
+  /** Holds of a connection by requests, including holds still waiting for their connection to open. */
   inUse: number;
+  /**
+   * Connections open to PostgreSQL that nobody holds or uses (the driver's own count: `max − inUse`
+   * would count connections never opened, or closed by the server or by max_lifetime, as idle).
+   * Undefined when the driver cannot tell (unpatched).
+   */
+  idle: number | undefined;
+  /** Requests waiting for a permit. */
   waiting: number;
   max: number;
 }
@@ -259,7 +271,7 @@ export function createPool(options: PoolOptions): Pool {
         kind: 'client', requireParent: true, attributes: { 'db.system': 'postgresql', 'db.system.name': 'postgresql', 'db.operation.name': name },
       }, () => hold(fn));
     },
-    stats: () => ({ ...gate.stats(), max: options.max }),
+    stats: () => ({ ...gate.stats(), idle: (sql as CountingSql).connections?.().idle, max: options.max }),
     async warm() {
       const n = Math.min(options.min, options.max);
       const conns = await Promise.all(Array.from({ length: n }, () => sql.reserve()));

@@ -1,11 +1,13 @@
-// Function metrics (docs/functions.md "Metrics"), registered in the app's registry. Names are
-// part of the wire contract and listed in docs/operations.md "What to watch".
+// Function metrics (docs/functions.md "Metrics"), registered in the app's registry. The
+// invocation counter and duration histogram are the wire contract (API.md §14:
+// fluxbase_function_*{namespace,name}); the fluxbase_functions_* rest are extras. A function is
+// always labelled by namespace and name, never by one joined string.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export interface FunctionMetrics {
-  invocations: Counter<'function' | 'status'>;
-  duration: Histogram<'function'>;
-  errors: Counter<'function' | 'reason'>;
+  invocations: Counter<'namespace' | 'name' | 'status'>;
+  duration: Histogram<'namespace' | 'name'>;
+  errors: Counter<'namespace' | 'name' | 'reason'>;
   starts: Counter<'kind'>;
   recycles: Counter<'reason'>;
   truncations: Counter<'stream'>;
@@ -21,13 +23,13 @@ export function createFunctionMetrics(registry: Registry, read: { workers(): num
   new Gauge({ name: 'fluxbase_functions_running', help: 'Invocations in progress (warm and cold)', registers, collect() { this.set(read.running()); } });
   return {
     invocations: new Counter({
-      name: 'fluxbase_functions_invocations_total', help: 'Function invocations by outcome (success, error, timeout)', labelNames: ['function', 'status'], registers,
+      name: 'fluxbase_function_invocations_total', help: 'Function invocations by outcome (success, error, timeout)', labelNames: ['namespace', 'name', 'status'], registers,
     }),
     duration: new Histogram({
-      name: 'fluxbase_functions_duration_seconds', help: 'Invocation wall time, from the request to the function\'s response', labelNames: ['function'], buckets: DURATION_BUCKETS, registers,
+      name: 'fluxbase_function_duration_seconds', help: 'Invocation wall time, from the request to the function\'s response', labelNames: ['namespace', 'name'], buckets: DURATION_BUCKETS, registers,
     }),
     errors: new Counter({
-      name: 'fluxbase_functions_errors_total', help: 'Failed invocations by reason (exception, exit, out_of_memory, invalid_response, timeout, spawn_failed)', labelNames: ['function', 'reason'], registers,
+      name: 'fluxbase_functions_errors_total', help: 'Failed invocations by reason (exception, exit, out_of_memory, invalid_response, timeout, spawn_failed)', labelNames: ['namespace', 'name', 'reason'], registers,
     }),
     starts: new Counter({ name: 'fluxbase_functions_starts_total', help: 'Invocations served by a warm worker (warm) or a new process (cold)', labelNames: ['kind'], registers }),
     recycles: new Counter({ name: 'fluxbase_functions_worker_recycles_total', help: 'Warm workers stopped, by reason', labelNames: ['reason'], registers }),

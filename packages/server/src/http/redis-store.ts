@@ -35,6 +35,8 @@ export interface RedisStoreOptions {
   /** Longest pause between reconnect attempts in ms (default 2000). */
   maxReconnectDelayMs?: number;
   logger?: Pick<Logger, 'warn' | 'info'> | undefined;
+  /** Called for every hit Redis failed to answer (fluxbase_ratelimit_backend_errors_total). */
+  onBackendError?: (() => void) | undefined;
 }
 
 type HitCommand = (key: string, windowMs: number) => Promise<[number, number]>;
@@ -48,10 +50,12 @@ export class RedisRateLimitStore implements RateLimitStore {
   private connectionLost = false;
   private closed = false;
   private firstWait: Promise<boolean> | undefined;
+  private readonly onBackendError: () => void;
 
   constructor(url: string, options: RedisStoreOptions = {}) {
     this.prefix = options.keyPrefix ?? REDIS_KEY_PREFIX;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 500;
+    this.onBackendError = options.onBackendError ?? (() => {});
     const maxDelay = options.maxReconnectDelayMs ?? 2000;
     // Required here, not imported at the top: servers without Redis never load ioredis (~20 MB resident).
     const { Redis: RedisClient } = createRequire(import.meta.url)('ioredis') as typeof IoRedis;
@@ -126,6 +130,9 @@ export class RedisRateLimitStore implements RateLimitStore {
       const [count, ttl] = await run.call(this.client, this.prefix + key, Math.max(1, Math.round(windowMs)));
       return { count: Number(count), resetInMs: Math.max(0, Number(ttl)) };
     } catch (err) {
+      // Counted per failed hit (not per outage, which is logged once): the rate shows how many
+      // requests were limited per instance or refused 503 meanwhile. Not counted after close().
+      this.onBackendError();
       throw new RateLimitStoreUnavailableError(`redis rate-limit store unavailable: ${(err as Error).message}`, { cause: err });
     }
   }

@@ -13,10 +13,15 @@ export interface Metrics {
   httpInFlight: Gauge;
   /** Source of the in-flight gauge, read at scrape time (set by the HTTP pipeline). */
   readInFlight: () => number;
+  /** in_use: held by requests; idle: open in the pool, not held; waiting: requests waiting for one. */
   dbPool: Gauge<'state'>;
   /** fluxbase_db_query_duration_seconds by operation (observe([operation], seconds)). */
   dbQueryDuration: PlainHistogram;
   rateLimitHits: Counter<'limiter'>;
+  /** Rate-limit store commands the shared backend (Redis) did not answer (fall back or 503). */
+  ratelimitBackendErrors: Counter;
+  /** Sign-in attempts by method and result (auth/core/attempts.ts; both fixed sets). */
+  authAttempts: Counter<'method' | 'result'>;
   /** Requests answered 504 HANDLER_TIMEOUT (server.handler_timeout). */
   handlerTimeouts: Counter;
   /** Times the pool lost the database (transitions from available). */
@@ -48,7 +53,7 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
       },
     }),
     dbPool: new Gauge({
-      name: 'fluxbase_db_pool_connections', help: 'Database pool connections held by requests (in_use) and requests waiting for one (waiting)',
+      name: 'fluxbase_db_pool_connections', help: 'Database pool connections held by requests (in_use), open and not held (idle), and requests waiting for one (waiting)',
       labelNames: ['state'], registers: [registry],
     }),
     dbQueryDuration: new PlainHistogram(registry, {
@@ -58,6 +63,14 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
     rateLimitHits: new Counter({
       name: 'fluxbase_rate_limit_hits_total', help: 'Requests refused by a rate limiter',
       labelNames: ['limiter'], registers: [registry],
+    }),
+    ratelimitBackendErrors: new Counter({
+      name: 'fluxbase_ratelimit_backend_errors_total', help: 'Rate-limit store commands the shared backend (Redis) failed to answer; general limits fell back to per-instance counters, auth limits answered 503',
+      registers: [registry],
+    }),
+    authAttempts: new Counter({
+      name: 'fluxbase_auth_attempts_total', help: 'Sign-in attempts by method and result (success, failure, locked, rate_limited, error)',
+      labelNames: ['method', 'result'], registers: [registry],
     }),
     handlerTimeouts: new Counter({
       name: 'fluxbase_http_handler_timeouts_total', help: 'Requests answered 504 because they ran past server.handler_timeout', registers: [registry],

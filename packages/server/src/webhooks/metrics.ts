@@ -1,11 +1,12 @@
 // Webhook metrics (docs/webhooks.md "Metrics"), registered in the app's registry. The queue
 // depth is read from the database (so every instance reports the whole queue), at most once
-// per QUEUE_DEPTH_TTL_MS however often Prometheus scrapes.
+// per QUEUE_DEPTH_TTL_MS however often Prometheus scrapes. fluxbase_webhook_deliveries_total{status}
+// is the wire contract (API.md §14); the duration histogram uses the same label name.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export interface WebhookMetrics {
-  deliveries: Counter<'outcome'>;
-  duration: Histogram<'outcome'>;
+  deliveries: Counter<'status'>;
+  duration: Histogram<'status'>;
 }
 
 const QUEUE_DEPTH_TTL_MS = 5_000;
@@ -23,9 +24,9 @@ export function createWebhookMetrics(registry: Registry, queueDepth: () => Promi
   });
   return {
     deliveries: new Counter({
-      name: 'fluxbase_webhook_deliveries_total', help: 'Delivery attempts by outcome (success, failed: will retry, dead: out of retries, refused: target not allowed, postponed: target rate limit)',
-      labelNames: ['outcome'], registers,
+      name: 'fluxbase_webhook_deliveries_total', help: 'Delivery attempts by status (success, failed: will retry, dead: out of retries, refused: target not allowed, postponed: target rate limit)',
+      labelNames: ['status'], registers,
     }),
-    duration: new Histogram({ name: 'fluxbase_webhook_delivery_duration_seconds', help: 'Delivery attempt time, connect to response', labelNames: ['outcome'], buckets: BUCKETS, registers }),
+    duration: new Histogram({ name: 'fluxbase_webhook_delivery_duration_seconds', help: 'Delivery attempt time, connect to response, by status (success, failed, dead)', labelNames: ['status'], buckets: BUCKETS, registers }),
   };
 }

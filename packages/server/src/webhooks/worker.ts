@@ -159,16 +159,16 @@ export class DeliveryWorker {
   private async attempt(d: ClaimedDelivery): Promise<void> {
     const waitMs = await this.rateLimitWait(d.url);
     if (waitMs > 0) {
-      this.o.metrics.deliveries.inc({ outcome: 'postponed' });
+      this.o.metrics.deliveries.inc({ status: 'postponed' });
       await this.o.db.pool.withConnection((sql) => postpone(sql, d.id, waitMs));
       return;
     }
     const started = performance.now();
     const result = await this.send(d);
     const seconds = (performance.now() - started) / 1000;
-    const outcome = result.status === 'success' ? 'success' : result.status === 'dead' ? 'dead' : result.refused ? 'refused' : 'failed';
-    this.o.metrics.deliveries.inc({ outcome });
-    this.o.metrics.duration.observe({ outcome: result.status }, seconds);
+    const status = result.status === 'success' ? 'success' : result.status === 'dead' ? 'dead' : result.refused ? 'refused' : 'failed';
+    this.o.metrics.deliveries.inc({ status });
+    this.o.metrics.duration.observe({ status: result.status }, seconds);
     this.record(d.id, result);
   }
 

@@ -3,6 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { AppError, optionalBody, parseInput } from '../../http/index.ts';
+import { countedAttempt } from '../core/attempts.ts';
 import { userMetadataFields, userMetadataOf } from '../core/metadata-fields.ts';
 import type { AuthDeps } from '../deps.ts';
 
@@ -10,7 +11,7 @@ const Body = optionalBody(z.object(userMetadataFields));
 
 export function registerSigninAnonymous(app: FastifyInstance, deps: AuthDeps): void {
   const { core, config } = deps;
-  app.post('/api/v1/auth/signin/anonymous', { config: { allowWithoutKey: true } }, async (request, reply) => {
+  app.post('/api/v1/auth/signin/anonymous', { config: { allowWithoutKey: true } }, (request, reply) => countedAttempt(deps.metrics, 'anonymous', async () => {
     if (!config.auth.anonymous_signin_enabled) {
       throw new AppError('FEATURE_DISABLED', { message: 'Anonymous sign-in is disabled (auth.anonymous_signin_enabled)' });
     }
@@ -19,5 +20,5 @@ export function registerSigninAnonymous(app: FastifyInstance, deps: AuthDeps): v
     const userMetadata = userMetadataOf(parseInput(Body, request.body));
     const user = await core.users.create({ email: null, isAnonymous: true, userMetadata });
     return reply.code(201).send(await core.completeSignIn(user, 'anonymous', client));
-  });
+  }));
 }

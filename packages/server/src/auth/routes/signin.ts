@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { AppError, parseInput } from '../../http/index.ts';
+import { countedAttempt } from '../core/attempts.ts';
 import { emailField } from '../core/email.ts';
 import { findSignInCandidate, recordFailedSignIn, recordSuccessfulSignIn } from '../core/login-attempts.ts';
 import { passwordField } from '../core/password-fields.ts';
@@ -16,7 +17,7 @@ export function registerSignin(app: FastifyInstance, deps: AuthDeps): void {
   const { core, config } = deps;
   const pool = deps.db.pool;
   const Body = signinBody(config.auth.password_max_length);
-  app.post('/api/v1/auth/signin', { config: { allowWithoutKey: true } }, async (request, reply) => {
+  app.post('/api/v1/auth/signin', { config: { allowWithoutKey: true } }, (request, reply) => countedAttempt(deps.metrics, 'password', async () => {
     const client = core.clientInfo(request);
     if (!config.auth.password_login_enabled) throw new AppError('PASSWORD_LOGIN_DISABLED', { message: 'Password sign-in is disabled' });
     const { email, password } = parseInput(Body, request.body);
@@ -39,7 +40,7 @@ export function registerSignin(app: FastifyInstance, deps: AuthDeps): void {
       throw new AppError('EMAIL_NOT_VERIFIED', { message: 'Confirm your email address before signing in', extra: { requires_email_verification: true } });
     }
     return core.completeSignIn(user, 'password', client);
-  });
+  }));
 }
 
 function locked(retryAfterSeconds: number): AppError {

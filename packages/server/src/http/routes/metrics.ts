@@ -21,6 +21,8 @@ export function registerMetricsRoute(app: FastifyInstance, metrics: Metrics, sta
     }
     const pool = status.poolStats();
     metrics.dbPool.set({ state: 'in_use' }, pool.inUse);
+    // Absent when the driver cannot count its open connections (db/pool.ts PoolStats.idle).
+    if (pool.idle !== undefined) metrics.dbPool.set({ state: 'idle' }, pool.idle);
     metrics.dbPool.set({ state: 'waiting' }, pool.waiting);
     const embedded = status.embeddedStatus();
     if (embedded !== undefined) metrics.embeddedUp.set(embedded === 'running' ? 1 : 0);

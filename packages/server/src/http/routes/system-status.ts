@@ -6,5 +6,5 @@ export interface SystemStatus {
   /** Supervision state of the embedded PostgreSQL; undefined with an external database. */
   embeddedStatus(): 'running' | 'restarting' | 'failed' | 'stopped' | undefined;
   readiness(): Promise<{ database: boolean; migrations: boolean }>;
-  poolStats(): { inUse: number; waiting: number };
+  poolStats(): { inUse: number; idle: number | undefined; waiting: number };
 }

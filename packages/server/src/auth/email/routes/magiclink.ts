@@ -4,6 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { field, LIMITS, optionalBody, parseInput } from '../../../http/index.ts';
+import { countedAttempt } from '../../core/attempts.ts';
 import { emailField } from '../../core/email.ts';
 import type { AuthDeps } from '../../deps.ts';
 import { requireMagicLinks, verifyMagicLink } from '../magic-link.ts';
@@ -24,9 +25,9 @@ export function registerMagicLinkRoutes(app: FastifyInstance, deps: AuthDeps): v
     return { user: null, session: null };
   });
 
-  app.post('/api/v1/auth/magiclink/verify', PUBLIC, async (request) => {
+  app.post('/api/v1/auth/magiclink/verify', PUBLIC, (request) => countedAttempt(deps.metrics, 'magic_link', async () => {
     requireMagicLinks(deps.config);
     const { token } = parseInput(VerifyBody, request.body);
     return verifyMagicLink(deps, token, deps.core.clientInfo(request));
-  });
+  }));
 }

@@ -5,6 +5,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { field, LIMITS, optionalBody, parseInput } from '../../../http/index.ts';
+import { countedAttempt } from '../../core/attempts.ts';
 import { emailField } from '../../core/email.ts';
 import type { AuthDeps } from '../../deps.ts';
 import { verifyEmailOtp } from '../email-otp.ts';
@@ -37,11 +38,11 @@ export function registerOtpRoutes(app: FastifyInstance, deps: AuthDeps): void {
   app.post('/api/v1/auth/otp/signin', PUBLIC, send(false));
   app.post('/api/v1/auth/otp/resend', PUBLIC, send(true));
 
-  app.post('/api/v1/auth/otp/verify', PUBLIC, async (request, reply) => {
+  app.post('/api/v1/auth/otp/verify', PUBLIC, (request, reply) => countedAttempt(deps.metrics, 'otp', async () => {
     rejectPhone(request.body);
     const { email, token } = parseInput(VerifyBody, request.body);
     const client = deps.core.clientInfo(request);
     await deps.limits.hit(reply, 'totp_verify', { ip: client.ip });
     return verifyEmailOtp(deps, email, token, client);
-  });
+  }));
 }

@@ -4,6 +4,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { field, LIMITS, parseInput, type InputWhere } from '../../../http/index.ts';
+import { countedAttempt } from '../../core/attempts.ts';
 import type { AuthDeps } from '../../deps.ts';
 import type { OAuthService } from '../service.ts';
 
@@ -62,14 +63,14 @@ export function registerCallbackRoutes(app: FastifyInstance, oauth: OAuthService
   const deps = oauth.deps;
   const path = '/api/v1/auth/oauth/:provider/callback';
   app.get<{ Params: { provider: string } }>(path, { config: { allowWithoutKey: true } }, (request, reply) =>
-    handle(oauth, deps, request, reply, request.query, 'query'));
+    countedAttempt(deps.metrics, 'oauth', () => handle(oauth, deps, request, reply, request.query, 'query')));
   // The form body parser applies to this route only (the rest of the API is JSON-only).
   void app.register(async (scope) => {
     scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
       done(null, Object.fromEntries(new URLSearchParams(body as string)));
     });
     scope.post<{ Params: { provider: string } }>(path, { config: { allowWithoutKey: true } }, (request, reply) =>
-      handle(oauth, deps, request, reply, request.body ?? {}, 'body'));
+      countedAttempt(deps.metrics, 'oauth', () => handle(oauth, deps, request, reply, request.body ?? {}, 'body')));
   });
 }
 
