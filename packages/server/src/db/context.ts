@@ -90,7 +90,7 @@ export async function withRequestTx<T>(
       }
       await conn.unsafe(end);
       return result;
-    }, options.operation ?? 'request');
+    }, options.operation ?? 'request', ctx.requestId);
   } finally {
     (observe ?? pool.observer)?.(options.operation ?? 'request', (performance.now() - started) / 1000);
   }

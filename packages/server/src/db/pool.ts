@@ -126,7 +126,7 @@ export interface Pool {
    * Reserve one connection for the duration of `fn`, honouring the gate and the time bounds.
    * `operation` names its span when tracing is on (default `query`).
    */
-  withConnection<T>(fn: (conn: ReservedSql) => Promise<T>, operation?: string): Promise<T>;
+  withConnection<T>(fn: (conn: ReservedSql) => Promise<T>, operation?: string, requestId?: string): Promise<T>;
   stats(): PoolStats;
   /** Open `min` connections now so the first requests do not pay for them. */
   warm(): Promise<void>;
@@ -262,14 +262,26 @@ export function createPool(options: PoolOptions): Pool {
     sql,
     observer: undefined,
     tracing: undefined,
-    withConnection(fn, operation) {
+    withConnection(fn, operation, requestId) {
       const tracing = pool.tracing;
       if (tracing === undefined || !tracing.enabled) return hold(fn);
       const name = operation ?? 'query';
-      // Only inside a sampled trace: the pool's own background work (polls, heartbeats) makes no traces.
-      return tracing.inSpan(`db ${name}`, {
-        kind: 'client', requireParent: true, attributes: { 'db.system': 'postgresql', 'db.system.name': 'postgresql', 'db.operation.name': name },
-      }, () => hold(fn));
+      // Only inside a sampled trace (the request's, by id, else the active one): the pool's own
+      // background work (polls, heartbeats) makes no traces. Nothing runs inside this span, so it
+      // is never made the active context.
+      const span = tracing.startSpan(`db ${name}`, {
+        kind: 'client', requireParent: true, parentRequest: requestId,
+        attributes: { 'db.system': 'postgresql', 'db.system.name': 'postgresql', 'db.operation.name': name },
+      });
+      if (!span.recording) return hold(fn);
+      return hold(fn).then((result) => {
+        span.end();
+        return result;
+      }, (err: unknown) => {
+        span.fail(err);
+        span.end();
+        throw err;
+      });
     },
     stats: () => ({ ...gate.stats(), idle: (sql as CountingSql).connections?.().idle, max: options.max }),
     async warm() {

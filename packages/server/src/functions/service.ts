@@ -66,6 +66,8 @@ export interface InvokeCall {
   /** Where the function reaches this server (FLUXBASE_URL). */
   internalUrl: string;
   traceparent?: string | undefined;
+  /** The HTTP request's id: its span (tracing on) is the invocation span's parent. */
+  requestId?: string | undefined;
   /** What started it (functions.edge_executions.trigger_type); default http. A scheduled run is `cron` (the jobs scheduler). */
   trigger?: 'http' | 'cron';
   /** Called once the function is known (its CORS settings apply to the response, errors included). */
@@ -318,13 +320,15 @@ export class FunctionsService {
     const span = tracing.startSpan(`function ${call.namespace}/${call.name}`, {
       // Called over HTTP: only inside a sampled request span. Cron and other triggers start their own trace.
       requireParent: (call.trigger ?? 'http') === 'http',
+      parentRequest: call.requestId,
       attributes: {
         'function.name': call.name, 'function.namespace': call.namespace, 'function.method': call.method,
         'function.url': call.originalUrl.split('?')[0], 'function.user_id': call.principal.userId ?? undefined,
         'function.trigger': call.trigger ?? 'http',
       },
     });
-    return tracing.withSpan(span, () => this.execute(call, span)).catch((err: unknown) => {
+    // Passed explicitly, never made the active context (see request-tracing.ts CONTEXT_ROUTES).
+    return this.execute(call, span).catch((err: unknown) => {
       span.fail(err);
       span.end();
       throw err;

@@ -7,6 +7,15 @@ import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import type { TraceSpan, Tracing } from '../observability/index.ts';
 
 const SPAN = Symbol('fluxbase.span');
+
+/**
+ * Routes whose handlers run with the request's span as the active context, because what they
+ * call finds its parent there: the auth core's wrapped steps (auth/core/traced.ts) and a job
+ * submission (its traceparent is stored with the job). Other routes pass their parent
+ * explicitly (the request id in a database RequestContext, a function call's requestId), so
+ * they never turn on Node 20's per-promise AsyncLocalStorage hooks.
+ */
+const CONTEXT_ROUTES = /^\/api\/v1\/(auth|jobs)\//;
 type TracedRequest = FastifyRequest & { [SPAN]?: TraceSpan };
 
 export function installRequestTracing(app: FastifyInstance, tracing: Tracing): void {
@@ -21,6 +30,7 @@ export function installRequestTracing(app: FastifyInstance, tracing: Tracing): v
     const q = request.url.indexOf('?');
     (request as TracedRequest)[SPAN] = tracing.startSpan(`${request.method} ${route ?? 'unmatched'}`, {
       kind: 'server',
+      sampled: true,
       // A server span continues the caller's trace or starts one; never whatever happens to be active.
       parent: incoming ?? null,
       attributes: {
@@ -30,11 +40,12 @@ export function installRequestTracing(app: FastifyInstance, tracing: Tracing): v
         'fluxbase.request_id': request.id,
       },
     });
+    tracing.bindRequest(request.id, (request as TracedRequest)[SPAN]!);
     done();
   });
-  // The handler runs with the request's span active: its awaits carry it (AsyncLocalStorage).
+  // These routes' handlers run with the request's span active: their awaits carry it (AsyncLocalStorage).
   app.addHook('onRoute', (route: RouteOptions) => {
-    if ((route as RouteOptions & { websocket?: boolean }).websocket === true) return;
+    if ((route as RouteOptions & { websocket?: boolean }).websocket === true || !CONTEXT_ROUTES.test(route.url)) return;
     const handler = route.handler;
     route.handler = function traced(this: unknown, request, reply) {
       const span = (request as TracedRequest)[SPAN];
@@ -47,6 +58,7 @@ export function installRequestTracing(app: FastifyInstance, tracing: Tracing): v
       span.setAttributes({ 'http.response.status_code': reply.statusCode });
       if (reply.statusCode >= 500) span.fail(new Error(`HTTP ${reply.statusCode}`));
       span.end();
+      tracing.unbindRequest(request.id);
     }
     done();
   });
@@ -55,6 +67,7 @@ export function installRequestTracing(app: FastifyInstance, tracing: Tracing): v
     if (span) {
       span.addEvent('aborted');
       span.end();
+      tracing.unbindRequest(request.id);
     }
     done();
   });

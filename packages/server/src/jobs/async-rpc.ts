@@ -35,14 +35,14 @@ export interface RpcExecution {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export class AsyncRpc {
-  constructor(private readonly o: { run<T>(fn: (sql: Queryable) => Promise<T>): Promise<T>; traceparent?: () => string | undefined }) {}
+  constructor(private readonly o: { run<T>(fn: (sql: Queryable) => Promise<T>): Promise<T>; traceparent?: (requestId?: string) => string | undefined }) {}
 
   /** Queues the call; the caller must be a user or the service role (an anonymous call would have no owner to read it). */
-  async enqueue(call: RpcCall, owner: { userId: string | null; role: string; anonymous: boolean }, timeoutSeconds: number): Promise<string> {
+  async enqueue(call: RpcCall, owner: { userId: string | null; role: string; anonymous: boolean }, timeoutSeconds: number, requestId?: string): Promise<string> {
     if (owner.anonymous) {
       throw new AppError('AUTHENTICATION_REQUIRED', { message: 'An asynchronous call needs a signed-in user or the service role, who can then read its result', hint: 'Call without async, or send a user\'s token' });
     }
-    const traceparent = this.o.traceparent?.(); // the request's span, not the statement's inside run()
+    const traceparent = this.o.traceparent?.(requestId); // the request's span, not the statement's inside run()
     const row = await this.o.run((sql) => submitJob(sql, {
       namespace: call.schema, job_name: call.name, kind: 'rpc', job_function_id: null, payload: call, priority: 0,
       max_retries: 0, max_duration_seconds: Math.max(1, timeoutSeconds), created_by: owner.userId, user_role: owner.role,

@@ -110,7 +110,7 @@ export function createJobs(deps: JobsDeps): Jobs {
   const run = <T>(fn: (sql: Queryable) => Promise<T>) => db.pool.withConnection(fn);
   const transaction = <T>(fn: (sql: Queryable) => Promise<T>) => db.pool.withConnection((conn) => inTransaction(conn, fn));
   const tracing = deps.tracing?.enabled ? deps.tracing : undefined;
-  const traceparent = tracing ? () => tracing.traceparent() : undefined;
+  const traceparent = tracing ? (requestId?: string) => tracing.traceparent(requestId) : undefined;
   const service = new JobsService({
     run, transaction, ...(traceparent ? { traceparent } : {}), defaults: { maxRetries: jc.default_max_retries, timeoutSeconds: Math.round(jc.default_timeout / 1000) }, now,
     ...(deps.check ? { check: deps.check } : {}),

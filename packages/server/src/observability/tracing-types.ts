@@ -28,6 +28,13 @@ export interface SpanOptions {
   parent?: string | null | undefined;
   /** Only make a span inside a sampled trace (database statements): otherwise the no-op span. */
   requireParent?: boolean;
+  /** The caller already decided to sample this trace (`sampleRequest`): the sample rate is not applied again. */
+  sampled?: boolean;
+  /**
+   * The parent is the span of this request (by request id, see `bindRequest`), passed explicitly
+   * rather than through the active context; ignored when the request has no span.
+   */
+  parentRequest?: string | undefined;
 }
 
 export interface Tracing {
@@ -39,12 +46,20 @@ export interface Tracing {
    */
   sampleRequest(traceparent: string | undefined): boolean;
   startSpan(name: string, options?: SpanOptions): TraceSpan;
+  /**
+   * Names `span` as the span of request `id` until `unbindRequest`, for `parentRequest`: the
+   * request's database and function spans find their parent through the request id their
+   * code already carries, without an AsyncLocalStorage context (which costs every promise of
+   * the process on Node 20).
+   */
+  bindRequest(id: string, span: TraceSpan): void;
+  unbindRequest(id: string): void;
   /** Runs `fn` with `span` active: spans started inside it (and in what it awaits) are its children. */
   withSpan<T>(span: TraceSpan, fn: () => T): T;
   /** A span around `fn`: active inside it, failed when it throws, ended when it settles. */
   inSpan<T>(name: string, options: SpanOptions, fn: (span: TraceSpan) => Promise<T>): Promise<T>;
-  /** The `traceparent` of the active span, if any. */
-  traceparent(): string | undefined;
+  /** The `traceparent` of the active span (or of request `requestId`'s span), if any. */
+  traceparent(requestId?: string): string | undefined;
   /** Exports the finished spans now (tests; the shutdown). */
   flush(): Promise<void>;
   /** Flushes and stops exporting (the server's close path). */

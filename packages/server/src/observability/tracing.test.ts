@@ -80,3 +80,36 @@ describe('createTracing', () => {
     expect(seen).toEqual([1]);
   });
 });
+
+describe('sampling (tracing on, nothing exported: the endpoint is never reached in these cases)', () => {
+  it('applies the rate once: a request sampleRequest kept is recorded whatever its trace id', async () => {
+    const tracing = await createTracing({ enabled: true, otlp_endpoint: 'http://127.0.0.1:9', service_name: 't', sample_rate: 0.5 }, {});
+    try {
+      let kept = 0;
+      let recorded = 0;
+      for (let i = 0; i < 200; i++) {
+        if (!tracing.sampleRequest(undefined)) continue;
+        kept++;
+        if (tracing.startSpan('GET /x', { kind: 'server', sampled: true, parent: null }).recording) recorded++;
+      }
+      // Some are kept (all 200 dropped at 0.5: 2^-200), and every kept one is recorded: sampling
+      // again by trace id at 0.5 would drop about half of them.
+      expect(kept).toBeGreaterThan(0);
+      expect(recorded).toBe(kept);
+    } finally {
+      await tracing.shutdown();
+    }
+  });
+
+  it('follows the caller\'s flag in traceparent, whatever the rate', async () => {
+    const tracing = await createTracing({ enabled: true, otlp_endpoint: 'http://127.0.0.1:9', service_name: 't', sample_rate: 0 }, {});
+    try {
+      const id = 'ab'.repeat(16);
+      expect(tracing.sampleRequest(`00-${id}-${'cd'.repeat(8)}-01`)).toBe(true);
+      expect(tracing.sampleRequest(`00-${id}-${'cd'.repeat(8)}-00`)).toBe(false);
+      expect(tracing.sampleRequest('garbage')).toBe(false);
+    } finally {
+      await tracing.shutdown();
+    }
+  });
+});

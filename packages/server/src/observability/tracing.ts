@@ -21,6 +21,8 @@ export const noopTracing: Tracing = Object.freeze({
   enabled: false,
   sampleRequest: () => false,
   startSpan: () => NOOP_SPAN,
+  bindRequest() {},
+  unbindRequest() {},
   withSpan: <T>(_span: TraceSpan, fn: () => T): T => fn(),
   inSpan: <T>(_name: string, _options: SpanOptions, fn: (span: TraceSpan) => Promise<T>): Promise<T> => fn(NOOP_SPAN),
   traceparent: () => undefined,

@@ -24,7 +24,8 @@ export interface QueuedRpcCall {
 }
 
 export interface AsyncRpcPort {
-  enqueue(call: QueuedRpcCall, owner: { userId: string | null; role: string; anonymous: boolean }, timeoutSeconds: number): Promise<string>;
+  /** `requestId`: the calling request, whose trace the queued job continues (docs/tracing.md). */
+  enqueue(call: QueuedRpcCall, owner: { userId: string | null; role: string; anonymous: boolean }, timeoutSeconds: number, requestId?: string): Promise<string>;
   get(id: string, who: { userId: string | null; isAdmin: boolean }): Promise<unknown>;
   logs(id: string, who: { userId: string | null; isAdmin: boolean }, afterLine: number): Promise<unknown>;
 }

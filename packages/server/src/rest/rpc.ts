@@ -135,6 +135,7 @@ export async function handleFluxbaseRpc(deps: RestDeps, req: RpcRequest): Promis
       { schema: req.schema, name: req.name, params, role: c.role, claims: c.claims, sub: c.sub },
       { userId: c.sub === '' ? null : c.sub, role: c.role, anonymous: c.role === 'anon' },
       Math.ceil(deps.config.database.statement_timeout / 1000) + 5,
+      c.requestId,
     );
     return respond(req, { status: 202, body: JSON.stringify({ execution_id: id, status: 'pending' }) });
   }

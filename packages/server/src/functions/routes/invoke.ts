@@ -49,7 +49,7 @@ export function registerFunctionsInvoke(app: FastifyInstance, deps: FunctionsRou
         namespace, name, method: request.method, originalUrl: request.url, headers: request.headers, body,
         principal: request.principal, clientIp: request.ip,
         isAdmin: () => requireAdmin(request).then(() => true, () => false),
-        internalUrl: internalUrl(request), traceparent: header(request, 'traceparent'),
+        internalUrl: internalUrl(request), traceparent: header(request, 'traceparent'), requestId: request.id,
         onCors: (fn) => functionCors(fn, request, reply),
       }).catch((err: unknown) => {
         throw body instanceof LimitedBody && body.exceeded ? body.tooLarge() : err;
