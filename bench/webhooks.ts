@@ -18,6 +18,8 @@
 //               no worker competes for the CPU and only the trigger's cost differs. Goal: p50
 //               added ≤ 10%. Also, informative: the same with the delivery workers running.
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import postgres from 'postgres';
 import { startSide, withSides, type ChildSide } from './lib/child.ts';
@@ -115,7 +117,24 @@ interface Round {
   /** CPU µs per delivery: [node process, PostgreSQL backends of the server, the writer's backend]. */
   cpu: [number, number, number];
   latencies: number[];
+  /** The runner process (the receiver, and for Fluxbase the writer's client), CPU µs per delivery. */
+  runner: number;
+  /** Cores the whole machine kept busy over the round (/proc/stat). */
+  busyCores: number;
 }
+
+/** Busy and total jiffies of the machine (/proc/stat, all CPUs); [0, 0] where it cannot be read. */
+function machineJiffies(): [number, number] {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const idle = (f[3] ?? 0) + (f[4] ?? 0);
+    const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+    return [total - idle, total];
+  } catch {
+    return [0, 0];
+  }
+}
+const busyCores = (j0: [number, number], j1: [number, number]) => (j1[1] > j0[1] ? ((j1[0] - j0[0]) / (j1[1] - j0[1])) * cpus().length : NaN);
 
 const wh1: Benchmark = {
   name: 'wh-deliver',
@@ -143,6 +162,8 @@ const wh1: Benchmark = {
             receiver.reset();
             const pg0 = backendCpu(database);
             const node0 = cpuMicros(fluxbase.pid);
+            const self0 = process.cpuUsage();
+            const j0 = machineJiffies();
             const t0 = performance.now();
             for (let done = 0; done < n; done += BATCH) {
               const a = nextN + done + 1;
@@ -165,17 +186,22 @@ const wh1: Benchmark = {
             const last = await receiver.waitFor(n, ROUND_TIMEOUT_MS);
             const node1 = cpuMicros(fluxbase.pid);
             const pg1 = backendCpu(database);
+            const self1 = process.cpuUsage(self0);
+            const j1 = machineJiffies();
             await sleep(300); // repeats would arrive now
             const writer = (pg1.get(writerPid) ?? 0) - (pg0.get(writerPid) ?? 0);
             const ms = last - t0;
             return {
               ms, rps: (n * 1000) / ms, insertMs, arrivals: receiver.arrivals.length, distinct: receiver.distinct(),
               cpu: [(node1 - node0) / n, (backendCpuDelta(pg0, pg1) - writer) / n, writer / n], latencies: receiver.latencies(),
+              runner: (self1.user + self1.system) / n, busyCores: busyCores(j0, j1),
             };
           };
           const bare = async (n: number, rate?: number): Promise<Round> => {
             receiver.reset();
             const cpu0 = cpuMicros(baseline.pid);
+            const self0 = process.cpuUsage();
+            const j0 = machineJiffies();
             const t0 = performance.now();
             const run: BaselineRun = { target: receiver.url, n, concurrency: CONCURRENCY, secret: bareSecret, table: TABLE, ...(rate ? { rate } : {}) };
             const res = await fetch(`${baseline.url}/run`, { method: 'POST', body: JSON.stringify(run) });
@@ -183,9 +209,14 @@ const wh1: Benchmark = {
             if (result.failed > 0) throw new Error(`the bare loop had ${result.failed} failed POSTs`);
             const last = await receiver.waitFor(n, ROUND_TIMEOUT_MS);
             const cpu1 = cpuMicros(baseline.pid);
+            const self1 = process.cpuUsage(self0);
+            const j1 = machineJiffies();
             await sleep(300);
             const ms = last - t0;
-            return { ms, rps: (n * 1000) / ms, insertMs: NaN, arrivals: receiver.arrivals.length, distinct: receiver.distinct(), cpu: [(cpu1 - cpu0) / n, 0, 0], latencies: receiver.latencies() };
+            return {
+              ms, rps: (n * 1000) / ms, insertMs: NaN, arrivals: receiver.arrivals.length, distinct: receiver.distinct(), cpu: [(cpu1 - cpu0) / n, 0, 0], latencies: receiver.latencies(),
+              runner: (self1.user + self1.system) / n, busyCores: busyCores(j0, j1),
+            };
           };
           /** Fixed-rate single-row changes: change → arrival latency. */
           const fluxLatency = async (): Promise<number[]> => {
@@ -230,7 +261,8 @@ const wh1: Benchmark = {
             ctx.log(`wh-deliver round ${i + 1}: webhooks.deliveries ${JSON.stringify(st)}`);
             ctx.log(`wh-deliver round ${i + 1}: baseline ${int(b.rps)}/s (${int(b.ms)} ms), Fluxbase ${int(f.rps)}/s (${int(f.ms)} ms; inserts ${int(f.insertMs)} ms; ` +
               `statement -> arrival p50 ${int(median(f.latencies))} ms, p99 ${int(quantile(f.latencies, 0.99))} ms); CPU µs/delivery: bare ${int(b.cpu[0])}, ` +
-              `Fluxbase node ${int(f.cpu[0])} + server backends ${int(f.cpu[1])} + writer backend ${int(f.cpu[2])}`);
+              `Fluxbase node ${int(f.cpu[0])} + server backends ${int(f.cpu[1])} + writer backend ${int(f.cpu[2])}; ` +
+              `runner (receiver, writer client): bare ${int(b.runner)}, Fluxbase ${int(f.runner)}; machine busy: bare ${f2(b.busyCores)}, Fluxbase ${f2(f.busyCores)} of ${cpus().length} cores`);
           }
           const bareLat = (await bare(LATENCY_N, LATENCY_RATE)).latencies;
           const fluxLat = await fluxLatency();
@@ -268,7 +300,7 @@ const wh1: Benchmark = {
             },
             {
               kind: 'measure', bench: 'wh-deliver', metric: 'CPU per delivery, Fluxbase: node + server backends + writer backend (trigger)', value: mf.cpu[0] + mf.cpu[1] + mf.cpu[2], unit: 'µs',
-              detail: `node ${int(mf.cpu[0])} µs, PostgreSQL backends of the server ${int(mf.cpu[1])} µs, the writer's backend (INSERT + trigger) ${int(mf.cpu[2])} µs; bare loop ${int(mb.cpu[0])} µs; informative`,
+              detail: `node ${int(mf.cpu[0])} µs, PostgreSQL backends of the server ${int(mf.cpu[1])} µs, the writer's backend (INSERT + trigger) ${int(mf.cpu[2])} µs; bare loop ${int(mb.cpu[0])} µs; the runner (receiver; Fluxbase: also the writer's client) ${int(mf.runner)} / bare ${int(mb.runner)} µs; machine busy ${f2(mf.busyCores)} / bare ${f2(mb.busyCores)} cores; informative`,
             },
             {
               kind: 'measure', bench: 'wh-deliver', metric: 'deliveries not exactly once (receiver: arrivals - distinct; rows not success at attempt 1)', value: notOnce.reduce((n, s) => n + s.n, 0) + rounds.fluxbase.reduce((n, r) => n + r.arrivals - r.distinct, 0), unit: '', max: 0,
@@ -303,10 +335,11 @@ async function writeSamples(sql: postgres.Sql, tables: string[], n: number, star
 
 /**
  * The probe's tables (BENCH_WH_PROBE=1): queue_event taken apart, each step a trigger on its own table.
- * `wh_w_nonotify` is subscribed to the same webhook (a row written into webhooks.subscriptions) so its
+ * `wh_w_outbox` writes the payload into the leanest outbox there could be (identity key, no other
+ * index, no lookup, no foreign key); `wh_w_notify` only calls pg_notify. `wh_w_nonotify` is subscribed to the same webhook (a row written into webhooks.subscriptions) so its
  * copy of queue_event without pg_notify finds the webhook and writes the delivery row.
  */
-const PROBE_TABLES = ['wh_w_noop', 'wh_w_payload', 'wh_w_nonotify'];
+const PROBE_TABLES = ['wh_w_noop', 'wh_w_payload', 'wh_w_outbox', 'wh_w_notify', 'wh_w_nonotify'];
 function probeSql(hookId: string): string {
   const payload = `
     event_id uuid := pg_catalog.gen_random_uuid();
@@ -321,6 +354,11 @@ function probeSql(hookId: string): string {
     create or replace function public.wh_probe_noop() returns trigger language plpgsql as $$ begin return null; end $$;
     create or replace function public.wh_probe_payload() returns trigger language plpgsql security definer set search_path = '' as $$
     declare ${payload} return null; end $$;
+    create table if not exists public.wh_probe_outbox (id bigint generated always as identity primary key, payload jsonb not null);
+    create or replace function public.wh_probe_outbox() returns trigger language plpgsql security definer set search_path = '' as $$
+    declare ${payload} insert into public.wh_probe_outbox (payload) values (payload); return null; end $$;
+    create or replace function public.wh_probe_notify() returns trigger language plpgsql security definer set search_path = '' as $$
+    begin perform pg_catalog.pg_notify('fluxbase_webhooks', ''); return null; end $$;
     create or replace function public.wh_probe_nonotify() returns trigger language plpgsql security definer set search_path = '' as $$
     declare ${payload}
       insert into webhooks.deliveries (webhook_id, event_id, event, payload)
@@ -333,9 +371,31 @@ function probeSql(hookId: string): string {
     end $$;
     create or replace trigger wh_probe after insert on public.wh_w_noop for each row execute function public.wh_probe_noop();
     create or replace trigger wh_probe after insert on public.wh_w_payload for each row execute function public.wh_probe_payload();
+    create or replace trigger wh_probe after insert on public.wh_w_outbox for each row execute function public.wh_probe_outbox();
+    create or replace trigger wh_probe after insert on public.wh_w_notify for each row execute function public.wh_probe_notify();
     create or replace trigger wh_probe after insert on public.wh_w_nonotify for each row execute function public.wh_probe_nonotify();
     insert into webhooks.subscriptions (webhook_id, schema_name, table_name, operations) values ('${hookId}', 'public', 'wh_w_nonotify', '{INSERT}')
       on conflict do nothing;`;
+}
+
+/**
+ * Single-row INSERTs through the REST API (POST /rest/v1/<table>, service-role token, `Prefer:
+ * return=minimal`, one keep-alive connection), the tables in turn as writeSamples; ms per request.
+ */
+async function restWriteSamples(url: string, token: string, tables: string[], n: number, start: number): Promise<Record<string, number[]>> {
+  const out: Record<string, number[]> = Object.fromEntries(tables.map((t) => [t, []]));
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json', prefer: 'return=minimal' };
+  for (let i = start; i < start + n; i++) {
+    for (let k = 0; k < tables.length; k++) {
+      const t = tables[(i + k) % tables.length]!;
+      const t0 = performance.now();
+      const res = await fetch(`${url}/rest/v1/${t}`, { method: 'POST', headers, body: JSON.stringify({ n: i, note: 'webhook benchmark row' }) });
+      await res.arrayBuffer();
+      out[t]!.push(performance.now() - t0);
+      if (res.status !== 201) throw new Error(`POST /rest/v1/${t} answered ${res.status}`);
+    }
+  }
+  return out;
 }
 
 const summary = (xs: number[]) => `p50 ${f2(median(xs))} / p90 ${f2(quantile(xs, 0.9))} / p99 ${f2(quantile(xs, 0.99))} ms`;
@@ -372,7 +432,12 @@ const wh2: Benchmark = {
       const off = { watched: samples[WATCHED]!, plain: samples[PLAIN]! };
       if (PROBE) {
         ctx.log(`wh-write probe (p50 / p90 ms): ${tables.map((t) => `${t} ${f2(median(samples[t]!))} / ${f2(quantile(samples[t]!, 0.9))}`).join('; ')}`);
-        await sql.unsafe(`drop table ${PROBE_TABLES.map((t) => `public.${t}`).join(', ')}`);
+        // NOTIFY's commit signals every backend LISTENing in the database, whatever its channels.
+        const [{ listening }] = await sql<[{ listening: number }]>`
+          select count(*)::int as listening from pg_catalog.pg_stat_activity
+          where datname = current_database() and pid <> pg_catalog.pg_backend_pid() and query ilike 'listen %'`;
+        ctx.log(`wh-write probe: ${listening} backends of the server LISTEN in this database`);
+        await sql.unsafe(`drop table ${PROBE_TABLES.map((t) => `public.${t}`).join(', ')}, public.wh_probe_outbox`);
         await sql`delete from webhooks.subscriptions where table_name = 'wh_w_nonotify'`;
         await sql`delete from webhooks.deliveries where payload->>'table' = 'wh_w_nonotify'`;
       }
@@ -381,19 +446,28 @@ const wh2: Benchmark = {
       if (queued !== expected) throw new Error(`the watched table's INSERTs queued ${queued} deliveries, expected ${expected}`);
       const pct = (s: { watched: number[]; plain: number[] }) => (median(s.watched) / median(s.plain) - 1) * 100;
       ctx.log(`wh-write (no workers): watched ${summary(off.watched)}; plain ${summary(off.plain)}; p50 ${pct(off) >= 0 ? '+' : ''}${f1(pct(off))}%`);
+
+      // The same writes through the REST API, the way an application writes.
+      const token = rtServiceToken(serveOptions.jwtSecret);
+      await restWriteSamples(side.url, token, [WATCHED, PLAIN], WRITE_WARMUP, 0);
+      const restSamples = await restWriteSamples(side.url, token, [WATCHED, PLAIN], WRITE_SAMPLES, WRITE_WARMUP);
+      const rest = { watched: restSamples[WATCHED]!, plain: restSamples[PLAIN]! };
+      const [{ queuedRest }] = await sql<[{ queuedRest: number }]>`select count(*)::int as "queuedRest" from webhooks.deliveries where webhook_id = ${hook.id}`;
+      if (queuedRest !== 2 * expected) throw new Error(`after the REST writes ${queuedRest} deliveries are queued, expected ${2 * expected}`);
+      ctx.log(`wh-write (REST, no workers): watched ${summary(rest.watched)}; plain ${summary(rest.plain)}; p50 ${pct(rest) >= 0 ? '+' : ''}${f1(pct(rest))}%`);
       await side.stop();
       side = undefined;
 
       // Informative: the same server with its delivery workers on; they first drain the deliveries queued above.
       side = await startSide(GROUP, 'fluxbase', { ...serveOptions, variant: 'deliver' });
       const drain0 = performance.now();
-      await receiver.waitFor(expected, ROUND_TIMEOUT_MS);
+      await receiver.waitFor(2 * expected, ROUND_TIMEOUT_MS);
       const drainMs = performance.now() - drain0;
       const liveN = Math.max(100, Math.floor(WRITE_SAMPLES / 2));
-      const liveSamples = await writeSamples(sql, [WATCHED, PLAIN], liveN, expected);
+      const liveSamples = await writeSamples(sql, [WATCHED, PLAIN], liveN, 2 * expected);
       const live = { watched: liveSamples[WATCHED]!, plain: liveSamples[PLAIN]! };
-      await receiver.waitFor(expected + liveN, ROUND_TIMEOUT_MS);
-      ctx.log(`wh-write (workers on): ${int(expected)} queued deliveries drained in ${int(drainMs)} ms; watched ${summary(live.watched)}; plain ${summary(live.plain)}; p50 ${pct(live) >= 0 ? '+' : ''}${f1(pct(live))}%`);
+      await receiver.waitFor(2 * expected + liveN, ROUND_TIMEOUT_MS);
+      ctx.log(`wh-write (workers on): ${int(2 * expected)} queued deliveries drained in ${int(drainMs)} ms; watched ${summary(live.watched)}; plain ${summary(live.plain)}; p50 ${pct(live) >= 0 ? '+' : ''}${f1(pct(live))}%`);
 
       return [
         {
@@ -401,8 +475,12 @@ const wh2: Benchmark = {
           detail: `watched ${summary(off.watched)}; plain ${summary(off.plain)}; p50 ratio ${f2(median(off.watched) / median(off.plain))}x; difference of the p50s ${f2(median(off.watched) - median(off.plain))} ms`,
         },
         {
+          kind: 'measure', bench: 'wh-write', metric: `W2 added p50 through the REST API, watched vs plain table (${WRITE_SAMPLES} each, POST /rest/v1, no workers)`, value: pct(rest), unit: '%', max: WRITE_GOAL_PCT,
+          detail: `watched ${summary(rest.watched)}; plain ${summary(rest.plain)}; difference of the p50s ${f2(median(rest.watched) - median(rest.plain))} ms`,
+        },
+        {
           kind: 'measure', bench: 'wh-write', metric: `the same with the delivery workers on (${liveN} each; deliveries posted meanwhile)`, value: pct(live), unit: '%',
-          detail: `watched ${summary(live.watched)}; plain ${summary(live.plain)}; the ${int(expected)} queued deliveries drained in ${int(drainMs)} ms first; informative`,
+          detail: `watched ${summary(live.watched)}; plain ${summary(live.plain)}; the ${int(2 * expected)} queued deliveries drained in ${int(drainMs)} ms first; informative`,
         },
       ];
     } finally {

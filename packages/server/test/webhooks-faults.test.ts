@@ -8,6 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { deleteOldDeliveries } from '../src/webhooks/store.ts';
 import { parseMetrics } from './harness/child-server.ts';
 import { createTestDatabase, startTestApp, type TestApp, type TestDatabase } from './harness/index.ts';
 
@@ -56,7 +57,7 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
   db = await createTestDatabase();
   owner = postgres(db.url, { max: 2, onnotice: () => {} });
-  for (const t of ['burst', 'killed', 'limited', 'guarded', 'huge']) await owner.unsafe(`create table public.${t} (id serial primary key, n int)`);
+  for (const t of ['burst', 'killed', 'limited', 'guarded', 'huge', 'swept']) await owner.unsafe(`create table public.${t} (id serial primary key, n int)`);
 }, 60_000);
 
 afterAll(async () => {
@@ -147,5 +148,36 @@ describe('limits and checks', () => {
         select status, status_code, length(response_body) as len from webhooks.deliveries where webhook_id = ${id}`;
       expect(row).toMatchObject({ status: 'dead', status_code: 500, len: 4096 });
     }, { timeout: 10_000 });
+  });
+});
+
+describe('the delivery log', () => {
+  // Deliveries have no foreign key to their webhook (migration 018: its check locked the
+  // webhook's row on every change), so deleting and sweeping do that work themselves.
+  it('deleting a webhook deletes its deliveries; one queued for a deleted webhook is never sent and the sweep removes it', async () => {
+    const app = await start();
+    const id = await hook(app, 'swept', 'public.swept');
+    await owner`insert into public.swept (n) values (1)`;
+    await vi.waitFor(() => expect(at('swept')).toHaveLength(1), { timeout: 10_000 });
+    const del = await app.fetch(`/api/v1/webhooks/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${app.keys.service_role}` } });
+    expect(del.status).toBe(204);
+    expect((await owner`select 1 from webhooks.deliveries where webhook_id = ${id}`).length).toBe(0);
+
+    // A write that committed after the delete: its row names a webhook that is gone.
+    const ghost = '00000000-0000-4000-8000-00000000dead';
+    await owner`insert into webhooks.deliveries (webhook_id, event_id, event, payload) values (${ghost}, gen_random_uuid(), 'INSERT', '{}')`;
+    const kept = await hook(app, 'kept', 'public.swept');
+    await owner`insert into public.swept (n) values (2)`;
+    await vi.waitFor(() => expect(at('kept')).toHaveLength(1), { timeout: 10_000 });
+    const [ghostRow] = await owner<{ status: string; attempt: number }[]>`select status, attempt from webhooks.deliveries where webhook_id = ${ghost}`;
+    expect(ghostRow).toEqual({ status: 'pending', attempt: 0 });
+
+    // The retention sweep: old finished rows and orphans go, recent ones stay.
+    await owner`update webhooks.deliveries set created_at = now() - interval '2 days' where webhook_id = ${kept}`;
+    await owner`insert into webhooks.deliveries (webhook_id, event_id, event, payload, status) values (${kept}, gen_random_uuid(), 'INSERT', '{}', 'dead')`;
+    const removed = await owner.begin((sql) => deleteOldDeliveries(sql, 24 * 3600_000));
+    expect(removed).toBe(2);
+    expect(await owner<{ webhook_id: string; status: string }[]>`select webhook_id::text, status from webhooks.deliveries where webhook_id in (${ghost}, ${kept})`)
+      .toEqual([{ webhook_id: kept, status: 'dead' }]);
   });
 });

@@ -87,9 +87,12 @@ export async function rotateSecret(sql: Queryable, id: string, secretEnc: string
   return row;
 }
 
+/** Deletes the webhook and its delivery log (no foreign key cascades it: migration 018). */
 export async function deleteWebhook(sql: Queryable, id: string): Promise<boolean> {
   const rows = await sql`delete from webhooks.webhooks where id = ${id}`;
-  return rows.count > 0;
+  if (rows.count === 0) return false;
+  await sql`delete from webhooks.deliveries where webhook_id = ${id}`;
+  return true;
 }
 
 export async function findWebhook(sql: Queryable, id: string): Promise<WebhookRow | undefined> {
@@ -249,12 +252,17 @@ export async function postpone(sql: Queryable, id: string, inMs: number): Promis
   await sql`update webhooks.deliveries set locked_until = null, next_retry_at = now() + make_interval(secs => ${inMs / 1000}) where id = ${id}`;
 }
 
-/** Delivery rows older than the retention, in batches. */
+/**
+ * Delivery rows older than the retention, in batches, and rows of a deleted webhook (queued by
+ * a write that committed after the delete: no foreign key stops it, migration 018).
+ */
 export async function deleteOldDeliveries(sql: Queryable, retentionMs: number, batch = 10_000): Promise<number> {
   const rows = await sql`
     delete from webhooks.deliveries where id in (
-      select id from webhooks.deliveries where created_at < now() - make_interval(secs => ${retentionMs / 1000})
-        and status in ('success', 'dead') limit ${batch})`;
+      select d.id from webhooks.deliveries d
+      where (d.created_at < now() - make_interval(secs => ${retentionMs / 1000}) and d.status in ('success', 'dead'))
+        or not exists (select 1 from webhooks.webhooks w where w.id = d.webhook_id)
+      limit ${batch})`;
   return rows.count;
 }
 

@@ -43,6 +43,8 @@ const HOLD_SECONDS = 90;
 const POLL_MS = 1_000;
 /** Rows claimed ahead per instance (the buffer the slots take from). */
 const PREFETCH = 64;
+/** The next claim starts when fewer rows than this wait, so the buffer does not run dry meanwhile. */
+const REFILL_BELOW = 32;
 /** Results are written together: after FLUSH_MS, or at once when FLUSH_ROWS are waiting. */
 const FLUSH_MS = 10;
 const FLUSH_ROWS = 64;
@@ -129,30 +131,45 @@ export class DeliveryWorker {
   }
 
   /**
-   * Keeps `concurrency` attempts in flight from a local buffer that is refilled ahead (one
-   * claim for up to PREFETCH rows while the slots work), so the claim query's round trip does
-   * not pace the deliveries; results are recorded in batches (flush).
+   * Keeps `concurrency` attempts in flight from a local buffer refilled ahead: a claim for up
+   * to PREFETCH rows starts when the buffer falls below REFILL_BELOW and runs while the slots
+   * keep working, and a finished attempt starts the next at once (fill), so neither the claim's
+   * round trip nor this loop's turn paces the deliveries (bench/README.md "Webhooks", W1).
+   * Results are recorded in batches (flush). Returns when a claim found nothing and every
+   * attempt has ended.
    */
   private async drain(): Promise<void> {
+    let claim: Promise<void> | undefined;
+    let exhausted = false;
     while (!this.stopped) {
-      while (this.inFlight.size < this.o.concurrency && this.buffer.length > 0) this.begin(this.buffer.shift()!);
-      if (this.buffer.length < this.o.concurrency) {
-        const want = PREFETCH - this.buffer.length;
-        const claimed = await this.o.db.pool.withConnection((sql) => claimDeliveries(sql, want, HOLD_SECONDS));
-        this.buffer.push(...claimed);
-        if (claimed.length > 0) continue;
-        if (this.inFlight.size === 0) break;
+      this.fill();
+      if (claim === undefined && !exhausted && this.buffer.length < REFILL_BELOW) {
+        claim = this.o.db.pool.withConnection((sql) => claimDeliveries(sql, PREFETCH - this.buffer.length, HOLD_SECONDS)).then((rows) => {
+          if (rows.length === 0) exhausted = true;
+          this.buffer.push(...rows);
+          this.fill();
+        }).finally(() => (claim = undefined));
       }
-      await Promise.race(this.inFlight);
+      if (claim === undefined && this.inFlight.size === 0 && this.buffer.length === 0) break;
+      await Promise.race(claim === undefined ? this.inFlight : [claim, ...this.inFlight]);
     }
+    await claim;
     await Promise.all([...this.inFlight]);
     await this.flush();
+  }
+
+  /** Starts attempts from the buffer while slots are free. */
+  private fill(): void {
+    while (!this.stopped && this.inFlight.size < this.o.concurrency && this.buffer.length > 0) this.begin(this.buffer.shift()!);
   }
 
   private begin(d: ClaimedDelivery): void {
     const p: Promise<void> = this.attempt(d)
       .catch((err: unknown) => this.o.logger.error({ err, delivery: d.id }, 'webhooks: a delivery attempt failed unexpectedly'))
-      .finally(() => this.inFlight.delete(p));
+      .finally(() => {
+        this.inFlight.delete(p);
+        this.fill();
+      });
     this.inFlight.add(p);
   }
 
