@@ -34,6 +34,16 @@ describe('the pool\'s idle connections', () => {
     expect(pool.stats()).toMatchObject({ inUse: 0, idle: 2 });
   });
 
+  it('are reused last in, first out: one request at a time keeps one backend warm', async () => {
+    // The driver took the idle connection that waited longest (round robin): every sequential
+    // request ran on a cache-cold backend (bench/README.md "Webhooks", W2). Now it takes the
+    // one released last, as PgBouncer does by default (server_round_robin = 0).
+    expect(pool.stats()).toMatchObject({ inUse: 0, idle: 2 });
+    const pids: number[] = [];
+    for (let i = 0; i < 6; i++) pids.push(await pool.withConnection(async (conn) => (await conn<{ pid: number }[]>`select pg_backend_pid() as pid`)[0]!.pid));
+    expect(new Set(pids).size).toBe(1);
+  });
+
   it('do not count connections the server closed', async () => {
     const killed = await db.sql<{ ok: boolean }[]>`select pg_terminate_backend(pid) as ok from pg_stat_activity where application_name = ${APP}`;
     expect(killed.length).toBe(2);

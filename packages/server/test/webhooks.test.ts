@@ -39,7 +39,7 @@ function at(path: string): Received[] {
   return received.filter((r) => r.path === path);
 }
 
-async function deliveries(id: string): Promise<{ status: string; attempt: number; status_code: number | null; error: string | null; event_id: string }[]> {
+async function deliveries(id: string): Promise<{ status: string; attempt: number; status_code: number | null; error: string | null; event_id: string; event: string }[]> {
   return (await api('GET', `/api/v1/webhooks/${id}/deliveries`)).json;
 }
 
@@ -247,17 +247,51 @@ describe('bad input', () => {
   });
 });
 
+describe('the outbox', () => {
+  const triggerEvents = async (table: string): Promise<number> => {
+    const [row] = await owner<{ type: number }[]>`
+      select t.tgtype::int as type from pg_catalog.pg_trigger t where t.tgname = 'fluxbase_webhook' and t.tgrelid = ${`public.${table}`}::regclass`;
+    return (row?.type ?? 0) & (4 | 8 | 16); // INSERT | DELETE | UPDATE
+  };
+
+  it('fires for the subscribed operations only, and follows a change of them', async () => {
+    await owner`create table public.lines (id serial primary key, n int)`;
+    const h = await hook('/lines', { events: [{ table: 'public.lines', operations: ['INSERT'] }] });
+    expect(await triggerEvents('lines')).toBe(4);
+    await owner`insert into public.lines (n) values (1)`;
+    await owner`update public.lines set n = 2`; // no trigger fires: nothing is queued for it
+    await owner`insert into public.lines (n) values (3)`;
+    await vi.waitFor(() => expect(at('/lines')).toHaveLength(2), { timeout: 10_000 });
+    expect((await deliveries(h.id)).map((d) => d.event)).toEqual(['INSERT', 'INSERT']);
+
+    expect((await api('PATCH', `/api/v1/webhooks/${h.id}`, { events: [{ table: 'public.lines', operations: ['INSERT', 'UPDATE'] }] })).status).toBe(200);
+    expect(await triggerEvents('lines')).toBe(4 | 16);
+    await owner`update public.lines set n = 4 where n = 3`;
+    await vi.waitFor(() => expect(at('/lines')).toHaveLength(3), { timeout: 10_000 });
+    expect(JSON.parse(at('/lines')[2]!.body)).toMatchObject({ event: 'UPDATE', record: { n: 4 }, old_record: { n: 3 } });
+    await api('DELETE', `/api/v1/webhooks/${h.id}`);
+    expect(await triggerEvents('lines')).toBe(0);
+  });
+});
+
 describe('restart', () => {
   it('delivers a change queued while no worker ran once a server starts', async () => {
     await app.server.app.webhooks.worker.stop();
     await hook('/later');
     await owner`insert into public.orders (item) values ('queued')`;
-    const rows = await owner<{ status: string }[]>`
-      select d.status from webhooks.deliveries d join webhooks.webhooks w on w.id = d.webhook_id where w.name = '/later'`;
-    expect(rows).toEqual([{ status: 'pending' }]);
+    // Queued in the writer's transaction: the change waits in the outbox (migration 019).
+    const queued = await owner<{ item: string }[]>`select payload->'record'->>'item' as item from webhooks.outbox`;
+    expect(queued).toEqual([{ item: 'queued' }]);
+    // Registered after that change: matched when a worker takes the change, it does not get it.
+    await hook('/latecomer');
     const next = await startTestApp(db.url, { overrides: { webhooks: { allow_private_targets: true } } });
     try {
       await vi.waitFor(() => expect(at('/later')).toHaveLength(1), { timeout: 10_000 });
+      await owner`insert into public.orders (item) values ('after')`;
+      await vi.waitFor(() => expect(at('/later')).toHaveLength(2), { timeout: 10_000 });
+      await vi.waitFor(() => expect(at('/latecomer')).toHaveLength(1), { timeout: 10_000 });
+      expect(JSON.parse(at('/latecomer')[0]!.body)).toMatchObject({ record: { item: 'after' } });
+      expect(await owner`select 1 from webhooks.outbox`).toHaveLength(0);
     } finally {
       await next.close();
     }

@@ -147,22 +147,38 @@ export async function checkTable(sql: Queryable, schema: string, table: string):
   }
 }
 
-/** The outbox trigger on every subscribed table, and on no other (idempotent; run after each change of subscriptions). */
+/** pg_trigger.tgtype bits of the row events (PostgreSQL's include/catalog/pg_trigger.h). */
+const TRIGGER_EVENTS: [string, number][] = [['INSERT', 4], ['DELETE', 8], ['UPDATE', 16]];
+
+/**
+ * The outbox trigger on every subscribed table, for the operations its webhooks subscribe to,
+ * and on no other table (idempotent; run after each change of subscriptions and at start). A
+ * change of an operation nobody subscribes to costs its writer nothing.
+ */
 export async function syncTriggers(owner: postgres.Sql): Promise<void> {
-  const wanted = await owner<{ schema: string; table: string }[]>`
-    select distinct schema_name as schema, table_name as table from webhooks.subscriptions s
+  const wanted = await owner<{ schema: string; table: string; ops: string[] }[]>`
+    select schema_name as schema, table_name as table, array_agg(distinct op order by op) as ops
+    from webhooks.subscriptions s, unnest(s.operations) as op
     where exists (select 1 from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-                  where n.nspname = s.schema_name and c.relname = s.table_name)`;
-  const present = await owner<{ schema: string; table: string }[]>`
-    select n.nspname::text as schema, c.relname::text as table from pg_catalog.pg_trigger t
+                  where n.nspname = s.schema_name and c.relname = s.table_name)
+    group by schema_name, table_name`;
+  const present = await owner<{ schema: string; table: string; type: number }[]>`
+    select n.nspname::text as schema, c.relname::text as table, t.tgtype::int as type from pg_catalog.pg_trigger t
     join pg_catalog.pg_class c on c.oid = t.tgrelid join pg_catalog.pg_namespace n on n.oid = c.relnamespace
     where t.tgname = ${TRIGGER_NAME} and not t.tgisinternal`;
   const key = (r: { schema: string; table: string }) => `${r.schema}\u0000${r.table}`;
+  const eventsOf = (ops: string[]) => TRIGGER_EVENTS.filter(([op]) => ops.includes('*') || ops.includes(op)).map(([op]) => op);
+  const have = new Map(present.map((r) => [key(r), TRIGGER_EVENTS.filter(([, bit]) => (r.type & bit) !== 0).map(([op]) => op).join(' or ')]));
   const want = new Set(wanted.map(key));
-  const have = new Set(present.map(key));
   for (const r of wanted) {
-    if (have.has(key(r))) continue;
-    await owner.unsafe(`create trigger ${quoteIdent(TRIGGER_NAME)} after insert or update or delete on ${qualified(r.schema, r.table)} for each row execute function webhooks.queue_event()`);
+    const events = eventsOf(r.ops).join(' or ');
+    const current = have.get(key(r));
+    if (current === events) continue;
+    const table = qualified(r.schema, r.table);
+    await owner.begin(async (tx) => {
+      if (current !== undefined) await tx.unsafe(`drop trigger if exists ${quoteIdent(TRIGGER_NAME)} on ${table}`);
+      await tx.unsafe(`create trigger ${quoteIdent(TRIGGER_NAME)} after ${events} on ${table} for each row execute function webhooks.queue_event()`);
+    });
   }
   for (const r of present) {
     if (!want.has(key(r))) await owner.unsafe(`drop trigger if exists ${quoteIdent(TRIGGER_NAME)} on ${qualified(r.schema, r.table)}`);
@@ -217,6 +233,42 @@ export async function claimDeliveries(sql: Queryable, limit: number, holdSeconds
               w.secret_enc, w.previous_secret_enc, w.previous_secret_expires_at`;
 }
 
+/**
+ * Turns up to `limit` changes of the outbox (migration 019) into delivery rows, held for
+ * `holdSeconds` by the caller, and returns them as claimed. One statement: the changes
+ * are deleted and their deliveries inserted together, so a change becomes its deliveries
+ * exactly once even if the process dies or two instances fan out at once (SKIP LOCKED). A
+ * change matches what its webhooks subscribe to now, but not a webhook registered after it;
+ * a user-scoped webhook only gets changes of rows its user owns (user_id, owner_id or
+ * created_by; auth.users: id). A change no webhook wants is dropped.
+ */
+export async function fanOutEvents(sql: Queryable, limit: number, holdSeconds: number): Promise<{ events: number; deliveries: ClaimedDelivery[] }> {
+  const rows = await sql<(ClaimedDelivery & { events: number })[]>`
+    with ev as (
+      delete from webhooks.outbox where id in (select id from webhooks.outbox order by id limit ${limit} for update skip locked)
+      returning id, payload
+    ), made as (
+      insert into webhooks.deliveries (webhook_id, event_id, event, payload, created_at, locked_until)
+      select w.id, (ev.payload->>'id')::uuid, ev.payload->>'event', ev.payload, (ev.payload->>'timestamp')::timestamptz,
+             now() + make_interval(secs => ${holdSeconds})
+      from ev
+      join webhooks.subscriptions s on s.schema_name = ev.payload->>'schema' and s.table_name = ev.payload->>'table'
+      join webhooks.webhooks w on w.id = s.webhook_id
+      where (ev.payload->>'event' = any (s.operations) or '*' = any (s.operations))
+        and w.enabled and w.created_at <= (ev.payload->>'timestamp')::timestamptz
+        and (w.scope = 'global' or coalesce(ev.payload->'record'->>'user_id', ev.payload->'record'->>'owner_id', ev.payload->'record'->>'created_by',
+              case when ev.payload->>'schema' = 'auth' and ev.payload->>'table' = 'users' then ev.payload->'record'->>'id' end) = w.created_by::text)
+      order by ev.id
+      returning id, webhook_id, event_id, event, payload, attempt
+    )
+    select c.events, m.id, m.webhook_id, m.event_id, m.event, m.payload::text as body, m.attempt, w.url, w.headers, w.timeout_seconds,
+           w.max_retries, w.secret_enc, w.previous_secret_enc, w.previous_secret_expires_at
+    from (select count(*)::int as events from ev) c
+    left join (made m join webhooks.webhooks w on w.id = m.webhook_id) on true`;
+  // One row at least, carrying how many changes were taken (a change nobody wants makes no delivery).
+  return { events: rows[0]?.events ?? 0, deliveries: rows.filter((r) => r.id !== null).map(({ events: _, ...d }) => d) };
+}
+
 export interface AttemptResult {
   status: 'success' | 'failed' | 'dead';
   status_code: number | null;
@@ -266,9 +318,10 @@ export async function deleteOldDeliveries(sql: Queryable, retentionMs: number, b
   return rows.count;
 }
 
-/** Due deliveries (the queue depth metric). */
+/** Due deliveries and changes not yet fanned out (the queue depth metric). */
 export async function countDue(sql: Queryable): Promise<number> {
-  const [row] = await sql<{ n: string }[]>`select count(*)::text as n from webhooks.deliveries where status in ('pending', 'failed')`;
+  const [row] = await sql<{ n: string }[]>`
+    select ((select count(*) from webhooks.deliveries where status in ('pending', 'failed')) + (select count(*) from webhooks.outbox))::text as n`;
   return Number(row?.n ?? 0);
 }
 

@@ -1,6 +1,7 @@
 // Delivery workers (docs/webhooks.md "Delivery"): woken by the trigger's NOTIFY (and a poll,
-// for notifications missed while the LISTEN connection was down), they claim due deliveries
-// with SKIP LOCKED, `webhooks.workers` at a time per instance, and send each to the address
+// for notifications missed while the LISTEN connection was down), they turn the changes the
+// trigger appended to the outbox into delivery rows (store.ts fanOutEvents) and claim due
+// deliveries, with SKIP LOCKED, `webhooks.workers` at a time per instance, and send each to the address
 // the target guard resolved and checked at this attempt (DNS rebinding cannot redirect it).
 // A 2xx within the webhook's timeout is success; anything else is retried after
 // retry_backoff_base × 2^(attempt−1) ± 20 %, capped at retry_backoff_max, and after
@@ -15,7 +16,7 @@ import type { Logger } from '../observability/index.ts';
 import { postPinned } from './deliver-http.ts';
 import type { WebhookMetrics } from './metrics.ts';
 import { deliveryHeaders, type Sealer } from './sign-delivery.ts';
-import { claimDeliveries, DELIVERY_CHANNEL, postpone, recordAttempts, releaseClaims, type AttemptResult, type ClaimedDelivery } from './store.ts';
+import { claimDeliveries, DELIVERY_CHANNEL, fanOutEvents, postpone, recordAttempts, releaseClaims, type AttemptResult, type ClaimedDelivery, type Queryable } from './store.ts';
 import { checkTargetUrl, resolveTarget, TargetRefusedError } from './target-guard.ts';
 
 export interface DeliveryWorkerOptions {
@@ -144,9 +145,8 @@ export class DeliveryWorker {
     while (!this.stopped) {
       this.fill();
       if (claim === undefined && !exhausted && this.buffer.length < REFILL_BELOW) {
-        claim = this.o.db.pool.withConnection((sql) => claimDeliveries(sql, PREFETCH - this.buffer.length, HOLD_SECONDS)).then((rows) => {
-          if (rows.length === 0) exhausted = true;
-          this.buffer.push(...rows);
+        claim = this.o.db.pool.withConnection((sql) => this.claim(sql, PREFETCH - this.buffer.length)).then((progress) => {
+          if (!progress) exhausted = true;
           this.fill();
         }).finally(() => (claim = undefined));
       }
@@ -156,6 +156,20 @@ export class DeliveryWorker {
     await claim;
     await Promise.all([...this.inFlight]);
     await this.flush();
+  }
+
+  /**
+   * Fills the buffer with up to `want` deliveries: new changes from the outbox first (fanned
+   * out into delivery rows this worker holds), then due retries and expired claims. False when
+   * there was nothing to take.
+   */
+  private async claim(sql: Queryable, want: number): Promise<boolean> {
+    const fresh = await fanOutEvents(sql, want, HOLD_SECONDS);
+    this.buffer.push(...fresh.deliveries);
+    const rest = want - fresh.deliveries.length;
+    const due = rest > 0 ? await claimDeliveries(sql, rest, HOLD_SECONDS) : [];
+    this.buffer.push(...due);
+    return fresh.events > 0 || due.length > 0;
   }
 
   /** Starts attempts from the buffer while slots are free. */
