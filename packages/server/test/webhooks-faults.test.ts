@@ -8,7 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { deleteOldDeliveries } from '../src/webhooks/store.ts';
+import { deleteOldDeliveries, syncTriggers } from '../src/webhooks/store.ts';
 import { parseMetrics } from './harness/child-server.ts';
 import { createTestDatabase, startTestApp, type TestApp, type TestDatabase } from './harness/index.ts';
 
@@ -179,5 +179,32 @@ describe('the delivery log', () => {
     expect(removed).toBe(2);
     expect(await owner<{ webhook_id: string; status: string }[]>`select webhook_id::text, status from webhooks.deliveries where webhook_id in (${ghost}, ${kept})`)
       .toEqual([{ webhook_id: kept, status: 'dead' }]);
+  });
+});
+
+describe('triggers', () => {
+  // Several instances sync triggers at start and after each registration change. Bare
+  // CREATE/DROP TRIGGER at once failed ("already exists") or deadlocked (trigger and table
+  // locked in opposite orders); syncTriggers takes the table's lock first.
+  it('installs and removes a table\'s trigger once when several instances sync at the same moment', async () => {
+    const instances = [0, 1, 2].map(() => postgres(db.url, { max: 1, onnotice: () => {} }));
+    const count = async (table: string) =>
+      (await owner`select 1 from pg_catalog.pg_trigger where tgname = 'fluxbase_webhook' and tgrelid = ${`public.${table}`}::regclass`).length;
+    try {
+      for (let round = 0; round < 5; round++) {
+        const table = `raced_${round}`;
+        await owner.unsafe(`create table public.${table} (id serial primary key)`);
+        const [w] = await owner<{ id: string }[]>`
+          insert into webhooks.webhooks (name, url, events, secret_enc, scope) values (${table}, ${`${base}/${table}`}, '[]', 'unused', 'global') returning id`;
+        await owner`insert into webhooks.subscriptions (webhook_id, schema_name, table_name, operations) values (${w!.id}, 'public', ${table}, '{INSERT}')`;
+        await Promise.all(instances.map((sql) => syncTriggers(sql)));
+        expect(await count(table)).toBe(1);
+        await owner`delete from webhooks.webhooks where id = ${w!.id}`;
+        await Promise.all(instances.map((sql) => syncTriggers(sql)));
+        expect(await count(table)).toBe(0);
+      }
+    } finally {
+      await Promise.all(instances.map((sql) => sql.end()));
+    }
   });
 });

@@ -175,13 +175,24 @@ export async function syncTriggers(owner: postgres.Sql): Promise<void> {
     const current = have.get(key(r));
     if (current === events) continue;
     const table = qualified(r.schema, r.table);
+    // The lock DROP TRIGGER needs, taken first: instances syncing at once take turns (no lock
+    // upgrade to deadlock on), and each drops what the one before it created instead of its
+    // CREATE failing on it.
     await owner.begin(async (tx) => {
-      if (current !== undefined) await tx.unsafe(`drop trigger if exists ${quoteIdent(TRIGGER_NAME)} on ${table}`);
+      await tx.unsafe(`lock table ${table} in access exclusive mode`);
+      await tx.unsafe(`drop trigger if exists ${quoteIdent(TRIGGER_NAME)} on ${table}`);
       await tx.unsafe(`create trigger ${quoteIdent(TRIGGER_NAME)} after ${events} on ${table} for each row execute function webhooks.queue_event()`);
     });
   }
   for (const r of present) {
-    if (!want.has(key(r))) await owner.unsafe(`drop trigger if exists ${quoteIdent(TRIGGER_NAME)} on ${qualified(r.schema, r.table)}`);
+    if (want.has(key(r))) continue;
+    const table = qualified(r.schema, r.table);
+    // Table lock first here too: two bare DROP TRIGGERs at once can deadlock (one locks the
+    // trigger, then the table; the other the table, then the trigger).
+    await owner.begin(async (tx) => {
+      await tx.unsafe(`lock table ${table} in access exclusive mode`);
+      await tx.unsafe(`drop trigger if exists ${quoteIdent(TRIGGER_NAME)} on ${table}`);
+    });
   }
 }
 
