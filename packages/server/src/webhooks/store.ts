@@ -172,28 +172,27 @@ export async function syncTriggers(owner: postgres.Sql): Promise<void> {
   const want = new Set(wanted.map(key));
   for (const r of wanted) {
     const events = eventsOf(r.ops).join(' or ');
-    const current = have.get(key(r));
-    if (current === events) continue;
-    const table = qualified(r.schema, r.table);
-    // The lock DROP TRIGGER needs, taken first: instances syncing at once take turns (no lock
-    // upgrade to deadlock on), and each drops what the one before it created instead of its
-    // CREATE failing on it.
-    await owner.begin(async (tx) => {
-      await tx.unsafe(`lock table ${table} in access exclusive mode`);
-      await tx.unsafe(`drop trigger if exists ${quoteIdent(TRIGGER_NAME)} on ${table}`);
-      await tx.unsafe(`create trigger ${quoteIdent(TRIGGER_NAME)} after ${events} on ${table} for each row execute function webhooks.queue_event()`);
-    });
+    if (have.get(key(r)) !== events) await replaceTrigger(owner, qualified(r.schema, r.table), events);
   }
   for (const r of present) {
-    if (want.has(key(r))) continue;
-    const table = qualified(r.schema, r.table);
-    // Table lock first here too: two bare DROP TRIGGERs at once can deadlock (one locks the
-    // trigger, then the table; the other the table, then the trigger).
-    await owner.begin(async (tx) => {
-      await tx.unsafe(`lock table ${table} in access exclusive mode`);
-      await tx.unsafe(`drop trigger if exists ${quoteIdent(TRIGGER_NAME)} on ${table}`);
-    });
+    if (!want.has(key(r))) await replaceTrigger(owner, qualified(r.schema, r.table), undefined);
   }
+}
+
+/**
+ * Drops the table's outbox trigger and, given `events`, creates it for them. The lock DROP
+ * TRIGGER needs is taken first: instances syncing at once take turns, where bare DROP/CREATE
+ * TRIGGERs failed on each other's trigger or deadlocked (one locking the trigger, then the
+ * table; the other the table, then the trigger).
+ */
+async function replaceTrigger(owner: postgres.Sql, table: string, events: string | undefined): Promise<void> {
+  await owner.begin(async (tx) => {
+    await tx.unsafe(`lock table ${table} in access exclusive mode`);
+    await tx.unsafe(`drop trigger if exists ${quoteIdent(TRIGGER_NAME)} on ${table}`);
+    if (events !== undefined) {
+      await tx.unsafe(`create trigger ${quoteIdent(TRIGGER_NAME)} after ${events} on ${table} for each row execute function webhooks.queue_event()`);
+    }
+  });
 }
 
 // ---- deliveries ----
